@@ -1,0 +1,161 @@
+"""The exceptions the SDK raises: one base, one class per failure kind.
+
+Every class carries what a caller needs to decide what to do next (the HTTP status, the
+API's error code, where a body broke) and nothing secret: no request headers, no key.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_EXCERPT_CHARS: Final = 200
+
+
+class VTError(Exception):
+    """Base of every exception the SDK raises."""
+
+
+class UsageError(VTError, ValueError):
+    """The SDK was called wrongly (a missing API key, a bad argument): nothing was sent."""
+
+
+class APIConnectionError(VTError):
+    """The API could not be reached, and retrying did not help."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The API did not answer in time, and retrying did not help."""
+
+
+class MalformedResponseError(VTError):
+    """A body does not match the model it must parse into.
+
+    `path` is a JSONPath into the body (`$` for the body itself, e.g. `$.data[3].id`),
+    `excerpt` at most 200 characters of the body, `status_code` the HTTP status (None when
+    the body did not come from a response).
+    """
+
+    def __init__(self, reason: str, *, path: str, excerpt: str, status_code: int | None) -> None:
+        self.reason = reason
+        self.path = path
+        self.excerpt = excerpt[:_EXCERPT_CHARS]
+        self.status_code = status_code
+        status = "" if status_code is None else f" (HTTP {status_code})"
+        super().__init__(f"malformed response{status} at {path}: {reason}; body: {self.excerpt!r}")
+
+
+class APIError(VTError):
+    """VirusTotal answered with an error. Subclasses are named exactly as the API's codes.
+
+    `code` is the API's error code (None when the body held none, e.g. a proxy's HTML
+    page), `message` the API's message or an excerpt of the body.
+    """
+
+    def __init__(self, status_code: int, code: str | None, message: str) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        label = code or "HTTP error"
+        super().__init__(f"{label} (HTTP {status_code}): {message}")
+
+
+class BadRequestError(APIError):
+    """400: the request is not valid."""
+
+
+class InvalidArgumentError(APIError):
+    """400: an argument is not valid (e.g. a bad `limit` or `cursor`)."""
+
+
+class NotAvailableYet(APIError):
+    """400: the resource is not available yet; try again later."""
+
+
+class UnselectiveContentQueryError(APIError):
+    """400: a content search query is not selective enough."""
+
+
+class UnsupportedContentQueryError(APIError):
+    """400: a content search query is not supported."""
+
+
+class AuthenticationRequiredError(APIError):
+    """401: the request carried no API key."""
+
+
+class UserNotActiveError(APIError):
+    """401: the key's user account is not active."""
+
+
+class WrongCredentialsError(APIError):
+    """401: the API key is not valid."""
+
+
+class ForbiddenError(APIError):
+    """403: the key may not use this resource (references need Threat Landscape)."""
+
+
+class NotFoundError(APIError):
+    """404: the object does not exist."""
+
+
+class AlreadyExistsError(APIError):
+    """409: the object already exists."""
+
+
+class FailedDependencyError(APIError):
+    """424: a dependency of the request failed."""
+
+
+class QuotaExceededError(APIError):
+    """429: a quota of the key (per minute, day or month) is exhausted."""
+
+
+class TooManyRequestsError(APIError):
+    """429: too many requests in a short time."""
+
+
+class TransientError(APIError):
+    """503: a transient error on the API's side; retrying may work."""
+
+
+class DeadlineExceededError(APIError):
+    """504: the operation took too long."""
+
+
+_BY_CODE: Final[dict[str, type[APIError]]] = {
+    cls.__name__: cls
+    for cls in (
+        BadRequestError,
+        InvalidArgumentError,
+        NotAvailableYet,
+        UnselectiveContentQueryError,
+        UnsupportedContentQueryError,
+        AuthenticationRequiredError,
+        UserNotActiveError,
+        WrongCredentialsError,
+        ForbiddenError,
+        NotFoundError,
+        AlreadyExistsError,
+        FailedDependencyError,
+        QuotaExceededError,
+        TooManyRequestsError,
+        TransientError,
+        DeadlineExceededError,
+    )
+}
+# The API once sent this spelling for a while; it means the same failure.
+_BY_CODE["NotAvailableYetError"] = NotAvailableYet
+
+
+def api_error(status_code: int, code: str | None, message: str) -> APIError:
+    """The exception for an error answer: the code's class, or APIError for unknown codes."""
+    cls = _BY_CODE.get(code, APIError) if code is not None else APIError
+    return cls(status_code, code, message)
+
+
+def excerpt(text: str) -> str:
+    """A bounded prefix of a body, for messages that must not carry whole bodies."""
+    if len(text) <= _EXCERPT_CHARS:
+        return text
+    return text[: _EXCERPT_CHARS - 1] + "…"
