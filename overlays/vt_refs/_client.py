@@ -7,6 +7,7 @@ import os
 from typing import Final
 
 import httpx
+
 from vt_refs_api import AuthenticatedClient
 
 from ._errors import UsageError

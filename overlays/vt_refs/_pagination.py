@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+
 from vt_refs_api import AuthenticatedClient, Client
 from vt_refs_api.types import UNSET, Unset
 

@@ -1,0 +1,78 @@
+"""A scripted in-memory API for unit tests: httpx.MockTransport with a request log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+
+import vt_refs
+
+BASE_URL = "https://vt.test/api/v3"
+KEY = "unit-test-key-0123456789"
+
+Answer = httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception
+
+
+class ScriptedAPI:
+    """Answers requests from a script, in order; then from `default` if given."""
+
+    def __init__(self, answers: Iterable[Answer] = (), default: Answer | None = None) -> None:
+        self.answers = list(answers)
+        self.default = default
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else self.default
+        if answer is None:
+            raise AssertionError(f"unexpected request {request.method} {request.url}")
+        if isinstance(answer, Exception):
+            raise answer
+        if callable(answer):
+            return answer(request)
+        return answer
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+    def client(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("base_url", BASE_URL)
+        kwargs.setdefault("backoff_factor", 0)
+        return vt_refs.connect(KEY, transport=self.transport, **kwargs)
+
+    def queries(self) -> list[dict[str, str]]:
+        return [dict(r.url.params) for r in self.requests]
+
+
+def page(
+    ids: Iterable[str], *, cursor: str | None = None, count: int | None = None
+) -> dict[str, Any]:
+    """A valid ReferenceCollection document."""
+    data = [
+        {
+            "type": "reference",
+            "id": i,
+            "attributes": {"title": f"title {i}", "creation_date": 1_700_000_000},
+            "links": {"self": f"{BASE_URL}/references/{i}"},
+        }
+        for i in ids
+    ]
+    meta: dict[str, Any] = {}
+    if count is not None:
+        meta["count"] = count
+    if cursor is not None:
+        meta["cursor"] = cursor
+    return {"meta": meta, "data": data, "links": {"self": f"{BASE_URL}/x"}}
+
+
+def ok(doc: Any, **headers: str) -> httpx.Response:
+    return httpx.Response(200, content=json.dumps(doc).encode(), headers=headers)
+
+
+def error(status: int, code: str, message: str = "nope", **headers: str) -> httpx.Response:
+    body = {"error": {"code": code, "message": message}}
+    return httpx.Response(status, json=body, headers=headers)

@@ -1,0 +1,113 @@
+"""Every failure is a typed VTError carrying what a caller needs, and no secret."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+import vt_refs
+from vt_refs_api.api.urls import get_url_related_references
+
+from mock_api import KEY, ScriptedAPI, error
+
+DOCUMENTED = {
+    400: [
+        "BadRequestError",
+        "InvalidArgumentError",
+        "NotAvailableYet",
+        "UnselectiveContentQueryError",
+        "UnsupportedContentQueryError",
+    ],
+    401: ["AuthenticationRequiredError", "UserNotActiveError", "WrongCredentialsError"],
+    403: ["ForbiddenError"],
+    404: ["NotFoundError"],
+    409: ["AlreadyExistsError"],
+    424: ["FailedDependencyError"],
+    429: ["QuotaExceededError", "TooManyRequestsError"],
+    503: ["TransientError"],
+    504: ["DeadlineExceededError"],
+}
+
+
+def _first_page(api: ScriptedAPI) -> object:
+    client = api.client(max_retries=0)
+    return next(vt_refs.iter_pages(get_url_related_references, client, id="abc"))
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(s, c) for s, codes in DOCUMENTED.items() for c in codes]
+)
+def test_each_documented_code_has_its_class(status: int, code: str) -> None:
+    cls = getattr(vt_refs, code)
+    assert issubclass(cls, vt_refs.APIError) and issubclass(cls, vt_refs.VTError)
+    with pytest.raises(cls) as caught:
+        _first_page(ScriptedAPI([error(status, code, "the message")]))
+    assert type(caught.value) is cls
+    assert caught.value.status_code == status
+    assert caught.value.code == code
+    assert caught.value.message == "the message"
+    assert code in str(caught.value) and str(status) in str(caught.value)
+
+
+def test_unknown_code_is_a_plain_api_error() -> None:
+    with pytest.raises(vt_refs.APIError) as caught:
+        _first_page(ScriptedAPI([error(418, "TeapotError", "short and stout")]))
+    assert type(caught.value) is vt_refs.APIError
+    assert (caught.value.status_code, caught.value.code) == (418, "TeapotError")
+
+
+def test_old_spelling_of_not_available_yet_maps_to_the_same_class() -> None:
+    with pytest.raises(vt_refs.NotAvailableYet):
+        _first_page(ScriptedAPI([error(400, "NotAvailableYetError")]))
+
+
+@pytest.mark.parametrize("status", [520, 599, 500, 502])
+def test_cdn_html_page_is_an_api_error_with_its_status(status: int) -> None:
+    html = b"<html><body>" + b"x" * 5000 + b"</body></html>"
+    answer = httpx.Response(status, content=html, headers={"content-type": "text/html"})
+    with pytest.raises(vt_refs.APIError) as caught:
+        _first_page(ScriptedAPI([answer]))
+    assert type(caught.value) is vt_refs.APIError
+    assert caught.value.status_code == status and caught.value.code is None
+    assert caught.value.message.startswith("<html>")
+    assert len(str(caught.value)) < 300
+
+
+def test_error_body_with_wrong_shape_is_still_typed_by_status() -> None:
+    answer = httpx.Response(404, json={"error": {"code": 7, "message": None}})
+    with pytest.raises(vt_refs.APIError) as caught:
+        _first_page(ScriptedAPI([answer]))
+    assert caught.value.status_code == 404 and caught.value.code is None
+
+
+def test_network_failure_after_retries_is_a_vt_error_wrapping_the_cause() -> None:
+    api = ScriptedAPI(default=httpx.ConnectError("connection refused"))
+    client = api.client(max_retries=2)
+    with pytest.raises(vt_refs.APIConnectionError) as caught:
+        next(vt_refs.iter_pages(get_url_related_references, client, id="abc"))
+    assert isinstance(caught.value, vt_refs.VTError)
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert len(api.requests) == 3
+    # The request the cause carries is httpx's own, which never held the key.
+    assert "x-apikey" not in caught.value.__cause__.request.headers
+
+
+def test_timeout_after_retries_is_an_api_timeout_error() -> None:
+    api = ScriptedAPI(default=httpx.ReadTimeout("slow"))
+    with pytest.raises(vt_refs.APITimeoutError) as caught:
+        next(vt_refs.iter_pages(get_url_related_references, api.client(max_retries=1), id="a"))
+    assert isinstance(caught.value, vt_refs.APIConnectionError)
+    assert len(api.requests) == 2
+
+
+def test_usage_errors_are_vt_errors_and_value_errors() -> None:
+    assert issubclass(vt_refs.UsageError, vt_refs.VTError)
+    assert issubclass(vt_refs.UsageError, ValueError)
+
+
+def test_no_exception_text_carries_the_key() -> None:
+    api = ScriptedAPI([error(401, "WrongCredentialsError", "bad key")])
+    with pytest.raises(vt_refs.WrongCredentialsError) as caught:
+        _first_page(api)
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value)
+    assert KEY not in repr(vars(caught.value))

@@ -1,0 +1,271 @@
+"""paginate / iter_pages and their async twins, over every generated paging operation."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import pkgutil
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+import vt_refs
+from vt_refs_api import api as generated_api
+from vt_refs_api.api.urls import get_url_related_references
+from vt_refs_api.models import Reference, ReferenceCollection
+
+from mock_api import BASE_URL, ScriptedAPI, ok, page
+
+
+def _operations() -> list[ModuleType]:
+    """Every generated endpoint module: new ones in openapi.yaml join automatically."""
+    found = []
+    for tag in pkgutil.iter_modules(generated_api.__path__):
+        package = importlib.import_module(f"{generated_api.__name__}.{tag.name}")
+        for op in pkgutil.iter_modules(package.__path__):
+            found.append(importlib.import_module(f"{package.__name__}.{op.name}"))
+    return found
+
+
+def _pages(n_items: int, size: int) -> list[Any]:
+    ids = [f"{i:064x}" for i in range(n_items)]
+    chunks = [ids[i : i + size] for i in range(0, n_items, size)] or [[]]
+    return [
+        ok(page(chunk, cursor=f"c{n + 1}" if n + 1 < len(chunks) else None, count=n_items))
+        for n, chunk in enumerate(chunks)
+    ]
+
+
+def test_all_six_operations_are_found() -> None:
+    assert len(_operations()) == 6
+
+
+@pytest.mark.parametrize("operation", _operations(), ids=lambda m: m.__name__.rpartition(".")[2])
+def test_every_generated_operation_pages_with_no_overlay_change(operation: ModuleType) -> None:
+    api = ScriptedAPI(
+        [
+            ok(
+                {
+                    "meta": {"cursor": "n1"},
+                    "data": [{"type": "t", "id": "1"}],
+                    "links": {"self": "s"},
+                }
+            ),
+            ok({"data": [{"type": "t", "id": "2"}], "links": {"self": "s"}}),
+        ]
+    )
+    items = list(vt_refs.paginate(operation, api.client(), id="obj/1", page_size=1))
+    assert [i.id for i in items] == ["1", "2"]
+    assert api.requests[0].url.raw_path.decode().startswith("/api/v3/")
+    assert "obj%2F1" in api.requests[0].url.raw_path.decode()
+    assert api.queries() == [{"limit": "1"}, {"limit": "1", "cursor": "n1"}]
+
+
+def test_items_across_pages_in_order() -> None:
+    api = ScriptedAPI(_pages(7, 3))
+    items = list(vt_refs.paginate(get_url_related_references, api.client(), id="x", page_size=3))
+    assert all(isinstance(i, Reference) for i in items)
+    assert [int(i.id, 16) for i in items] == list(range(7))
+    assert [q.get("cursor") for q in api.queries()] == [None, "c1", "c2"]
+    assert all(q["limit"] == "3" for q in api.queries())
+
+
+def test_default_limit_is_the_spec_default() -> None:
+    api = ScriptedAPI(_pages(2, 10))
+    list(vt_refs.paginate(get_url_related_references, api.client(), id="x"))
+    assert api.queries() == [{"limit": "10"}]
+
+
+def test_iter_pages_yields_page_models_with_resumable_cursors() -> None:
+    api = ScriptedAPI(_pages(5, 2))
+    pages = list(vt_refs.iter_pages(get_url_related_references, api.client(), id="x", page_size=2))
+    assert all(isinstance(p, ReferenceCollection) for p in pages)
+    assert [len(p.data) for p in pages] == [2, 2, 1]
+    assert [p.meta.cursor for p in pages[:2]] == ["c1", "c2"]
+    assert pages[0].meta.count == 5
+
+
+def test_resume_from_a_cursor() -> None:
+    api = ScriptedAPI(_pages(6, 2)[1:])
+    client = api.client()
+    items = list(
+        vt_refs.paginate(get_url_related_references, client, id="x", page_size=2, cursor="c1")
+    )
+    assert [int(i.id, 16) for i in items] == [2, 3, 4, 5]
+    assert api.queries()[0] == {"limit": "2", "cursor": "c1"}
+
+
+def test_max_items_stops_without_fetching_pages_it_does_not_need() -> None:
+    api = ScriptedAPI(_pages(20, 4))
+    items = list(
+        vt_refs.paginate(get_url_related_references, api.client(), id="x", page_size=4, max_items=6)
+    )
+    assert len(items) == 6
+    assert len(api.requests) == 2
+    # The last request asks only for what is left, so its cursor resumes exactly after it.
+    assert [q["limit"] for q in api.queries()] == ["4", "2"]
+
+
+def test_max_items_within_the_first_page_sends_one_request() -> None:
+    api = ScriptedAPI(_pages(30, 10))
+    items = list(vt_refs.paginate(get_url_related_references, api.client(), id="x", max_items=3))
+    assert len(items) == 3 and api.queries() == [{"limit": "3"}]
+
+
+def test_max_items_zero_sends_nothing() -> None:
+    api = ScriptedAPI()
+    assert (
+        list(vt_refs.paginate(get_url_related_references, api.client(), id="x", max_items=0)) == []
+    )
+    assert api.requests == []
+
+
+def test_server_sending_more_than_asked_is_cut_at_max_items() -> None:
+    api = ScriptedAPI([ok(page([str(i) for i in range(10)], cursor="more"))])
+    items = list(vt_refs.paginate(get_url_related_references, api.client(), id="x", max_items=4))
+    assert [i.id for i in items] == ["0", "1", "2", "3"]
+
+
+def test_pages_are_fetched_lazily() -> None:
+    api = ScriptedAPI(_pages(6, 2))
+    iterator = vt_refs.paginate(get_url_related_references, api.client(), id="x", page_size=2)
+    assert api.requests == []
+    next(iterator)
+    next(iterator)
+    assert len(api.requests) == 1
+    next(iterator)
+    assert len(api.requests) == 2
+
+
+def test_a_cursor_that_does_not_advance_is_malformed() -> None:
+    api = ScriptedAPI(default=lambda request: ok(page(["a"], cursor="same")))
+    with pytest.raises(vt_refs.MalformedResponseError) as caught:
+        list(vt_refs.paginate(get_url_related_references, api.client(), id="x", cursor="same"))
+    assert caught.value.path == "$.meta.cursor"
+    assert len(api.requests) == 1
+
+
+def test_malformed_page_names_its_path_and_status() -> None:
+    bad = page(["a", "b"])
+    bad["data"][1]["attributes"]["creation_date"] = "yesterday"
+    api = ScriptedAPI([ok(bad)])
+    with pytest.raises(vt_refs.MalformedResponseError) as caught:
+        list(vt_refs.paginate(get_url_related_references, api.client(), id="x"))
+    assert caught.value.path == "$.data[1].attributes.creation_date"
+    assert caught.value.status_code == 200
+
+
+def test_non_json_200_is_malformed() -> None:
+    api = ScriptedAPI([httpx.Response(200, content=b"<html>oops</html>")])
+    with pytest.raises(vt_refs.MalformedResponseError) as caught:
+        list(vt_refs.paginate(get_url_related_references, api.client(), id="x"))
+    assert caught.value.path == "$" and caught.value.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": "10"}, "page_size"),
+        ({"max_items": -1}, "max_items"),
+        ({"limit": 5}, "limit"),
+        ({"bogus": 1}, "bogus"),
+        ({"cursor": 5}, "cursor"),
+    ],
+)
+def test_bad_arguments_fail_before_any_request(kwargs: dict[str, Any], match: str) -> None:
+    api = ScriptedAPI()
+    with pytest.raises(vt_refs.UsageError, match=match):
+        vt_refs.paginate(get_url_related_references, api.client(), id="x", **kwargs)
+    assert api.requests == []
+
+
+def test_missing_operation_parameter_fails_before_any_request() -> None:
+    api = ScriptedAPI()
+    with pytest.raises(vt_refs.UsageError, match="id"):
+        vt_refs.iter_pages(get_url_related_references, api.client())
+
+
+def test_something_that_is_not_an_operation_is_refused() -> None:
+    with pytest.raises(vt_refs.UsageError):
+        vt_refs.paginate(vt_refs, ScriptedAPI().client())  # type: ignore[arg-type]
+
+
+def test_something_that_is_not_a_client_is_refused() -> None:
+    with pytest.raises(vt_refs.UsageError):
+        vt_refs.paginate(get_url_related_references, object(), id="x")  # type: ignore[arg-type]
+
+
+def test_related_references_from_a_url_uses_url_id() -> None:
+    api = ScriptedAPI(_pages(3, 10))
+    url = "https://seed.example/a?b=c"
+    items = list(vt_refs.related_references(api.client(), url))
+    assert len(items) == 3
+    assert api.requests[0].url.path == f"/api/v3/urls/{vt_refs.url_id(url)}/related_references"
+
+
+def test_related_references_from_an_id() -> None:
+    api = ScriptedAPI(_pages(3, 2))
+    items = list(vt_refs.related_references(api.client(), id="abc", page_size=2, max_items=3))
+    assert len(items) == 3
+    assert api.requests[0].url.path == "/api/v3/urls/abc/related_references"
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"url": "https://a.example", "id": "abc"}, {"url": ""}, {"id": 5}]
+)
+def test_related_references_needs_exactly_one_of_url_and_id(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(vt_refs.UsageError):
+        vt_refs.related_references(ScriptedAPI().client(), **kwargs)
+
+
+def test_async_twins_yield_the_same() -> None:
+    client_pages = ScriptedAPI(_pages(5, 2))
+    client_items = ScriptedAPI(_pages(5, 2))
+    client_refs = ScriptedAPI(_pages(5, 2))
+
+    async def run() -> tuple[list[int], list[str], list[str]]:
+        op = get_url_related_references
+        sizes = [
+            len(p.data)
+            async for p in vt_refs.aiter_pages(op, client_pages.client(), id="x", page_size=2)
+        ]
+        items = [
+            i.id
+            async for i in vt_refs.apaginate(
+                op, client_items.client(), id="x", page_size=2, max_items=3
+            )
+        ]
+        refs = [
+            r.id
+            async for r in vt_refs.arelated_references(client_refs.client(), id="x", page_size=2)
+        ]
+        return sizes, items, refs
+
+    sizes, items, refs = asyncio.run(run())
+    assert sizes == [2, 2, 1]
+    assert [int(i, 16) for i in items] == [0, 1, 2]
+    assert [q["limit"] for q in client_items.queries()] == ["2", "1"]
+    assert [int(i, 16) for i in refs] == [0, 1, 2, 3, 4]
+
+
+def test_async_works_inside_a_running_event_loop_alongside_sync_use() -> None:
+    api = ScriptedAPI(default=lambda request: ok(page(["a"])))
+    client = api.client()
+
+    async def run() -> list[str]:
+        # Sync use inside a running loop (as in a notebook) works: no nested event loop.
+        sync_ids = [r.id for r in vt_refs.related_references(client, id="x")]
+        async_ids = [r.id async for r in vt_refs.arelated_references(client, id="x")]
+        return sync_ids + async_ids
+
+    assert asyncio.run(run()) == ["a", "a"]
+
+
+def test_base_url_path_is_kept() -> None:
+    api = ScriptedAPI(_pages(1, 10))
+    client = vt_refs.connect("k", base_url=BASE_URL + "/", transport=api.transport)
+    list(vt_refs.related_references(client, id="x"))
+    assert str(api.requests[0].url).startswith(BASE_URL + "/urls/x/")

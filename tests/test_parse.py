@@ -1,0 +1,174 @@
+"""vt_refs.parse: strict, path-naming, lossless on valid bodies (examples; fuzzing elsewhere)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import OrderedDict
+from typing import Any
+
+import pytest
+
+import vt_refs
+from vt_refs_api import models
+
+ALL_MODELS = [getattr(models, name) for name in models.__all__]
+
+
+def test_seed_round_trips_from_bytes_str_and_mapping(seed_page: dict[str, Any]) -> None:
+    raw = json.dumps(seed_page, ensure_ascii=False)
+    for data in (raw.encode("utf-8"), raw, seed_page, OrderedDict(seed_page)):
+        parsed = vt_refs.parse(models.ReferenceCollection, data)
+        assert isinstance(parsed, models.ReferenceCollection)
+        assert parsed.to_dict() == seed_page
+    first = vt_refs.parse(models.ReferenceCollection, raw).data[0]
+    assert first.attributes.author == "Proofpoint Staff"
+    assert first.context_attributes.related_from[0].attributes.name == "Emotet"
+    assert first.links.self_.endswith(first.id)
+
+
+def test_unknown_keys_survive_at_every_level(seed_page: dict[str, Any]) -> None:
+    doc = copy.deepcopy(seed_page)
+    doc["new_top"] = {"nested": [1, 2.5, None, True]}
+    doc["meta"]["x"] = 1
+    doc["links"]["prev"] = "p"
+    ref = doc["data"][0]
+    ref["extra"] = None
+    ref["attributes"]["brand_new_attribute"] = ["a", {"b": 1}]
+    ref["links"]["other"] = "o"
+    ref["context_attributes"]["weight"] = 0.5
+    ref["context_attributes"]["related_from"][0]["z"] = []
+    ref["context_attributes"]["related_from"][0]["attributes"]["alias"] = "E"
+    parsed = vt_refs.parse(models.ReferenceCollection, doc)
+    assert parsed.to_dict() == doc
+    assert parsed.data[0].attributes["brand_new_attribute"] == ["a", {"b": 1}]
+
+
+def test_every_model_compiles_and_parses_a_minimal_document() -> None:
+    for model in ALL_MODELS:
+        minimal = {"error": {"code": "c", "message": "m"}} if model is models.ErrorResponse else {}
+        try:
+            parsed = vt_refs.parse(model, minimal)
+        except vt_refs.MalformedResponseError as error:
+            assert error.reason == "missing required key", model
+        else:
+            assert parsed.to_dict() == minimal
+
+
+def test_integer_is_a_valid_number_and_big_integers_are_kept() -> None:
+    doc = {
+        "data": [
+            {
+                "type": "reference",
+                "id": "x",
+                "attributes": {
+                    "recent_activity_relative_change": 3,
+                    "iocs_count": 2**80,
+                    "recent_activity_summary": [0, -1, 2**63],
+                },
+            }
+        ]
+    }
+    assert vt_refs.parse(models.ReferenceCollection, json.dumps(doc)).to_dict() == doc
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "reason"),
+    [
+        (lambda d: d["data"][1].pop("id"), "$.data[1].id", "missing required key"),
+        (lambda d: d.pop("data"), "$.data", "missing required key"),
+        (lambda d: d["data"][0].update(type=None), "$.data[0].type", "expected string, got null"),
+        (lambda d: d["meta"].update(count="241"), "$.meta.count", "expected integer, got string"),
+        (lambda d: d["meta"].update(count=True), "$.meta.count", "expected integer, got boolean"),
+        (lambda d: d["meta"].update(count=2.0), "$.meta.count", "expected integer, got number"),
+        (lambda d: d.update(data={}), "$.data", "expected array, got object"),
+        (lambda d: d["data"].append(["x"]), "$.data[2]", "expected object, got array"),
+        (
+            lambda d: d["data"][0]["attributes"].update(tags=["a", 1]),
+            "$.data[0].attributes.tags[1]",
+            "expected string, got integer",
+        ),
+        (
+            lambda d: d["data"][0]["attributes"].update(recent_activity_relative_change=False),
+            "$.data[0].attributes.recent_activity_relative_change",
+            "expected number, got boolean",
+        ),
+        (
+            lambda d: d["data"][1]["context_attributes"]["related_from"][0]["attributes"].update(
+                name=["Emotet"]
+            ),
+            "$.data[1].context_attributes.related_from[0].attributes.name",
+            "expected string, got array",
+        ),
+        (lambda d: d["links"].pop("self"), "$.links.self", "missing required key"),
+    ],
+)
+def test_invalid_documents_name_the_path(
+    seed_page: dict[str, Any], mutate: Any, path: str, reason: str
+) -> None:
+    doc = copy.deepcopy(seed_page)
+    mutate(doc)
+    for data in (doc, json.dumps(doc), json.dumps(doc).encode()):
+        with pytest.raises(vt_refs.MalformedResponseError) as caught:
+            vt_refs.parse(models.ReferenceCollection, data)
+        assert caught.value.path == path
+        assert caught.value.reason == reason
+        assert caught.value.status_code is None
+        assert path in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"{", b"not json", b'{"data": [}', b"\xff\xfe\x00", "NaN", b'{"data": [], "x": NaN}'],
+)
+def test_non_json_is_malformed_at_the_root(data: bytes | str) -> None:
+    with pytest.raises(vt_refs.MalformedResponseError) as caught:
+        vt_refs.parse(models.ReferenceCollection, data)
+    assert caught.value.path == "$"
+    assert caught.value.reason.startswith("body is not JSON")
+
+
+@pytest.mark.parametrize("data", [b"[]", b'"data"', b"42", b"null", [], 42, None, "true"])
+def test_non_object_top_level_is_malformed(data: Any) -> None:
+    with pytest.raises(vt_refs.MalformedResponseError) as caught:
+        vt_refs.parse(models.ReferenceCollection, data)
+    assert caught.value.path == "$"
+    assert caught.value.reason.startswith("expected object")
+
+
+def test_keys_that_are_not_identifiers_are_quoted_in_the_path() -> None:
+    doc = {"error": {"code": "x", "message": 1}}
+    with pytest.raises(vt_refs.MalformedResponseError) as caught:
+        vt_refs.parse(models.ErrorResponse, doc)
+    assert caught.value.path == "$.error.message"
+    from vt_refs._parsing import _format_path
+
+    assert _format_path(["a b", 0, "c"]) == "$['a b'][0].c"
+
+
+def test_message_carries_only_a_bounded_excerpt() -> None:
+    huge = {"data": [{"type": "reference", "id": "x" * 200_000}], "meta": {"count": "many"}}
+    with pytest.raises(vt_refs.MalformedResponseError) as caught:
+        vt_refs.parse(models.ReferenceCollection, json.dumps(huge).encode())
+    assert len(caught.value.excerpt) <= 200
+    assert len(str(caught.value)) < 500
+
+
+def test_deeply_nested_unknown_value_does_not_escape_as_recursion_error() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    body = '{"data": [], "x": ' + deep + "}"
+    with pytest.raises(vt_refs.MalformedResponseError):
+        vt_refs.parse(models.ReferenceCollection, body)
+
+
+def test_parse_refuses_what_is_not_a_generated_model() -> None:
+    with pytest.raises(vt_refs.UsageError):
+        vt_refs.parse(dict, {})  # type: ignore[type-var]
+
+
+def test_parse_does_not_mutate_its_input(seed_page: dict[str, Any]) -> None:
+    doc = copy.deepcopy(seed_page)
+    doc["unknown"] = 1
+    before = copy.deepcopy(doc)
+    vt_refs.parse(models.ReferenceCollection, doc)
+    assert doc == before
