@@ -73,11 +73,16 @@ def _expected(what: str, value: object) -> str:
 
 @attrs.frozen
 class _Scalar:
-    """A JSON scalar: `types` are the exact Python types json produces for it."""
+    """A JSON scalar: `types` are the exact Python types json produces for it.
+
+    `test` is a Python expression over `{v}`, inlined into builders: its first clause is
+    an exact class check, so the common case costs no call.
+    """
 
     name: str
     types: frozenset[type]
     check: Callable[[object], bool]
+    test: str
 
 
 def _is_int(v: object) -> bool:
@@ -89,10 +94,27 @@ def _is_number(v: object) -> bool:
 
 
 _SCALARS: Final[dict[object, _Scalar]] = {
-    str: _Scalar("string", frozenset({str}), lambda v: isinstance(v, str)),
-    int: _Scalar("integer", frozenset({int}), _is_int),
-    float: _Scalar("number", frozenset({int, float}), _is_number),
-    bool: _Scalar("boolean", frozenset({bool}), lambda v: isinstance(v, bool)),
+    str: _Scalar(
+        "string",
+        frozenset({str}),
+        lambda v: isinstance(v, str),
+        "{v}.__class__ is str or isinstance({v}, str)",
+    ),
+    int: _Scalar(
+        "integer",
+        frozenset({int}),
+        _is_int,
+        "{v}.__class__ is int or (isinstance({v}, int) and {v}.__class__ is not bool)",
+    ),
+    float: _Scalar(
+        "number",
+        frozenset({int, float}),
+        _is_number,
+        "{v}.__class__ is float or {v}.__class__ is int or _is_number({v})",
+    ),
+    bool: _Scalar(
+        "boolean", frozenset({bool}), lambda v: isinstance(v, bool), "{v}.__class__ is bool"
+    ),
 }
 
 
@@ -257,6 +279,7 @@ class _Compiler:
             "_expected": _expected,
             "_in_list": _in_list,
             "_check_items": _check_items,
+            "_is_number": _is_number,
             "_new": object.__new__,
         }
         self.names: dict[type, str] = {}
@@ -291,9 +314,9 @@ class _Compiler:
         if isinstance(kind, _Any):
             return [f"{indent}{target} = {value}"]
         if isinstance(kind, _Scalar):
-            check = self._global("is_", kind.check)
+            test = kind.test.format(v=value)
             return [
-                f"{indent}if not {check}({value}):",
+                f"{indent}if not ({test}):",
                 f"{indent}    raise _Invalid(_expected({kind.name!r}, {value}))",
                 f"{indent}{target} = {value}",
             ]
