@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from httpx_retries import retry as retry_module
 
@@ -13,6 +16,7 @@ import vt_refs
 from vt_refs.testing import SEED_URL, SEED_URL_SHA256, FakeVirusTotal
 from vt_refs_api.api.files import get_file_related_references_descriptors
 from vt_refs_api.api.urls import get_url_related_references
+from vt_refs_api.models import ReferenceCollection
 from vt_refs_api.types import UNSET
 
 OBJECT = "a" * 64
@@ -251,3 +255,53 @@ def test_repr_of_a_used_client_hides_the_key(fake: FakeVirusTotal) -> None:
             text = repr(client) + str(client) + repr(client.get_httpx_client().headers)
         assert secret not in text
         assert own.requests[0].headers["x-apikey"] == secret
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _failure_with_locals(call: Any, client: Any) -> tuple[BaseException, str]:
+    """The exception `call(client)` raises, and its traceback rendered with locals.
+
+    Only frames from here down are rendered: the test's own locals hold the key.
+    """
+    try:
+        call(client)
+    except Exception as error:
+        rendered = traceback.TracebackException.from_exception(error, capture_locals=True)
+        return error, "".join(rendered.format())
+    pytest.fail("the call must fail")
+
+
+def test_tracebacks_with_locals_never_show_the_key(fake: FakeVirusTotal) -> None:
+    secret = "traceback-secret-key"
+    fake.drop_next()  # fails after the headers went out: h11 and httpcore frames hold them
+    with vt_refs.connect(secret, base_url=fake.base_url, max_retries=0) as client:
+        error, text = _failure_with_locals(
+            lambda c: list(vt_refs.related_references(c, id=OBJECT)), client
+        )
+    assert isinstance(error, vt_refs.APIConnectionError)
+    assert isinstance(error.__cause__, httpx.HTTPError)
+    assert "related_references" in text and secret not in text
+    closed = f"http://127.0.0.1:{_closed_port()}/api/v3"
+    with vt_refs.connect(secret, base_url=closed, max_retries=0) as client:
+        error, text = _failure_with_locals(
+            lambda c: get_url_related_references.sync(id=OBJECT, client=c), client
+        )
+    assert isinstance(error, httpx.ConnectError)
+    assert secret not in text
+
+
+def test_generated_operations_called_directly_get_retries_and_the_key(
+    fake: FakeVirusTotal, sleeps: list[float]
+) -> None:
+    fake.fail_next(status=503, code="TransientError")
+    with _client(fake) as client:
+        page = get_url_related_references.sync(id=SEED_URL_SHA256, client=client)
+    assert isinstance(page, ReferenceCollection)
+    assert len(page.data) == 2
+    assert [r.headers["x-apikey"] for r in fake.requests] == [fake.api_key] * 2

@@ -84,6 +84,7 @@ def api_error_from(response: httpx.Response) -> APIError:
 
 
 def _transport_error(error: httpx.HTTPError) -> APIConnectionError:
+    """The SDK's error for a failure to get any answer, wrapping httpx's as its cause."""
     kind = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
     return kind(f"{type(error).__name__}: {error}")
 
@@ -235,7 +236,8 @@ def _sync_pages(walk: _Walk, client: AnyClient) -> Iterator[Any]:
         try:
             response = http.request(**request)
         except httpx.HTTPError as error:
-            raise _transport_error(error) from error
+            # The cause stays, its frames go: their locals hold the sent headers.
+            raise _transport_error(error) from error.with_traceback(None)
         yield walk.take(response)
 
 
@@ -245,7 +247,8 @@ async def _async_pages(walk: _Walk, client: AnyClient) -> AsyncIterator[Any]:
         try:
             response = await http.request(**request)
         except httpx.HTTPError as error:
-            raise _transport_error(error) from error
+            # The cause stays, its frames go: their locals hold the sent headers.
+            raise _transport_error(error) from error.with_traceback(None)
         yield walk.take(response)
 
 

@@ -114,15 +114,24 @@ class _KeyTransport(_Layer):
         try:
             return self._sync.handle_request(self._outgoing(request))
         except httpx.RequestError as error:
-            error.request = request
-            raise
+            raise _scrubbed(error, request) from None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             return await self._async.handle_async_request(self._outgoing(request))
         except httpx.RequestError as error:
-            error.request = request
-            raise
+            raise _scrubbed(error, request) from None
+
+
+def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.RequestError:
+    """The error, pointing at the keyless request and without the frames below us.
+
+    Frames inside httpcore and h11 hold the sent headers in locals, which tracebacks
+    that show locals (pytest --showlocals, rich, Sentry) would print.
+    """
+    error.request = request
+    error.__context__ = error.__cause__ = None
+    return error.with_traceback(None)
 
 
 class Pacer:
