@@ -1,0 +1,363 @@
+"""`FakeVirusTotal`: the public face of the fake server."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, ClassVar, Final, NamedTuple, Self
+
+from ._app import App
+from ._data import JsonObject
+from ._faults import (
+    CHAOS_KINDS,
+    ChaosKind,
+    DelayFault,
+    DropFault,
+    FailFault,
+    FaultPlan,
+    MalformFault,
+    RedirectFault,
+    fault_response,
+)
+from ._records import RecordedRequest
+from ._responses import Response
+from ._routes import API_PREFIX, COLLECTIONS, PATH_TEMPLATES, ObjectKey, object_key
+from ._server import HttpServer
+from ._store import ReferenceStore
+
+DEFAULT_API_KEY: Final = "fake-virustotal-api-key"
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+_RETRYABLE_KINDS: Final[tuple[ChaosKind, ...]] = ("fail", "drop", "delay")
+
+
+class _Running(NamedTuple):
+    server: HttpServer
+    app: App
+    origin: str
+
+
+def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """`value` when it is an int in range, else a ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"at least {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+        raise ValueError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def _check_seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value}")
+    return float(value)
+
+
+def _check_header_value(name: str, value: object) -> str:
+    """A string that can travel as an HTTP header value unchanged."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty str")
+    if not (value.isascii() and value.isprintable()) or value != value.strip():
+        raise ValueError(f"{name} must be printable ASCII without surrounding spaces")
+    return value
+
+
+class FakeVirusTotal:
+    """A VirusTotal API v3 `related_references` server on loopback, for tests.
+
+    It speaks real HTTP/1.1 (keep-alive, Content-Length on every response), so a client
+    is tested through its whole transport, and it answers every operation of openapi.yaml
+    as the API does: pages with `meta.count`, `meta.cursor` and `links`, the API's
+    authentication and error bodies. Data is deterministic: the seed's two references for
+    the seed URL (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any
+    other well-formed id. Tests change objects with `set_count`, `add_references` and
+    `remove_object`, inject faults with the `*_next` methods or `chaos`, and read what the
+    client sent in `requests`.
+
+    Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
+    stop(). The port is a free one unless `port` is given.
+    """
+
+    PATHS: ClassVar[frozenset[str]] = PATH_TEMPLATES
+    """The path templates served under `base_url`, spelt as in openapi.yaml."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = DEFAULT_API_KEY,
+        default_count: int = 25,
+        max_limit: int = 40,
+        record_requests: bool = True,
+    ) -> None:
+        """Configure a fake; nothing listens until start().
+
+        `default_count` is how many references an object has unless `set_count` says
+        otherwise (the seed URL has its 2). `max_limit` is the page size larger `limit`
+        values are clamped to: VirusTotal does not document it, 40 is commonly reported.
+        `record_requests=False` keeps `requests` empty, so a long-running fake (the
+        command line one) does not grow without bound.
+        """
+        if not isinstance(host, str) or not host:
+            raise ValueError("host must be a non-empty str")
+        self._host = host
+        self._requested_port = _check_int("port", port, 0, 65535)
+        self._api_key = _check_header_value("api_key", api_key)
+        self._max_limit = _check_int("max_limit", max_limit, 1)
+        self._store = ReferenceStore(_check_int("default_count", default_count, 0))
+        self._faults = FaultPlan()
+        self._log: list[RecordedRequest] = []
+        self._log_lock = threading.Lock()
+        self._record = bool(record_requests)
+        self._stopping = threading.Event()
+        self._running: _Running | None = None
+
+    # Lifecycle
+
+    def start(self) -> Self:
+        """Bind the port and serve on a daemon thread; returns self for chaining."""
+        if self._running is not None:
+            raise RuntimeError("FakeVirusTotal is already running")
+        server = HttpServer(self._host, self._requested_port, self._dispatch)
+        origin = f"http://{self._bracketed_host}:{server.port}"
+        self._store.rebase(origin + API_PREFIX)
+        app = App(
+            api_key=self._api_key, origin=origin, store=self._store, max_limit=self._max_limit
+        )
+        self._stopping.clear()
+        self._running = _Running(server, app, origin)
+        server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, end pending delays and open connections, free the port.
+
+        Calling it again, or on a fake never started, does nothing. Objects, faults and
+        recorded requests survive: start() serves them again (on a new port if it was 0).
+        """
+        running, self._running = self._running, None
+        if running is not None:
+            self._stopping.set()
+            running.server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._running is not None else "stopped"
+        return f"<FakeVirusTotal {where}>"
+
+    # Where it is
+
+    @property
+    def _bracketed_host(self) -> str:
+        return f"[{self._host}]" if ":" in self._host else self._host
+
+    @property
+    def port(self) -> int:
+        """The port it listens on; only while running."""
+        if self._running is None:
+            raise RuntimeError("FakeVirusTotal is not running: call start() or use `with`")
+        return self._running.server.port
+
+    @property
+    def origin(self) -> str:
+        """`http://HOST:PORT`, with no path; only while running."""
+        return f"http://{self._bracketed_host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """`http://HOST:PORT/api/v3`, the fake's counterpart of the API's base URL."""
+        return self.origin + API_PREFIX
+
+    @property
+    def api_key(self) -> str:
+        """The only key it accepts in `x-apikey`."""
+        return self._api_key
+
+    # Objects
+
+    def _key(self, object_id: str, collection: str) -> ObjectKey:
+        if collection not in COLLECTIONS:
+            raise ValueError(f"collection must be one of {sorted(COLLECTIONS)}, got {collection!r}")
+        key = object_key(collection, object_id) if isinstance(object_id, str) else None
+        if key is None:
+            raise ValueError(f"{object_id!r} is not a well-formed id in {collection}")
+        return key
+
+    def set_count(self, object_id: str, n: int, *, collection: str = "urls") -> None:
+        """Give the object `n` seed or generated references (references added stay on top).
+
+        For the seed URL, the first two are the seed's and the rest generated.
+        """
+        self._store.set_count(self._key(object_id, collection), _check_int("n", n, 0))
+
+    def add_references(
+        self,
+        object_id: str,
+        references: Iterable[Mapping[str, Any]],
+        *,
+        collection: str = "urls",
+    ) -> None:
+        """Append full reference objects to the object's references (and to its count).
+
+        Each must be JSON-serialisable with string `type` and `id` (descriptors need them);
+        it is copied, so later changes by the caller do not leak into responses.
+        """
+        key = self._key(object_id, collection)
+        copies: list[JsonObject] = []
+        for i, reference in enumerate(references):
+            if not isinstance(reference, Mapping):
+                raise ValueError(f"references[{i}] must be a mapping")
+            if not isinstance(reference.get("type"), str) or not isinstance(
+                reference.get("id"), str
+            ):
+                raise ValueError(f"references[{i}] needs str 'type' and 'id'")
+            try:
+                copies.append(json.loads(json.dumps(reference, allow_nan=False)))
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"references[{i}] is not JSON-serialisable: {error}") from None
+        self._store.add(key, copies)
+
+    def remove_object(self, object_id: str, *, collection: str = "urls") -> None:
+        """Make the object unknown (404) until set_count or add_references changes it."""
+        self._store.remove(self._key(object_id, collection))
+
+    # Faults
+
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = 503,
+        code: str | None = "TransientError",
+        message: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        """Answer the next `n` requests with an error instead of serving them.
+
+        With a `code`, the body is VirusTotal's JSON error (e.g. 429 QuotaExceededError,
+        503 TransientError, 504 DeadlineExceededError); with `code=None` it is an HTML page,
+        as a proxy in front of the API sends (e.g. 500, 502, 520). `retry_after` is sent
+        verbatim as Retry-After, which VirusTotal does not document but clients honour.
+        """
+        _check_int("status", status, 400, 599)
+        if code is not None and not (isinstance(code, str) and code):
+            raise ValueError("code must be a non-empty str or None")
+        if retry_after is not None:
+            _check_header_value("retry_after", retry_after)
+        text = message if message is not None else f"{code or status} injected by FakeVirusTotal"
+        self._faults.queue(FailFault(status, code, text, retry_after), _check_int("n", n, 1))
+
+    def drop_next(self, n: int = 1) -> None:
+        """Close the connection of the next `n` requests without any response."""
+        self._faults.queue(DropFault(), _check_int("n", n, 1))
+
+    def delay_next(self, n: int = 1, *, seconds: float) -> None:
+        """Serve the next `n` requests normally, each after `seconds` (for timeouts)."""
+        self._faults.queue(DelayFault(_check_seconds("seconds", seconds)), _check_int("n", n, 1))
+
+    def malform_next(
+        self,
+        n: int = 1,
+        *,
+        body: bytes = b'{"data": [',
+        status: int = 200,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer the next `n` requests with `body` verbatim (by default, truncated JSON)."""
+        if not isinstance(body, bytes):
+            raise ValueError("body must be bytes")
+        _check_int("status", status, 200, 599)
+        fault = MalformFault(body, status, _check_header_value("content_type", content_type))
+        self._faults.queue(fault, _check_int("n", n, 1))
+
+    def redirect_next(self, n: int = 1, *, location: str | None = None, status: int = 307) -> None:
+        """Redirect the next `n` requests to `location` (default: their own URL on the fake).
+
+        A client must not carry its API key across a redirect it did not expect.
+        """
+        if status not in _REDIRECT_STATUSES:
+            raise ValueError(f"status must be one of {sorted(_REDIRECT_STATUSES)}, got {status!r}")
+        if location is not None:
+            _check_header_value("location", location)
+        self._faults.queue(RedirectFault(location, status), _check_int("n", n, 1))
+
+    def chaos(
+        self,
+        rate: float,
+        seed: int,
+        kinds: Iterable[ChaosKind] = _RETRYABLE_KINDS,
+        *,
+        delay: float = 0.05,
+    ) -> None:
+        """Inject faults into a pseudo-random share `rate` (0..1) of the following requests.
+
+        Each request that finds no queued fault draws from `random.Random(seed)`: it gets a
+        fault with probability `rate`, of a kind chosen evenly from `kinds`:
+        - "fail": 429 QuotaExceededError (Retry-After: 0), 503 TransientError or
+          504 DeadlineExceededError, evenly;
+        - "drop": the connection closes without a response;
+        - "delay": the normal response after `delay` seconds;
+        - "malform": a 200 with truncated JSON;
+        - "redirect": a 307 to the request's own URL.
+        The defaults are the faults a client should recover from by retrying. The same
+        seed gives the same faults on the same request ordinals, so a failure reproduces;
+        with concurrent requests, which request gets which ordinal depends on arrival.
+        `rate=0` turns chaos off, as does clear_faults().
+        """
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise ValueError(f"rate must be a number in 0..1, got {rate!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an int, got {seed!r}")
+        chosen = tuple(kinds)
+        if not chosen or not set(chosen) <= CHAOS_KINDS:
+            raise ValueError(f"kinds must be a non-empty choice of {sorted(CHAOS_KINDS)}")
+        self._faults.chaos(float(rate), seed, chosen, _check_seconds("delay", delay))
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault and turn chaos mode off."""
+        self._faults.clear()
+
+    # Recorded requests
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first (a copy)."""
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        with self._log_lock:
+            self._log.clear()
+
+    # Serving (called on the server's handler threads)
+
+    def _dispatch(self, request: RecordedRequest) -> Response | None:
+        fault = self._faults.take()
+        if self._record:
+            with self._log_lock:
+                self._log.append(dataclasses.replace(request, fault=fault))
+        running = self._running
+        if running is None or isinstance(fault, DropFault):
+            return None
+        if isinstance(fault, DelayFault) and self._stopping.wait(fault.seconds):
+            return None
+        if fault is None or isinstance(fault, DelayFault):
+            return running.app.handle(request)
+        return fault_response(fault, running.origin + request.target)

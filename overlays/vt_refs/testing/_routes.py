@@ -1,0 +1,128 @@
+"""The paths the fake serves and the object ids each collection accepts.
+
+The table below mirrors the paths of openapi.yaml by hand: the fake never reads the YAML
+at run time, so it works wherever the package is installed, and
+tests/test_fake_conformance.py fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Final, Literal, NamedTuple
+from urllib.parse import unquote
+
+from vt_refs._ids import url_id
+
+from ._data import SEED_URL, SEED_URL_SHA256
+
+API_PREFIX: Final = "/api/v3"
+
+Kind = Literal["objects", "descriptors"]
+"""Full reference objects, or the descriptors of the `relationships/` endpoints."""
+
+# Path suffix after `/{collection}/{id}` -> what it serves.
+_SUFFIXES: Final[dict[tuple[str, ...], Kind]] = {
+    ("related_references",): "objects",
+    ("relationships", "related_references"): "descriptors",
+}
+
+_SHA256_URL_ID: Final = re.compile(r"[0-9a-f]{64}")
+_BASE64_URL_ID: Final = re.compile(r"[A-Za-z0-9_-]+")
+_FILE_HASH: Final = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+_THREAT_ACTOR_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+_SEED_URL_ID: Final = url_id(SEED_URL)
+
+
+class ObjectKey(NamedTuple):
+    """One object: its collection and its canonical id (two id forms may name one URL)."""
+
+    collection: str
+    object_id: str
+
+
+class Route(NamedTuple):
+    """What a request path asks for; `object_id` is percent-decoded but not canonical."""
+
+    collection: str
+    object_id: str
+    kind: Kind
+
+
+def _url_key(raw: str) -> str | None:
+    """The canonical id of a URL: its SHA-256 id, whichever of the two forms names it.
+
+    The fake's canonical form of a URL is the URL itself, so `url_id(u)` and
+    `sha256(u)` name one object, as the two forms do on VirusTotal; the seed's URL is the
+    exception, since the seed gives its SHA-256 but not the URL. Base64 ids must be exactly
+    what `url_id` produces (unpadded, URL-safe, UTF-8) of printable text (a URL has no
+    control characters), so sloppy encoders get a 404.
+    """
+    if _SHA256_URL_ID.fullmatch(raw):
+        return raw
+    if not _BASE64_URL_ID.fullmatch(raw) or len(raw) % 4 == 1:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if url_id(text) != raw or not text.isprintable():
+        return None
+    if raw == _SEED_URL_ID:
+        return SEED_URL_SHA256
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_key(raw: str) -> str | None:
+    """A file's MD5, SHA-1 or SHA-256 in hex; the API accepts either case."""
+    return raw.lower() if _FILE_HASH.fullmatch(raw) else None
+
+
+def _threat_actor_key(raw: str) -> str | None:
+    """A threat actor id: the API's ids are short, made of letters, digits and `_.:-`."""
+    return raw if _THREAT_ACTOR_ID.fullmatch(raw) else None
+
+
+class _Collection(NamedTuple):
+    noun: str
+    key: Callable[[str], str | None]
+
+
+COLLECTIONS: Final[dict[str, _Collection]] = {
+    "urls": _Collection("URL", _url_key),
+    "files": _Collection("File", _file_key),
+    "threat_actors": _Collection("Threat actor", _threat_actor_key),
+}
+
+PATH_TEMPLATES: Final[frozenset[str]] = frozenset(
+    "/".join(("", collection, "{id}", *suffix))
+    for collection in COLLECTIONS
+    for suffix in _SUFFIXES
+)
+"""Every path the fake serves, spelt like openapi.yaml's path templates."""
+
+
+def match(path: str) -> Route | None:
+    """The route of a request path (percent-decoded id), or None when nothing is served there."""
+    if not path.startswith(API_PREFIX + "/"):
+        return None
+    collection, _, rest = path.removeprefix(API_PREFIX + "/").partition("/")
+    object_id, _, suffix = rest.partition("/")
+    kind = _SUFFIXES.get(tuple(suffix.split("/")))
+    if collection not in COLLECTIONS or not object_id or kind is None:
+        return None
+    return Route(collection, unquote(object_id), kind)
+
+
+def object_key(collection: str, object_id: str) -> ObjectKey | None:
+    """The object an id names, or None when the id is not well formed for its collection."""
+    key = COLLECTIONS[collection].key(object_id)
+    return None if key is None else ObjectKey(collection, key)
+
+
+def noun(collection: str) -> str:
+    """How error messages name an object of `collection` (e.g. `URL "..." not found`)."""
+    return COLLECTIONS[collection].noun

@@ -1,0 +1,120 @@
+"""Which references each object has, and their encoded pages.
+
+An object's references are its base references (the seed's for the seed URL, generated
+ones otherwise; as many as its count) followed by those a test added. Nothing is stored
+for objects a test never touched, so any well-formed id works without setup. Encoded pages
+are cached, keyed by a per-object version that every change bumps, so a stale page is
+never served and needs no explicit eviction.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from ._data import SEED_REFERENCES, SEED_URL_SHA256, JsonObject, descriptor, generated_reference
+from ._routes import Kind, ObjectKey
+
+_SEED_KEY: Final = ObjectKey("urls", SEED_URL_SHA256)
+_MAX_CACHED_PAGES: Final = 4096
+
+
+@dataclass
+class _Changes:
+    """What tests changed about one object."""
+
+    version: int
+    count: int | None = None
+    added: list[JsonObject] = field(default_factory=list)
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PageData:
+    """One page's encoded `data` and the object's total count, read in one snapshot."""
+
+    count: int
+    data: bytes
+
+
+class ReferenceStore:
+    """Thread-safe references of every object, with the changes tests made."""
+
+    def __init__(self, default_count: int) -> None:
+        self._default_count = default_count
+        self._base_url = ""
+        self._lock = threading.Lock()
+        self._changes: dict[ObjectKey, _Changes] = {}
+        self._version = 0
+        self._pages: OrderedDict[tuple[ObjectKey, int, Kind, int, int], bytes] = OrderedDict()
+
+    def rebase(self, base_url: str) -> None:
+        """Use `base_url` in generated `links.self` (a restarted fake may have a new port)."""
+        with self._lock:
+            self._base_url = base_url
+            self._pages.clear()
+
+    def _change(self, key: ObjectKey) -> _Changes:
+        """The object's changes, with a new version: its cached pages are now stale."""
+        self._version += 1
+        changes = self._changes.setdefault(key, _Changes(self._version))
+        changes.version = self._version
+        changes.removed = False
+        return changes
+
+    def set_count(self, key: ObjectKey, count: int) -> None:
+        """Give the object `count` base references (and make it exist again if removed)."""
+        with self._lock:
+            self._change(key).count = count
+
+    def add(self, key: ObjectKey, references: Sequence[JsonObject]) -> None:
+        """Append references after the object's others (and make it exist again)."""
+        with self._lock:
+            self._change(key).added.extend(references)
+
+    def remove(self, key: ObjectKey) -> None:
+        """Make the object unknown: its endpoints answer 404 until it is changed again."""
+        with self._lock:
+            self._change(key).removed = True
+
+    def page(self, key: ObjectKey, kind: Kind, offset: int, limit: int) -> PageData | None:
+        """Up to `limit` references from `offset`, or None when the object was removed.
+
+        An offset beyond the count gives an empty page, which is not cached: the caller
+        turns it into an error.
+        """
+        with self._lock:
+            changes = self._changes.get(key)
+            if changes is not None and changes.removed:
+                return None
+            default = len(SEED_REFERENCES) if key == _SEED_KEY else self._default_count
+            base = default if changes is None or changes.count is None else changes.count
+            added = [] if changes is None else changes.added
+            count = base + len(added)
+            if offset > count:
+                return PageData(count, b"[]")
+            cache_key = (key, 0 if changes is None else changes.version, kind, offset, limit)
+            data = self._pages.get(cache_key)
+            if data is None:
+                stop = min(offset + limit, count)
+                items = [
+                    self._base(key, i) if i < base else added[i - base] for i in range(offset, stop)
+                ]
+                if kind == "descriptors":
+                    items = [descriptor(item) for item in items]
+                data = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
+                self._pages[cache_key] = data
+                if len(self._pages) > _MAX_CACHED_PAGES:
+                    self._pages.popitem(last=False)
+            else:
+                self._pages.move_to_end(cache_key)
+            return PageData(count, data)
+
+    def _base(self, key: ObjectKey, index: int) -> JsonObject:
+        if key == _SEED_KEY and index < len(SEED_REFERENCES):
+            return SEED_REFERENCES[index]
+        return generated_reference(key.collection, key.object_id, index, self._base_url)
