@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-LINTED := overlays tests tools
+LINTED := overlays tests tools bench examples
 
 .PHONY: install generate check-generated lint test demo bench fuzz clean
 

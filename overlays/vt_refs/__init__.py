@@ -4,9 +4,16 @@ The hand-written layer over the generated client `vt_refs_api`: `connect()` give
 generated client with key safety, retries and pacing; `paginate` / `iter_pages` (and the
 async twins) walk any generated paging operation; `parse` is the strict parser they use;
 every failure is a `VTError`.
+
+Importing the package is cheap: the parts that need httpx and the generated client load
+on first use, so `vt-refs --help` and `import vt_refs` do not pay for them.
 """
 
-from ._client import DEFAULT_BASE_URL, connect
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from ._errors import (
     AlreadyExistsError,
     APIConnectionError,
@@ -32,9 +39,38 @@ from ._errors import (
     WrongCredentialsError,
 )
 from ._ids import url_id
-from ._pagination import aiter_pages, apaginate, iter_pages, paginate
-from ._parsing import parse
-from ._relationships import arelated_references, related_references
+
+if TYPE_CHECKING:
+    from ._client import DEFAULT_BASE_URL, connect
+    from ._pagination import aiter_pages, apaginate, iter_pages, paginate
+    from ._parsing import parse
+    from ._relationships import arelated_references, related_references
+
+_LAZY = {
+    "DEFAULT_BASE_URL": "._client",
+    "connect": "._client",
+    "aiter_pages": "._pagination",
+    "apaginate": "._pagination",
+    "iter_pages": "._pagination",
+    "paginate": "._pagination",
+    "parse": "._parsing",
+    "arelated_references": "._relationships",
+    "related_references": "._relationships",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_BASE_URL",
