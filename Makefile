@@ -47,12 +47,14 @@ $(BENCH_STAMP): bench/requirements.txt
 bench: $(STAMP) $(BENCH_STAMP)
 	$(PY) bench/run.py --vt-py-python $(BENCH_VENV)/bin/python
 
-# Long hypothesis run with a fresh random seed (printed); FUZZ_SEED=N replays one.
+# Long hypothesis profile (20x the examples) with a fresh random seed, printed before and
+# after; `make fuzz HYPOTHESIS_SEED=N` replays one. Turn what it finds into example tests.
 fuzz: $(STAMP)
-	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
-	echo "fuzz: hypothesis seed $$seed (replay with FUZZ_SEED=$$seed make fuzz)"; \
-	HYPOTHESIS_PROFILE=long $(PY) -m pytest -q -p no:cacheprovider \
-		--hypothesis-seed=$$seed tests/test_fuzz_parsing.py
+	@seed=$(HYPOTHESIS_SEED); seed=$${seed:-$$($(PY) -c 'import secrets; print(secrets.randbelow(2**32))')}; \
+	echo "make fuzz: hypothesis seed $$seed (replay with: make fuzz HYPOTHESIS_SEED=$$seed)"; \
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/test_fuzz_parsing.py tests/test_spec_strategies.py \
+		--hypothesis-seed=$$seed --timeout=1800 -q; \
+	status=$$?; echo "make fuzz: hypothesis seed was $$seed"; exit $$status
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .hypothesis build dist

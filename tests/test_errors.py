@@ -111,3 +111,11 @@ def test_no_exception_text_carries_the_key() -> None:
         _first_page(api)
     assert KEY not in str(caught.value) and KEY not in repr(caught.value)
     assert KEY not in repr(vars(caught.value))
+
+
+def test_a_huge_api_message_is_kept_but_not_printed_whole() -> None:
+    message = "m" * 50_000
+    with pytest.raises(vt_refs.NotFoundError) as caught:
+        _first_page(ScriptedAPI([error(404, "NotFoundError", message)]))
+    assert caught.value.message == message
+    assert len(str(caught.value)) < 1000

@@ -172,3 +172,13 @@ def test_parse_does_not_mutate_its_input(seed_page: dict[str, Any]) -> None:
     before = copy.deepcopy(doc)
     vt_refs.parse(models.ReferenceCollection, doc)
     assert doc == before
+
+
+def test_message_stays_bounded_when_escaping_expands_the_excerpt() -> None:
+    # Found by the fuzz suite: repr() of 200 astral or control characters is ~2,000 long.
+    for padding in ("\U000f0000" * 300, "\u2028" * 300, "\x00" * 300):
+        with pytest.raises(vt_refs.MalformedResponseError) as caught:
+            vt_refs.parse(models.CollectionLinks, {"x": padding})
+        assert caught.value.path == "$.self"
+        assert len(caught.value.excerpt) <= 200
+        assert len(str(caught.value)) <= 1000

@@ -41,7 +41,10 @@ class MalformedResponseError(VTError):
         self.excerpt = excerpt[:_EXCERPT_CHARS]
         self.status_code = status_code
         status = "" if status_code is None else f" (HTTP {status_code})"
-        super().__init__(f"malformed response{status} at {path}: {reason}; body: {self.excerpt!r}")
+        super().__init__(
+            f"malformed response{status} at {path}: {_bounded(reason)}; "
+            f"body: {_bounded(repr(self.excerpt))}"
+        )
 
 
 class APIError(VTError):
@@ -55,8 +58,8 @@ class APIError(VTError):
         self.status_code = status_code
         self.code = code
         self.message = message
-        label = code or "HTTP error"
-        super().__init__(f"{label} (HTTP {status_code}): {message}")
+        label = _bounded(code or "HTTP error")
+        super().__init__(f"{label} (HTTP {status_code}): {_bounded(message)}")
 
 
 class BadRequestError(APIError):
@@ -152,6 +155,12 @@ def api_error(status_code: int, code: str | None, message: str) -> APIError:
     """The exception for an error answer: the code's class, or APIError for unknown codes."""
     cls = _BY_CODE.get(code, APIError) if code is not None else APIError
     return cls(status_code, code, message)
+
+
+def _bounded(text: str) -> str:
+    """`text` cut for a message: escaping can make 200 characters of a body ten times
+    longer, and an API's message can be of any length."""
+    return text if len(text) <= 2 * _EXCERPT_CHARS else text[: 2 * _EXCERPT_CHARS - 1] + "…"
 
 
 def excerpt(text: str) -> str:
