@@ -1,0 +1,78 @@
+"""Exit statuses, and the one-line message for each failure the CLI expects.
+
+Expected failures (a missing key, an API error, the network, a broken body) get one line
+on stderr and a status a script can branch on; only a bug in vt-refs shows a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Final
+
+from .._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    MalformedResponseError,
+    UsageError,
+    VTError,
+)
+from ._output import OutputError
+from ._stdio import WriteLine
+from ._table import clean
+
+OK: Final = 0
+OUTPUT_FAILED: Final = 1  # stdout itself failed (e.g. a full disk)
+USAGE: Final = 2
+API: Final = 3
+NETWORK: Final = 4
+MALFORMED: Final = 5
+INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
+OUTPUT_CLOSED: Final = 141  # 128 + SIGPIPE, what shells report for `cat big | head -1`
+
+
+def describe(error: VTError | OutputError) -> tuple[int, str]:
+    """The exit status for `error` and its message (without the `vt-refs: ` prefix)."""
+    if isinstance(error, UsageError):
+        return USAGE, str(error)
+    if isinstance(error, APIError):
+        # The API's own code when it sent one (also codes this SDK has no class for).
+        name = error.code or type(error).__name__
+        return API, f"{name} (HTTP {error.status_code}): {error.message}"
+    if isinstance(error, APITimeoutError):
+        return NETWORK, f"timed out: {error}"
+    if isinstance(error, APIConnectionError):
+        return NETWORK, f"cannot reach the API: {error}"
+    if isinstance(error, MalformedResponseError):
+        return MALFORMED, str(error)
+    if isinstance(error, OutputError):
+        return OUTPUT_FAILED, str(error)
+    return USAGE, str(error)  # any other VTError: the SDK refused what it was given
+
+
+def resume_hint(more: bool, cursor: str | None, repeats: int) -> str:
+    """How to continue after the last item written, or "" when nothing is left."""
+    if not more:
+        return ""
+    if cursor is None:
+        how = "rerun without --cursor to start from the first item"
+    else:
+        how = f"resume with --cursor {shlex.quote(cursor)}"
+    if repeats:
+        how += f" (the API sent more items than asked, so {repeats} of them repeat)"
+    return how
+
+
+class Reporter:
+    """Writes `vt-refs: ...` lines to stderr, one line each, never showing the key."""
+
+    def __init__(self, write: WriteLine, secret: str | None = None) -> None:
+        self._write = write
+        self._secret = secret
+
+    def line(self, message: str) -> None:
+        """Print `message` as one clean line, the key (if known) masked."""
+        text = clean(message)
+        if self._secret and len(self._secret) >= 4:  # masking "a" would mangle the message
+            text = text.replace(self._secret, "<redacted>")
+        self._write(f"vt-refs: {text}\n")

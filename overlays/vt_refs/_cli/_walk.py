@@ -1,0 +1,74 @@
+"""The page walk behind the CLI, with a resume cursor that is exact to the item.
+
+`vt_refs.iter_pages` keeps one page size for a whole walk, and `paginate` hides the
+cursors; the CLI needs both a per-page `limit` and every page's cursor. So each page is
+its own one-page `iter_pages` call: the last page before `--max-items` asks for exactly
+the items still wanted, which makes that page's `meta.cursor` start right after the last
+item written. Resuming from it loses nothing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from vt_refs_api.types import Unset
+
+from .._pagination import AnyClient, iter_pages
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page to write.
+
+    `more` says whether items are left after this page, and `resume` is the cursor that
+    fetches them (None: from the start). `count` is the API's `meta.count`, when sent.
+    `repeats` is how many items a resume from `resume` fetches again: only non-zero when
+    the API sent more items than asked and `--max-items` cut the page, since an opaque
+    cursor cannot point inside a page.
+    """
+
+    items: list[Any]
+    count: int | None
+    more: bool
+    resume: str | None
+    repeats: int = 0
+
+
+def pages(
+    operation: ModuleType,
+    client: AnyClient,
+    *,
+    object_id: str,
+    page_size: int,
+    cursor: str | None,
+    max_items: int | None,
+) -> Iterator[Page]:
+    """The pages of `operation` for `object_id`, from `cursor`, up to `max_items` items."""
+    remaining = max_items
+    while True:
+        limit = page_size if remaining is None else min(page_size, remaining)
+        walk = iter_pages(operation, client, id=object_id, page_size=limit, cursor=cursor)
+        page = next(walk)
+        items: list[Any] = list(page.data)
+        meta = page.meta
+        count = None if isinstance(meta, Unset) else meta.count
+        next_cursor = None if isinstance(meta, Unset) else meta.cursor
+        if isinstance(next_cursor, Unset) or not next_cursor:
+            next_cursor = None
+        if remaining is not None and len(items) > remaining:
+            # The API ignored `limit`: resume from this page's own cursor, repeating some.
+            yield Page(items[:remaining], _count(count), True, cursor, remaining)
+            return
+        yield Page(items, _count(count), next_cursor is not None, next_cursor)
+        if remaining is not None:
+            remaining -= len(items)
+        if next_cursor is None or remaining == 0:
+            return
+        cursor = next_cursor
+
+
+def _count(count: int | Unset | None) -> int | None:
+    return None if count is None or isinstance(count, Unset) else count

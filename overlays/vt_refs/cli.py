@@ -1,0 +1,54 @@
+"""`vt-refs`: list the references VirusTotal relates to a URL, a file or a threat actor.
+
+    VT_API_KEY=... vt-refs https://example.com/ --format table
+
+The console script calls `main()` and exits with what it returns; `python -m vt_refs.cli`
+does the same. Everything heavy (httpx, the generated client) is imported only after the
+arguments are parsed, so `--help` and usage errors do not pay for it. See `vt-refs --help`
+for the options and exit statuses.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ._cli._args import build_parser, parse_options
+from ._cli._stdio import discard_stdout
+
+__all__ = ["main"]
+
+_INTERRUPTED = 130
+_OUTPUT_CLOSED = 141
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `vt-refs` with `argv` (default: sys.argv[1:]) and return its exit status."""
+    try:
+        try:
+            options = parse_options(build_parser(), argv)
+        except SystemExit as stop:  # --help, --version and usage errors: argparse exits
+            return _exit_status(stop.code)
+        from ._cli._run import run
+
+        return run(
+            options,
+            stdout=sys.stdout.buffer,
+            stderr=sys.stderr,
+            encoding=sys.stdout.encoding,
+        )
+    except KeyboardInterrupt:  # before the listing started (it handles its own)
+        print("vt-refs: interrupted", file=sys.stderr)
+        return _INTERRUPTED
+    except BrokenPipeError:  # `vt-refs --help | head -1`
+        discard_stdout()
+        return _OUTPUT_CLOSED
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
