@@ -1,0 +1,413 @@
+"""`make bench`: vt_refs against a raw httpx loop and vt-py, on a local fake VirusTotal.
+
+    .venv/bin/python bench/run.py --vt-py-python .venv-bench/bin/python [--rounds 7]
+
+Runs under the project's environment; vt-py lives in its own (`--vt-py-python`). Every
+measurement runs in a fresh process (bench/_worker.py) against the fake running as a
+process of its own on 127.0.0.1, so no client shares a GIL with the server. Prints a table
+and writes the same figures to bench-results/latest.json. Only ratios measured in one run
+mean anything: the absolute times depend on the machine and on what else it runs.
+Exits 1 if a contender fails or gets wrong data; missed targets are reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = Path(__file__).with_name("_worker.py")
+RESULTS = ROOT / "bench-results" / "latest.json"
+# A URL id in SHA-256 form: the fake serves generated references for any well-formed id.
+OBJECT_ID = hashlib.sha256(b"https://bench.example/").hexdigest()
+PAGE_SIZE = 40
+PAGINATION_ITEMS = 10_000
+MEMORY_ITEMS = (400, 20_000)
+WORKER_TIMEOUT = 180.0  # seconds; no single measurement comes near it
+
+# name -> what the table calls it. Ratios are to `raw`, the floor: the sync httpx loop.
+CONTENDERS = {
+    "raw": "raw httpx loop",
+    "generated": "generated client (no checks)",
+    "vt_refs": "vt_refs.paginate",
+    "raw_async": "raw httpx loop, async",
+    "vt_refs_async": "vt_refs.apaginate",
+    "vt_py": "vt-py client.iterator",
+}
+TARGETS = {  # name -> (what, limit): a figure passes when it is at most its limit
+    "pagination": ("vt_refs.paginate / raw httpx loop", 1.15),
+    "parsing": ("vt_refs.parse / json.loads", 2.5),
+    "memory": ("peak RSS growth, 20,000 vs 400 references (MB)", 5.0),
+    "duration": ("whole benchmark (s)", 300.0),
+}
+
+
+class BenchError(Exception):
+    """A measurement could not be taken, or a contender got the wrong data."""
+
+
+class Fake(NamedTuple):
+    base_url: str
+    api_key: str
+    pid: int
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def fake_server(count: int) -> Iterator[Fake]:
+    """`python -m vt_refs.testing` as a process, every object holding `count` references."""
+    command = [sys.executable, "-m", "vt_refs.testing", "--port", "0", "--count", str(count)]
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        try:
+            stdout = process.stdout
+            assert stdout is not None
+            lines: list[str] = []  # `base_url=...` and `api_key=...`, or less if it failed
+
+            def read_settings() -> None:
+                lines.extend(stdout.readline() for _ in range(2))
+
+            reader = threading.Thread(target=read_settings, daemon=True)
+            reader.start()
+            reader.join(timeout=30)
+            settings = dict(line.strip().partition("=")[::2] for line in lines if "=" in line)
+            if "base_url" not in settings or "api_key" not in settings:
+                stderr.seek(0)
+                raise BenchError(f"the fake did not start: {stderr.read().decode()[-2000:]}")
+            yield Fake(settings["base_url"], settings["api_key"], process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def work(python: str, kind: str, fake: Fake, *extra: str) -> dict[str, Any]:
+    """Run one measurement of bench/_worker.py in a fresh process; its JSON result."""
+    command = [python, str(WORKER), kind, *extra]
+    command += ["--base-url", fake.base_url, "--api-key", fake.api_key]
+    command += ["--id", OBJECT_ID, "--page-size", str(PAGE_SIZE)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{kind}: no result within {WORKER_TIMEOUT:.0f} s") from None
+    if done.returncode != 0:
+        raise BenchError(f"{kind} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def reference_walk(fake: Fake) -> dict[str, Any]:
+    """Every id of the object, walked once unmeasured: what each contender must get.
+
+    It also warms the fake's page cache, so no timed run pays for generating pages.
+    """
+    ids: list[str] = []
+    url = f"{fake.base_url}/urls/{OBJECT_ID}/related_references"
+    params: dict[str, str | int] = {"limit": PAGE_SIZE}
+    with httpx.Client(headers={"x-apikey": fake.api_key}) as http:
+        while True:
+            page = http.get(url, params=params).raise_for_status().json()
+            ids += [item["id"] for item in page["data"]]
+            if not page["meta"].get("cursor"):
+                break
+            params = {"limit": PAGE_SIZE, "cursor": page["meta"]["cursor"]}
+    if (
+        len(ids) != PAGINATION_ITEMS
+        or len(set(ids)) != len(ids)
+        or page["meta"]["count"] != len(ids)
+    ):
+        raise BenchError(f"the fake served {len(ids)} ids ({len(set(ids))} distinct)")
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    return {"items": len(ids), "first": ids[0], "last": ids[-1], "digest": digest}
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU seconds a process has used so far, from Linux's /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_pagination(fake: Fake, vt_py_python: str, rounds: int) -> dict[str, Any]:
+    """Median seconds of each contender over interleaved rounds, in rotated order.
+
+    Besides each contender's own wall and CPU time, the fake's CPU time during the run
+    (where /proc tells it) says whether the server, not the client, sets the pace.
+    """
+    expected = reference_walk(fake)
+    names = list(CONTENDERS)
+    server_cpu = Path(f"/proc/{fake.pid}/stat").exists()
+    measures = ("seconds", "cpu_seconds", *(("server_cpu_seconds",) if server_cpu else ()))
+    runs: dict[str, dict[str, list[float]]] = {m: {name: [] for name in names} for m in measures}
+    for round_ in range(rounds):
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        for name in order:
+            python = vt_py_python if name == "vt_py" else sys.executable
+            server_before = cpu_seconds_of(fake.pid) if server_cpu else 0.0
+            result = work(python, name, fake)
+            if server_cpu:
+                result["server_cpu_seconds"] = cpu_seconds_of(fake.pid) - server_before
+            got = {key: result[key] for key in expected}
+            if got != expected:
+                raise BenchError(f"{name} got {got}, expected {expected}")
+            for measure in measures:
+                runs[measure][name].append(result[measure])
+        log(f"  pagination round {round_ + 1}/{rounds} done")
+    median = {m: {name: statistics.median(r) for name, r in runs[m].items()} for m in measures}
+    wall, cpu = median["seconds"], median["cpu_seconds"]
+    return {
+        "items": PAGINATION_ITEMS,
+        "page_size": PAGE_SIZE,
+        "rounds": rounds,
+        "expected": expected,
+        "runs": runs,
+        "median": median,
+        "ratio_to_raw": {name: wall[name] / wall["raw"] for name in names},
+        "cpu_ratio_to_raw": {name: cpu[name] / cpu["raw"] for name in names},
+        "async_ratio_to_raw_async": wall["vt_refs_async"] / wall["raw_async"],
+    }
+
+
+def bench_parsing(fake: Fake) -> dict[str, Any]:
+    result = work(sys.executable, "parse", fake)
+    base = result["seconds"]["json_loads"]
+    result["ratio_to_json_loads"] = {name: s / base for name, s in result["seconds"].items()}
+    return result
+
+
+def bench_memory() -> dict[str, Any]:
+    """Peak RSS of fresh processes paging 400 and 20,000 references, and a control run
+    that keeps all 20,000, to show what the measurement sees when memory does grow."""
+    small, large = MEMORY_ITEMS
+    with fake_server(large) as fake:
+        runs = {
+            "small": work(sys.executable, "memory", fake, "--items", str(small)),
+            "large": work(sys.executable, "memory", fake, "--items", str(large)),
+            "large_kept": work(sys.executable, "memory", fake, "--items", str(large), "--keep"),
+        }
+    for name, run in runs.items():
+        if run["items"] != (small if name == "small" else large):
+            raise BenchError(f"memory {name}: paged {run['items']} references")
+    peak = {name: run["maxrss_mb"] for name, run in runs.items()}
+    return {
+        "items": {"small": small, "large": large},
+        "peak_rss_mb": peak,
+        "peak_rss_after_imports_mb": {name: run["maxrss_mb_before"] for name, run in runs.items()},
+        "growth_mb": peak["large"] - peak["small"],
+        "control_growth_mb": peak["large_kept"] - peak["small"],
+    }
+
+
+def bench_imports(repeats: int) -> dict[str, Any]:
+    """Median wall time of fresh interpreters doing nothing, importing vt_refs, CLI --help."""
+    python = sys.executable
+    commands: dict[str, Sequence[str]] = {
+        "python -c pass": [python, "-c", "pass"],
+        "import vt_refs": [python, "-c", "import vt_refs"],
+    }
+    script = Path(python).with_name("vt-refs")
+    if script.exists():
+        commands["vt-refs --help"] = [str(script), "--help"]
+    else:
+        log("  no vt-refs console script in the environment: CLI --help not measured")
+    runs: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, timeout=60)
+            runs[name].append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise BenchError(f"{name} failed: {done.stderr.decode()[-2000:]}")
+    medians = {name: statistics.median(r) for name, r in runs.items()}
+    base = medians["python -c pass"]
+    return {
+        "repeats": repeats,
+        "seconds": runs,
+        "median_seconds": medians,
+        "ratio_to_python": {name: m / base for name, m in medians.items()},
+    }
+
+
+def cpu_model() -> str | None:
+    """The `Model name` lscpu gives, where there is lscpu."""
+    if not shutil.which("lscpu"):
+        return None
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+    for line in lscpu.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def machine(vt_py_python: str) -> dict[str, Any]:
+    """Where the figures come from: the machine, the interpreter, the library versions."""
+    vt_py = subprocess.run(
+        [vt_py_python, "-c", "import importlib.metadata as m; print(m.version('vt-py'))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if vt_py.returncode != 0:
+        raise BenchError(f"no vt-py in {vt_py_python}: {vt_py.stderr[-1000:]}")
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "load_average_at_start": os.getloadavg(),
+        "versions": {
+            "vt-refs": importlib.metadata.version("vt-refs"),
+            "httpx": importlib.metadata.version("httpx"),
+            "vt-py": vt_py.stdout.strip(),
+        },
+    }
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    values = {
+        "pagination": results["pagination"]["ratio_to_raw"]["vt_refs"],
+        "parsing": results["parsing"]["ratio_to_json_loads"]["vt_refs_parse"],
+        "memory": results["memory"]["growth_mb"],
+        "duration": results["duration_seconds"],
+    }
+    return [
+        {
+            "name": name,
+            "what": what,
+            "limit": limit,
+            "value": values[name],
+            "passed": values[name] <= limit,
+        }
+        for name, (what, limit) in TARGETS.items()
+    ]
+
+
+def table(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    pag, par, mem, imp = (results[k] for k in ("pagination", "parsing", "memory", "import_time"))
+    lines = [
+        f"vt-refs benchmark, {results['date']}",
+        f"{m['platform']}, Python {m['python']}, {m['cpu_count']} CPUs, {m['cpu_model']}",
+        f"load average at start: {m['load_average_at_start'][0]:.2f} (other work on the machine "
+        "stretches wall times; client CPU times are steadier)",
+        "",
+        f"Pagination: {pag['items']:,} references in pages of {pag['page_size']}, "
+        f"median of {pag['rounds']} interleaved rounds",
+        f"  {'':<30} {'wall':>7} {'vs raw':>7} {'client CPU':>11} {'vs raw':>7}",
+    ]
+    median = pag["median"]
+    for name, label in CONTENDERS.items():
+        lines.append(
+            f"  {label:<30} {median['seconds'][name]:6.3f}s {pag['ratio_to_raw'][name]:6.2f}x"
+            f" {median['cpu_seconds'][name]:10.3f}s {pag['cpu_ratio_to_raw'][name]:6.2f}x"
+        )
+    lines.append(f"  vt_refs.apaginate / raw async loop: {pag['async_ratio_to_raw_async']:.2f}x")
+    if "server_cpu_seconds" in median:
+        server, floor = max(median["server_cpu_seconds"].values()), median["seconds"]["raw"]
+        pace = "may set the pace" if server > 0.8 * floor else "does not set the pace"
+        lines.append(
+            f"  the fake: at most {server:.3f}s CPU per walk, against the raw loop's "
+            f"{floor:.3f}s wall: it {pace}"
+        )
+    labels = {
+        "json_loads": "json.loads",
+        "from_dict": "generated from_dict (no checks)",
+        "vt_refs_parse": "vt_refs.parse (strict)",
+    }
+    lines += [
+        "",
+        f"Parsing one page of {par['references']} references ({par['page_bytes']:,} bytes in, "
+        "models out), best of 7 x 200 calls",
+    ]
+    for name, label in labels.items():
+        lines.append(
+            f"  {label:<34} {par['seconds'][name] * 1e6:6.0f} us "
+            f"{par['ratio_to_json_loads'][name]:6.2f}x"
+        )
+    lines += ["", "Memory: peak RSS of a fresh process paging with vt_refs.paginate"]
+    small, large = mem["items"]["small"], mem["items"]["large"]
+    memory_labels = {
+        "small": f"{small:,} references",
+        "large": f"{large:,} references",
+        "large_kept": f"{large:,} kept in a list (control)",
+    }
+    for name, label in memory_labels.items():
+        lines.append(f"  {label:<34} {mem['peak_rss_mb'][name]:6.1f} MB")
+    lines.append(
+        f"  growth {small:,} -> {large:,}: {mem['growth_mb']:+.1f} MB "
+        f"(control: {mem['control_growth_mb']:+.1f} MB)"
+    )
+    lines += ["", f"Start-up: median of {imp['repeats']} fresh processes"]
+    for name, seconds in imp["median_seconds"].items():
+        lines.append(f"  {name:<34} {seconds * 1e3:6.0f} ms {imp['ratio_to_python'][name]:6.2f}x")
+    lines += ["", "Targets"]
+    for target in results["targets"]:
+        verdict = "pass" if target["passed"] else "FAIL"
+        lines.append(
+            f"  {verdict}  {target['what']}: {target['value']:.2f} (limit {target['limit']:g})"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vt-py-python", required=True, help="a python with vt-py installed")
+    parser.add_argument("--rounds", type=int, default=7, help="pagination rounds (default 7)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON results file")
+    args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    start = time.perf_counter()
+    results: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        results["machine"] = machine(args.vt_py_python)
+        log(f"pagination ({PAGINATION_ITEMS:,} references, {args.rounds} rounds)...")
+        with fake_server(PAGINATION_ITEMS) as fake:
+            results["pagination"] = bench_pagination(fake, args.vt_py_python, args.rounds)
+            log("parsing...")
+            results["parsing"] = bench_parsing(fake)
+        log("memory...")
+        results["memory"] = bench_memory()
+        log("start-up...")
+        results["import_time"] = bench_imports(repeats=9)
+    except BenchError as error:
+        log(f"bench: {error}")
+        return 1
+    results["duration_seconds"] = time.perf_counter() - start
+    results["targets"] = targets(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"\n(written to {args.output})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
