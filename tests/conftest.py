@@ -31,6 +31,31 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """`node`, with its local `$ref`s into `spec` followed."""
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between retry attempts, recorded instead of slept."""
+    from httpx_retries import retry as retry_module
+
+    recorded: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(retry_module.time, "sleep", recorded.append)
+    monkeypatch.setattr(retry_module.asyncio, "sleep", no_wait)
+    return recorded
+
+
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     """openapi.yaml, decoded."""

@@ -22,6 +22,8 @@ from referencing.jsonschema import DRAFT202012
 from vt_refs._ids import url_id
 from vt_refs.testing import SEED_URL_SHA256, FakeVirusTotal
 
+from conftest import resolve_ref
+
 SPEC_URI = "urn:vt-refs:openapi.yaml"
 SAMPLE_IDS = {
     "urls": url_id("https://example.com/login"),
@@ -53,20 +55,11 @@ def client(fake: FakeVirusTotal) -> Iterator[httpx.Client]:
         yield http
 
 
-def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _declared(spec: dict[str, Any], template: str, status: int) -> dict[str, Any]:
     """The response openapi.yaml declares for GET `template` with `status`."""
     responses = spec["paths"][template]["get"]["responses"]
     assert str(status) in responses, f"{template} does not declare {status}"
-    return _resolve(spec, responses[str(status)])
+    return resolve_ref(spec, responses[str(status)])
 
 
 def _validate(registry: Registry[Any], schema: dict[str, Any], body: Any) -> None:

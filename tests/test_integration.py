@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from httpx_retries import retry as retry_module
 
 import vt_refs
 from vt_refs.testing import SEED_URL, SEED_URL_SHA256, FakeVirusTotal
@@ -34,19 +33,6 @@ def _clean(fake: FakeVirusTotal) -> Iterator[None]:
     fake.clear_requests()
     yield
     fake.clear_faults()
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Waits between retries, recorded rather than slept."""
-    recorded: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(retry_module.time, "sleep", recorded.append)
-    monkeypatch.setattr(retry_module.asyncio, "sleep", no_wait)
-    return recorded
 
 
 def _client(fake: FakeVirusTotal, **kwargs: Any) -> Any:

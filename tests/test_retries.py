@@ -8,26 +8,12 @@ import time
 
 import httpx
 import pytest
-from httpx_retries import retry as retry_module
 
 import vt_refs
 from vt_refs import _transport
 from vt_refs_api.api.urls import get_url_related_references
 
 from mock_api import ScriptedAPI, error, ok, page
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Records the waits between attempts instead of waiting."""
-    recorded: list[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(retry_module.time, "sleep", recorded.append)
-    monkeypatch.setattr(retry_module.asyncio, "sleep", fake_async_sleep)
-    return recorded
 
 
 def _ids(api: ScriptedAPI, page_size: int | None = None, **kwargs: object) -> list[str]:

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from conftest import resolve_ref
+
 OBJECTS = {"urls": "url", "files": "file", "threat_actors": "threat_actor"}
 ERROR_STATUSES = {"400", "401", "403", "404", "429", "503", "504"}
 SCHEMAS = {
@@ -22,15 +24,6 @@ SCHEMAS = {
     "ErrorResponse",
     "ErrorBody",
 }
-
-
-def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -59,17 +52,17 @@ def test_relationship_operation(spec: dict[str, Any], collection: str, descripto
     assert op["operationId"] == f"get_{OBJECTS[collection]}_related_references{suffix}"
     assert op["tags"] == [collection]
     assert op["security"] == [{"apiKey": []}], "the generator ignores top-level security"
-    params = {p["name"]: p for p in (_resolve(spec, p) for p in op["parameters"])}
+    params = {p["name"]: p for p in (resolve_ref(spec, p) for p in op["parameters"])}
     assert set(params) == {"id", "limit", "cursor"}
     assert params["id"]["in"] == "path" and params["id"]["required"] is True
     assert params["limit"]["schema"] == {"type": "integer", "minimum": 1, "default": 10}
     assert params["cursor"]["schema"] == {"type": "string"}
     assert set(op["responses"]) == {"200"} | ERROR_STATUSES
-    page = _resolve(spec, op["responses"]["200"])["content"]["application/json"]["schema"]
+    page = resolve_ref(spec, op["responses"]["200"])["content"]["application/json"]["schema"]
     want = "DescriptorCollection" if descriptors else "ReferenceCollection"
     assert page == {"$ref": f"#/components/schemas/{want}"}
     for status in ERROR_STATUSES:
-        body = _resolve(spec, op["responses"][status])["content"]["application/json"]
+        body = resolve_ref(spec, op["responses"][status])["content"]["application/json"]
         assert body["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
 
 

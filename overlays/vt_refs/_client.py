@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
@@ -104,20 +104,12 @@ def connect(
     )
     # Setting both httpx clients up front means the generated client never builds its own,
     # which would put the key in a headers dict (shown by repr, sent on every redirect).
-    client.set_httpx_client(
-        httpx.Client(
-            base_url=base,
-            timeout=http_timeout,
-            follow_redirects=follow_redirects,
-            transport=stack,
-        )
-    )
-    client.set_async_httpx_client(
-        httpx.AsyncClient(
-            base_url=base,
-            timeout=http_timeout,
-            follow_redirects=follow_redirects,
-            transport=stack,
-        )
-    )
+    settings: dict[str, Any] = {
+        "base_url": base,
+        "timeout": http_timeout,
+        "follow_redirects": follow_redirects,
+        "transport": stack,
+    }
+    client.set_httpx_client(httpx.Client(**settings))
+    client.set_async_httpx_client(httpx.AsyncClient(**settings))
     return client
