@@ -39,9 +39,13 @@ def test_unknown_keys_survive_at_every_level(seed_page: dict[str, Any]) -> None:
     ref["context_attributes"]["weight"] = 0.5
     ref["context_attributes"]["related_from"][0]["z"] = []
     ref["context_attributes"]["related_from"][0]["attributes"]["alias"] = "E"
-    parsed = vt_refs.parse(models.ReferenceCollection, doc)
-    assert parsed.to_dict() == doc
-    assert parsed.data[0].attributes["brand_new_attribute"] == ["a", {"b": 1}]
+    # Bytes and text go through the builders that consume the decoded document; a dict
+    # through those that only read it. Both must keep every unknown key.
+    for data in (doc, json.dumps(doc), json.dumps(doc).encode()):
+        parsed = vt_refs.parse(models.ReferenceCollection, data)
+        assert parsed.to_dict() == doc
+        assert parsed.data[0].attributes["brand_new_attribute"] == ["a", {"b": 1}]
+        assert parsed.data[1].additional_properties == {}
 
 
 def test_every_model_compiles_and_parses_a_minimal_document() -> None:
@@ -119,13 +123,36 @@ def test_invalid_documents_name_the_path(
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"{", b"not json", b'{"data": [}', b"\xff\xfe\x00", "NaN", b'{"data": [], "x": NaN}'],
+    [
+        b"",
+        b"{",
+        b"not json",
+        b'{"data": [}',
+        b"\xff\xfe\x00",
+        "NaN",
+        b'{"data": [], "x": NaN}',
+        b'{"data": [], "x": -Infinity}',
+        # A number too big for a float is not turned into inf (which JSON cannot write).
+        b'{"data": [], "x": 1e400}',
+        b'{"data": [], "x": "\x01"}',
+        b'{"data": []} trailing',
+        b'{"data": [], "x": "\xc3\x28"}',
+        '{"data": [], "x": 1}'.encode("utf-16"),
+    ],
 )
 def test_non_json_is_malformed_at_the_root(data: bytes | str) -> None:
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
         vt_refs.parse(models.ReferenceCollection, data)
     assert caught.value.path == "$"
     assert caught.value.reason.startswith("body is not JSON")
+
+
+def test_bytes_like_bodies_and_a_utf8_byte_order_mark_are_accepted(
+    seed_page: dict[str, Any],
+) -> None:
+    raw = json.dumps(seed_page).encode()
+    for data in (bytearray(raw), memoryview(raw), b"\xef\xbb\xbf" + raw, b" \n" + raw + b"\n"):
+        assert vt_refs.parse(models.ReferenceCollection, data).to_dict() == seed_page
 
 
 @pytest.mark.parametrize("data", [b"[]", b'"data"', b"42", b"null", [], 42, None, "true"])
@@ -169,9 +196,19 @@ def test_parse_refuses_what_is_not_a_generated_model() -> None:
 def test_parse_does_not_mutate_its_input(seed_page: dict[str, Any]) -> None:
     doc = copy.deepcopy(seed_page)
     doc["unknown"] = 1
+    doc["data"][0]["attributes"]["new"] = [1]
     before = copy.deepcopy(doc)
-    vt_refs.parse(models.ReferenceCollection, doc)
+    parsed = vt_refs.parse(models.ReferenceCollection, doc)
     assert doc == before
+    assert parsed.data is not doc["data"]
+    assert parsed.data[0].attributes.additional_properties is not doc["data"][0]["attributes"]
+    # Nor when it fails deep inside a list, after building the items before it.
+    doc["data"][-1]["links"]["self"] = 7
+    before = copy.deepcopy(doc)
+    for data in (doc, OrderedDict(doc)):
+        with pytest.raises(vt_refs.MalformedResponseError):
+            vt_refs.parse(models.ReferenceCollection, data)
+        assert doc == before
 
 
 def test_message_stays_bounded_when_escaping_expands_the_excerpt() -> None:
