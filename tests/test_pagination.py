@@ -97,6 +97,23 @@ def test_resume_from_a_cursor() -> None:
     assert api.queries()[0] == {"limit": "2", "cursor": "c1"}
 
 
+@pytest.mark.parametrize(
+    "cursor",
+    ["c1", "a+b/c==", "x&limit=99#f?g", "caf\u00e9 \u2603 %20%zz", "\U0001f600;[]@!$'()*,"],
+)
+def test_requests_match_what_the_generated_operation_sends(cursor: str) -> None:
+    """paginate encodes the query itself (it spares httpx a URL parse): the URL must be
+    byte for byte the one the generated operation sends for the same arguments."""
+    object_id = "https://ex.ample/a b?c=d&e#f"
+    api = ScriptedAPI([ok(page(["1"], cursor=cursor)), ok(page(["2"]))], default=ok(page([])))
+    client = api.client()
+    list(vt_refs.paginate(get_url_related_references, client, id=object_id, page_size=7))
+    get_url_related_references.sync(object_id, client=client, limit=7, cursor=cursor)
+    sent, expected = api.requests[1].url, api.requests[2].url
+    assert (sent.raw_path, str(sent)) == (expected.raw_path, str(expected))
+    assert dict(sent.params) == {"limit": "7", "cursor": cursor}
+
+
 def test_max_items_stops_without_fetching_pages_it_does_not_need() -> None:
     api = ScriptedAPI(_pages(20, 4))
     items = list(

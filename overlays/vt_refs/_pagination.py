@@ -136,6 +136,12 @@ class _Walk:
         kwargs: dict[str, Any] = self.operation._get_kwargs(
             **self.params, limit=limit, cursor=cursor
         )
+        params = kwargs.get("params")
+        if params and "?" not in kwargs["url"]:
+            # The query encoded here exactly as httpx would encode it, so that httpx parses
+            # the URL twice per request rather than three times (it costs ~1% per page).
+            kwargs["url"] = f"{kwargs['url']}?{httpx.QueryParams(params)}"
+            del kwargs["params"]
         return kwargs
 
     def take(self, response: httpx.Response) -> Any:
