@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LINTED := overlays tests tools bench examples
 
-.PHONY: install generate check-generated lint test demo bench fuzz clean
+.PHONY: install generate check-generated lint test demo bench profile fuzz clean
 
 install: $(STAMP)
 
@@ -46,6 +46,11 @@ $(BENCH_STAMP): bench/requirements.txt
 
 bench: $(STAMP) $(BENCH_STAMP)
 	$(PY) bench/run.py --vt-py-python $(BENCH_VENV)/bin/python
+
+# Where one pagination walk spends its time (cProfile): `make profile CONTENDER=raw` etc.
+CONTENDER ?= vt_refs
+profile: $(STAMP) $(BENCH_STAMP)
+	$(PY) bench/run.py --vt-py-python $(BENCH_VENV)/bin/python --profile $(CONTENDER)
 
 # Long hypothesis profile (20x the examples) with a fresh random seed, printed before and
 # after; `make fuzz HYPOTHESIS_SEED=N` replays one. Turn what it finds into example tests.

@@ -1,6 +1,7 @@
 """`make bench`: vt_refs against a raw httpx loop and vt-py, on a local fake VirusTotal.
 
     .venv/bin/python bench/run.py --vt-py-python .venv-bench/bin/python [--rounds 7]
+    .venv/bin/python bench/run.py --vt-py-python .venv-bench/bin/python --profile vt_refs
 
 Runs under the project's environment; vt-py lives in its own (`--vt-py-python`). Every
 measurement runs in a fresh process (bench/_worker.py) against the fake running as a
@@ -105,17 +106,26 @@ def fake_server(count: int) -> Iterator[Fake]:
                 process.wait()
 
 
-def work(python: str, kind: str, fake: Fake, *extra: str) -> dict[str, Any]:
-    """Run one measurement of bench/_worker.py in a fresh process; its JSON result."""
+def work(python: str, kind: str, fake: Fake, *extra: str, stderr: Any = None) -> dict[str, Any]:
+    """Run one measurement of bench/_worker.py in a fresh process; its JSON result.
+
+    The worker's stderr is kept for the error message, unless `stderr` says where to go.
+    """
     command = [python, str(WORKER), kind, *extra]
     command += ["--base-url", fake.base_url, "--api-key", fake.api_key]
     command += ["--id", OBJECT_ID, "--page-size", str(PAGE_SIZE)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+        done = subprocess.run(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if stderr is None else stderr,
+            text=True,
+            timeout=WORKER_TIMEOUT,
+        )
     except subprocess.TimeoutExpired:
         raise BenchError(f"{kind}: no result within {WORKER_TIMEOUT:.0f} s") from None
     if done.returncode != 0:
-        raise BenchError(f"{kind} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        raise BenchError(f"{kind} failed (exit {done.returncode}):\n{(done.stderr or '')[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
 
@@ -336,6 +346,7 @@ def table(results: dict[str, Any]) -> str:
         )
     labels = {
         "json_loads": "json.loads",
+        "msgspec_decode": "msgspec.json.decode (no models)",
         "from_dict": "generated from_dict (no checks)",
         "vt_refs_parse": "vt_refs.parse (strict)",
     }
@@ -374,14 +385,36 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def profile(contender: str, vt_py_python: str, top: int) -> None:
+    """One pagination walk of `contender` under cProfile: where its time goes."""
+    python = vt_py_python if contender == "vt_py" else sys.executable
+    with fake_server(PAGINATION_ITEMS) as fake:
+        reference_walk(fake)  # warms the fake's page cache, as for the timed runs
+        log(f"{CONTENDERS[contender]}: the {top} functions with the most own time")
+        work(python, contender, fake, "--profile", str(top), stderr=sys.stdout)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--vt-py-python", required=True, help="a python with vt-py installed")
     parser.add_argument("--rounds", type=int, default=7, help="pagination rounds (default 7)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON results file")
+    parser.add_argument(
+        "--profile",
+        choices=list(CONTENDERS),
+        help="instead of benchmarking, profile one pagination walk of this contender",
+    )
+    parser.add_argument("--top", type=int, default=30, help="--profile: functions to show")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.profile:
+        try:
+            profile(args.profile, args.vt_py_python, args.top)
+        except BenchError as error:
+            log(f"bench: {error}")
+            return 1
+        return 0
     start = time.perf_counter()
     results: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

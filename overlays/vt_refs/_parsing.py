@@ -14,7 +14,8 @@ Unknown keys are kept in `additional_properties` exactly as `from_dict` keeps th
 Each model gets two builders. When `parse` decoded the bytes itself, nobody else holds the
 decoded document, so its builder consumes it: it pops each declared key (what is left is
 exactly the unknown keys) and turns lists of objects into lists of models in place. That
-allocates nothing but the models themselves, which matters more than any bytecode trick:
+allocates little but the models themselves (their empty `additional_properties` dicts
+reuse the decoded dicts freed on the way), which matters more than any bytecode trick:
 fewer allocations mean fewer collections of the cyclic GC. A mapping handed in by the
 caller is only read, never changed.
 """
