@@ -47,10 +47,10 @@ $(BENCH_STAMP): bench/requirements.txt
 bench: $(STAMP) $(BENCH_STAMP)
 	$(PY) bench/run.py --vt-py-python $(BENCH_VENV)/bin/python
 
-# Where one pagination walk spends its time (cProfile): `make profile CONTENDER=raw` etc.
+# Where one pagination walk spends its time (pyinstrument): `make profile CONTENDER=raw` etc.
 CONTENDER ?= vt_refs
-profile: $(STAMP) $(BENCH_STAMP)
-	$(PY) bench/run.py --vt-py-python $(BENCH_VENV)/bin/python --profile $(CONTENDER)
+profile: $(STAMP)
+	$(PY) bench/run.py --profile $(CONTENDER)
 
 # Long hypothesis profile (20x the examples) with a fresh random seed, printed before and
 # after; `make fuzz HYPOTHESIS_SEED=N` replays one. Turn what it finds into example tests.

@@ -1,7 +1,7 @@
 """`make bench`: vt_refs against a raw httpx loop and vt-py, on a local fake VirusTotal.
 
     .venv/bin/python bench/run.py --vt-py-python .venv-bench/bin/python [--rounds 7]
-    .venv/bin/python bench/run.py --vt-py-python .venv-bench/bin/python --profile vt_refs
+    .venv/bin/python bench/run.py --profile vt_refs   # where one walk's time goes
 
 Runs under the project's environment; vt-py lives in its own (`--vt-py-python`). Every
 measurement runs in a fresh process (bench/_worker.py) against the fake running as a
@@ -385,32 +385,32 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def profile(contender: str, vt_py_python: str, top: int) -> None:
-    """One pagination walk of `contender` under cProfile: where its time goes."""
-    python = vt_py_python if contender == "vt_py" else sys.executable
+def profile(contender: str) -> None:
+    """One pagination walk of `contender` under pyinstrument: where its time goes."""
     with fake_server(PAGINATION_ITEMS) as fake:
         reference_walk(fake)  # warms the fake's page cache, as for the timed runs
-        log(f"{CONTENDERS[contender]}: the {top} functions with the most own time")
-        work(python, contender, fake, "--profile", str(top), stderr=sys.stdout)
+        log(f"{CONTENDERS[contender]}: where one walk of {PAGINATION_ITEMS:,} references goes")
+        work(sys.executable, contender, fake, "--profile", stderr=sys.stdout)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--vt-py-python", required=True, help="a python with vt-py installed")
+    parser.add_argument("--vt-py-python", help="a python with vt-py installed (required)")
     parser.add_argument("--rounds", type=int, default=7, help="pagination rounds (default 7)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON results file")
     parser.add_argument(
         "--profile",
-        choices=list(CONTENDERS),
+        choices=[name for name in CONTENDERS if name != "vt_py"],
         help="instead of benchmarking, profile one pagination walk of this contender",
     )
-    parser.add_argument("--top", type=int, default=30, help="--profile: functions to show")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if not args.profile and not args.vt_py_python:
+        parser.error("--vt-py-python is required to benchmark")
     if args.profile:
         try:
-            profile(args.profile, args.vt_py_python, args.top)
+            profile(args.profile)
         except BenchError as error:
             log(f"bench: {error}")
             return 1
