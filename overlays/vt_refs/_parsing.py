@@ -555,6 +555,7 @@ def _decode(data: bytes | bytearray | memoryview | str) -> Any:
 def parse(model: type[M], data: bytes | str | Mapping[str, Any] | object, /) -> M:
     """Parse `data` (JSON bytes or text, or an already-decoded mapping) into `model`.
 
+    Bytes and text must be UTF-8 JSON; a mapping is only read, never modified.
     Raises MalformedResponseError, naming the JSONPath where the body breaks the model,
     for anything that is not a valid document: never KeyError, TypeError or ValueError.
     """
