@@ -396,7 +396,6 @@ class _Compiler:
     def _source(self, cls: type, name: str) -> str:
         fields, extra = _fields(cls)
         cls_name = self._global("cls_", cls)
-        known = self._global("known_", frozenset(f.key for f in fields))
         lines = [
             f"def {name}(d):",
             "    if not isinstance(d, dict):",
@@ -446,6 +445,7 @@ class _Compiler:
                 "        obj.additional_properties = d.copy()",
             ]
         else:
+            known = self._global("known_", frozenset(f.key for f in fields))
             lines += [
                 "    if n == len(d):",
                 "        obj.additional_properties = {}",
