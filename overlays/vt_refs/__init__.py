@@ -41,12 +41,20 @@ from ._errors import (
 from ._ids import url_id
 
 if TYPE_CHECKING:
+    from ._bulk._enrich import aenrich, enrich
+    from ._bulk._ioc import IOC, classify
+    from ._bulk._results import IOCResult
     from ._client import DEFAULT_BASE_URL, connect
     from ._pagination import aiter_pages, apaginate, iter_pages, paginate
     from ._parsing import parse
     from ._relationships import arelated_references, related_references
 
 _LAZY = {
+    "IOC": "._bulk._ioc",
+    "IOCResult": "._bulk._results",
+    "aenrich": "._bulk._enrich",
+    "classify": "._bulk._ioc",
+    "enrich": "._bulk._enrich",
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
     "aiter_pages": "._pagination",
@@ -74,6 +82,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "IOC",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -83,6 +92,7 @@ __all__ = [
     "DeadlineExceededError",
     "FailedDependencyError",
     "ForbiddenError",
+    "IOCResult",
     "InvalidArgumentError",
     "MalformedResponseError",
     "NotAvailableYet",
@@ -96,10 +106,13 @@ __all__ = [
     "UserNotActiveError",
     "VTError",
     "WrongCredentialsError",
+    "aenrich",
     "aiter_pages",
     "apaginate",
     "arelated_references",
+    "classify",
     "connect",
+    "enrich",
     "iter_pages",
     "paginate",
     "parse",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from typing import Final, Literal, NamedTuple, NoReturn
+from typing import Any, Final, Literal, NamedTuple, NoReturn
 
 API_KEY_ENV: Final = "VT_API_KEY"
 OBJECTS: Final = ("urls", "files", "threat_actors")
@@ -46,6 +46,7 @@ exit status:
 
 examples:
   {API_KEY_ENV}=... vt-refs https://example.com/ --format table
+  vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite   (see vt-refs bulk --help)
   vt-refs --object files --id 44d88612fea8a8f36de82e1278abb02f --descriptors
   vt-refs https://example.com/ --max-items 25 > first.jsonl
 """
@@ -127,6 +128,65 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the connection, shared by `vt-refs URL` and `vt-refs bulk`.
+
+    Each option's dest is named as the `vt_refs.connect` argument it sets (`api_key`
+    aside), so an option added here reaches both commands (see `connection_settings`).
+    """
+    connection = parser.add_argument_group("connection")
+    connection.add_argument(
+        "--base-url",
+        type=_nonempty,
+        metavar="URL",
+        help="the API's base URL (default: https://www.virustotal.com/api/v3)",
+    )
+    # No default here: argparse would show it in --help, and the key must never be shown.
+    connection.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help=f"the API key; prefer the {API_KEY_ENV} environment variable "
+        "(a key given here shows in `ps`)",
+    )
+    connection.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="per-request timeout (default: 30)",
+    )
+    connection.add_argument(
+        "--max-retries",
+        type=_int_at_least(0),
+        metavar="N",
+        help="retries on 429, 5xx, timeouts and connection errors (default: 5)",
+    )
+    connection.add_argument(
+        "--requests-per-minute",
+        type=_positive_float,
+        metavar="N",
+        help="space requests evenly; a public key allows 4 (default: no pacing)",
+    )
+
+
+def connection_settings(args: object) -> dict[str, Any]:
+    """`vt_refs.connect`'s keyword arguments from the connection options that were given
+    (the SDK's defaults stand for the rest); `args` is the parsed namespace.
+
+    It passes on every option whose dest `connect` accepts under the same name; an
+    option that needs converting (a path into a TLS context) gets a line here.
+    """
+    import inspect
+
+    from .._client import connect
+
+    accepted = inspect.signature(connect).parameters
+    return {
+        name: value
+        for name, value in vars(args).items()
+        if name in accepted and name != "api_key" and value is not None
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser; its help is the command's documentation."""
     parser = _Parser(
@@ -189,38 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="jsonl",
         help="jsonl, json or table (default: %(default)s)",
     )
-    connection = parser.add_argument_group("connection")
-    connection.add_argument(
-        "--base-url",
-        type=_nonempty,
-        metavar="URL",
-        help="the API's base URL (default: https://www.virustotal.com/api/v3)",
-    )
-    # No default here: argparse would show it in --help, and the key must never be shown.
-    connection.add_argument(
-        "--api-key",
-        metavar="KEY",
-        help=f"the API key; prefer the {API_KEY_ENV} environment variable "
-        "(a key given here shows in `ps`)",
-    )
-    connection.add_argument(
-        "--timeout",
-        type=_positive_float,
-        metavar="SECONDS",
-        help="per-request timeout (default: 30)",
-    )
-    connection.add_argument(
-        "--max-retries",
-        type=_int_at_least(0),
-        metavar="N",
-        help="retries on 429, 5xx, timeouts and connection errors (default: 5)",
-    )
-    connection.add_argument(
-        "--requests-per-minute",
-        type=_positive_float,
-        metavar="N",
-        help="space requests evenly; a public key allows 4 (default: no pacing)",
-    )
+    add_connection_options(parser)
     return parser
 
 
@@ -254,5 +283,10 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
 
 def api_key(options: Options) -> str | None:
     """The key to use: --api-key if given, else VT_API_KEY; None when neither is set."""
-    key = options.api_key if options.api_key is not None else os.environ.get(API_KEY_ENV)
+    return key_from(options.api_key)
+
+
+def key_from(given: str | None) -> str | None:
+    """`given` (--api-key) if set, else VT_API_KEY; None when neither is set."""
+    key = given if given is not None else os.environ.get(API_KEY_ENV)
     return key.strip() if key and key.strip() else None

@@ -95,6 +95,7 @@ class FakeVirusTotal:
         default_count: int = 25,
         max_limit: int = 40,
         record_requests: bool = True,
+        latency: float = 0.0,
     ) -> None:
         """Configure a fake; nothing listens until start().
 
@@ -102,7 +103,9 @@ class FakeVirusTotal:
         otherwise (the seed URL has its 2). `max_limit` is the page size larger `limit`
         values are clamped to: VirusTotal does not document it, 40 is commonly reported.
         `record_requests=False` keeps `requests` empty, so a long-running fake (the
-        command line one) does not grow without bound.
+        command line one) does not grow without bound. `latency` is seconds added to
+        every response (faults included), as a distant API would: concurrency only pays
+        off against it.
         """
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
@@ -117,6 +120,7 @@ class FakeVirusTotal:
         self._record = bool(record_requests)
         self._stopping = threading.Event()
         self._running: _Running | None = None
+        self._latency = _check_seconds("latency", latency)
 
     # Lifecycle
 
@@ -353,6 +357,8 @@ class FakeVirusTotal:
         if self._record:
             with self._log_lock:
                 self._log.append(dataclasses.replace(request, fault=fault))
+        if self._latency and self._stopping.wait(self._latency):
+            return None
         running = self._running
         if running is None or isinstance(fault, DropFault):
             return None

@@ -1,0 +1,224 @@
+"""`enrich` and `aenrich`: many indicators, at most `concurrency` requests in flight.
+
+The sync runner uses a thread pool and the async one tasks; both drive the same `Run`
+(what each item needs, how a walk ends, what is fatal, what is recorded). Neither
+wraps an event loop, so `enrich` works from plain code, from threads and inside a
+running loop (a notebook), and `aenrich` in any loop.
+
+Results come in the order walks finish, not the input's: a slow indicator holds up no
+other (`IOCResult.index` gives the input position). A result is recorded in the
+checkpoint only when the consumer comes back for the next one, so a crash or a `break`
+never marks as finished what was not handed over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+import httpx
+
+from .._errors import UsageError, VTError
+from .._pagination import AnyClient, _transport_error
+from ._checkpoint import Checkpoint
+from ._engine import Job, Run
+from ._ioc import IOC
+from ._results import IOCResult
+
+
+def _walk_sync(run: Run, job: Job) -> IOCResult | None:
+    """Walk `job`'s pages; None when the run stopped before it finished."""
+    http = run.client.get_httpx_client()
+    try:
+        while (request := job.walk.next_request()) is not None:
+            if run.stopping.is_set():
+                return None
+            run.count_request()
+            try:
+                response = http.request(**request)
+            except httpx.HTTPError as error:
+                raise _transport_error(error) from error.with_traceback(None)
+            job.take(job.walk.take(response))
+    except VTError as error:
+        return run.result(job, error)
+    return run.result(job, None)
+
+
+async def _walk_async(run: Run, job: Job) -> IOCResult | None:
+    """The async twin of `_walk_sync`."""
+    http = run.client.get_async_httpx_client()
+    try:
+        while (request := job.walk.next_request()) is not None:
+            if run.stopping.is_set():
+                return None
+            run.count_request()
+            try:
+                response = await http.request(**request)
+            except httpx.HTTPError as error:
+                raise _transport_error(error) from error.with_traceback(None)
+            job.take(job.walk.take(response))
+    except VTError as error:
+        return run.result(job, error)
+    return run.result(job, None)
+
+
+def sync_results(run: Run, iocs: Iterator[object]) -> Generator[IOCResult, None, None]:
+    """Run `run` over `iocs` with a thread per walk in flight."""
+    executor = ThreadPoolExecutor(run.concurrency, thread_name_prefix="vt-refs-enrich")
+    pending: set[Future[IOCResult | None]] = set()
+    index, exhausted = 0, False
+    try:
+        run.open()
+        while True:
+            while run.fatal_error is None and not exhausted and len(pending) < run.concurrency:
+                item = next(iocs, _END)
+                if item is _END:
+                    exhausted = True
+                    break
+                prepared = run.prepare(index, item)
+                index += 1
+                if isinstance(prepared, IOCResult):
+                    yield run.counted(prepared)
+                    run.handed_over(prepared)
+                elif prepared is not None:
+                    pending.add(executor.submit(_walk_sync, run, prepared))
+            if not pending:
+                break
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                if run.settle(result):
+                    assert result is not None
+                    yield run.counted(result)
+                    run.handed_over(result)
+        if run.fatal_error is not None:
+            raise run.fatal_error
+    finally:
+        run.stopping.set()
+        executor.shutdown(wait=True, cancel_futures=True)
+        run.close()
+
+
+async def async_results(
+    run: Run, iocs: AsyncIterator[object] | Iterator[object]
+) -> AsyncIterator[IOCResult]:
+    """Run `run` over `iocs` with a task per walk in flight."""
+    pending: set[asyncio.Task[IOCResult | None]] = set()
+    index, exhausted = 0, False
+    try:
+        run.open()
+        while True:
+            while run.fatal_error is None and not exhausted and len(pending) < run.concurrency:
+                if isinstance(iocs, AsyncIterator):
+                    item = await anext(iocs, _END)
+                else:
+                    item = next(iocs, _END)
+                if item is _END:
+                    exhausted = True
+                    break
+                prepared = run.prepare(index, item)
+                index += 1
+                if isinstance(prepared, IOCResult):
+                    yield run.counted(prepared)
+                    run.handed_over(prepared)
+                elif prepared is not None:
+                    pending.add(asyncio.ensure_future(_walk_async(run, prepared)))
+            if not pending:
+                break
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                result = task.result()
+                if run.settle(result):
+                    assert result is not None
+                    yield run.counted(result)
+                    run.handed_over(result)
+        if run.fatal_error is not None:
+            raise run.fatal_error
+    finally:
+        run.stopping.set()
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        run.close()
+
+
+_END = object()
+
+
+def _iocs(iocs: object) -> object:
+    if isinstance(iocs, str | bytes | IOC):
+        raise UsageError("iocs must be an iterable of indicators, not a single indicator")
+    return iocs
+
+
+def enrich(
+    client: AnyClient,
+    iocs: Iterable[str | IOC],
+    *,
+    concurrency: int = 8,
+    max_items_per_ioc: int | None = None,
+    descriptors: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    page_size: int | None = None,
+    retry_errors: bool = False,
+) -> Iterator[IOCResult]:
+    """One `IOCResult` per indicator of `iocs`, as their walks finish.
+
+    `iocs` (strings, classified with `classify`, or `IOC`s) is read lazily, a few items
+    ahead of the walks. At most `concurrency` requests are in flight. `checkpoint` is
+    a SQLite file: finished indicators are recorded there, and a rerun with the same
+    input skips them (`retry_errors=True` retries those that ended in `"error"`).
+    A refused key (401, 403) or a spent quota ends the run: the results handed over are
+    recorded, and the error is raised. `page_size` is sent as `limit`.
+    """
+    run = Run(
+        client,
+        concurrency=concurrency,
+        max_items_per_ioc=max_items_per_ioc,
+        descriptors=descriptors,
+        page_size=page_size,
+        checkpoint=checkpoint,
+        retry_errors=retry_errors,
+    )
+    try:
+        items = iter(_iocs(iocs))  # type: ignore[call-overload]
+    except TypeError:
+        raise UsageError(f"iocs must be an iterable, not {type(iocs).__name__}") from None
+    return sync_results(run, items)
+
+
+def aenrich(
+    client: AnyClient,
+    iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
+    *,
+    concurrency: int = 8,
+    max_items_per_ioc: int | None = None,
+    descriptors: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    page_size: int | None = None,
+    retry_errors: bool = False,
+) -> AsyncIterator[IOCResult]:
+    """The async twin of `enrich`: `iocs` may be an async iterable."""
+    run = Run(
+        client,
+        concurrency=concurrency,
+        max_items_per_ioc=max_items_per_ioc,
+        descriptors=descriptors,
+        page_size=page_size,
+        checkpoint=checkpoint,
+        retry_errors=retry_errors,
+    )
+    source = _iocs(iocs)
+    if isinstance(source, AsyncIterable):
+        return async_results(run, aiter(source))
+    try:
+        items = iter(source)  # type: ignore[call-overload]
+    except TypeError:
+        raise UsageError(f"iocs must be an iterable, not {type(iocs).__name__}") from None
+    return async_results(run, items)
+
+
+__all__ = ["Checkpoint", "aenrich", "async_results", "enrich", "sync_results"]
