@@ -28,7 +28,9 @@ _CHUNK: Final = 4096  # finished positions read per query when skipping
 
 def _connect(path: str) -> sqlite3.Connection:
     try:
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=0.1
+        )
         # EXCLUSIVE: a second run on this file fails at once instead of interleaving.
         connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         connection.execute("PRAGMA journal_mode=WAL")
