@@ -4,6 +4,7 @@ concurrency bound, running inside an event loop, and the checkpoint."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import sqlite3
 import threading
@@ -112,9 +113,11 @@ def test_fatal_errors_end_the_run_after_a_consistent_checkpoint(
 
 
 def test_a_wrong_key_stops_at_once(fake: FakeVirusTotal) -> None:
-    with vt_refs.connect("wrong-key", base_url=fake.base_url, max_retries=0) as c:
-        with pytest.raises(vt_refs.WrongCredentialsError):
-            list(vt_refs.enrich(c, [sha(i) for i in range(100)], concurrency=4))
+    with (
+        vt_refs.connect("wrong-key", base_url=fake.base_url, max_retries=0) as c,
+        pytest.raises(vt_refs.WrongCredentialsError),
+    ):
+        list(vt_refs.enrich(c, [sha(i) for i in range(100)], concurrency=4))
     assert len(fake.requests) <= 8  # the walks in flight, not the whole list
 
 
@@ -170,16 +173,18 @@ class _Counting(httpx.BaseTransport, httpx.AsyncBaseTransport):
 def test_at_most_concurrency_requests_in_flight(mode: str) -> None:
     counting = _Counting()
     iocs = [sha(i) for i in range(24)]
-    with FakeVirusTotal(api_key=KEY, latency=0.05, default_count=25) as fake:
-        with vt_refs.connect(KEY, base_url=fake.base_url, transport=counting) as c:
-            if mode == "sync":
-                results = list(vt_refs.enrich(c, iocs, concurrency=4, page_size=10))
-            else:
+    with (
+        FakeVirusTotal(api_key=KEY, latency=0.05, default_count=25) as fake,
+        vt_refs.connect(KEY, base_url=fake.base_url, transport=counting) as c,
+    ):
+        if mode == "sync":
+            results = list(vt_refs.enrich(c, iocs, concurrency=4, page_size=10))
+        else:
 
-                async def gather() -> list[IOCResult]:
-                    return [r async for r in vt_refs.aenrich(c, iocs, concurrency=4, page_size=10)]
+            async def gather() -> list[IOCResult]:
+                return [r async for r in vt_refs.aenrich(c, iocs, concurrency=4, page_size=10)]
 
-                results = asyncio.run(gather())
+            results = asyncio.run(gather())
     assert sorted(r.index for r in results) == list(range(24))
     assert all(r.status == "ok" and len(r.references) == 25 for r in results)
     assert counting.total == 24 * 3
@@ -264,7 +269,7 @@ def test_checkpoint_records_only_what_was_handed_over(fake: FakeVirusTotal, tmp_
     assert set(taken) | set(rest) == set(range(11))
     assert set(taken) & set(rest) == {taken[2]}
     assert again == []
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import vt_refs
 from vt_refs import IOC, UsageError, classify, url_id
 
+SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
 SHA256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
 
 
@@ -33,7 +34,11 @@ SHA256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
         ("2001[:]db8[:][:]1", "ip_addresses", "2001:db8::1"),
         ("[2001:db8::1]", "ip_addresses", "2001:db8::1"),
         ("d41d8cd98f00b204e9800998ecf8427e", "files", "d41d8cd98f00b204e9800998ecf8427e"),
-        ("DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", "files", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+        (
+            "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
+            "files",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        ),
         (SHA256, "files", SHA256.lower()),
         ("Evil.Example.COM", "domains", "evil.example.com"),
         ("evil[.]example[.]com", "domains", "evil.example.com"),

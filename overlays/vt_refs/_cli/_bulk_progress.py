@@ -7,8 +7,19 @@ found, the request rate, the errors, and the time left at the current pace.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from typing import Any, TextIO
+
+
+def _size(stream: TextIO) -> tuple[int, int]:
+    """The terminal's columns and lines; 80x24 where it reports none (a pseudo-terminal
+    nobody sized says 0x0, and tqdm then draws nothing)."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError):
+        return 80, 24
+    return size.columns or 80, size.lines or 24
 
 
 class BulkProgress:
@@ -21,12 +32,15 @@ class BulkProgress:
             return
         from tqdm import tqdm
 
+        columns, lines = _size(stream)
+
         self._bar = tqdm(
             total=total,
             initial=done,
             unit=" ioc",
             file=stream,
-            dynamic_ncols=True,
+            ncols=columns,
+            nrows=lines,
             mininterval=0.2,
             leave=False,
         )
