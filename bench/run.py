@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import bulk  # bench/bulk.py: the bulk-enrichment figures (issue 13)
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -430,14 +431,16 @@ def main() -> int:
         results["memory"] = bench_memory()
         log("start-up...")
         results["import_time"] = bench_imports(repeats=9)
-    except BenchError as error:
+        results["bulk"] = bulk.bench(args.vt_py_python)
+    except (BenchError, bulk.BulkBenchError) as error:
         log(f"bench: {error}")
         return 1
     results["duration_seconds"] = time.perf_counter() - start
-    results["targets"] = targets(results)
+    results["targets"] = targets(results) + bulk.targets(results["bulk"])
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
+    print(bulk.table(results["bulk"]))
     print(f"\n(written to {args.output})")
     return 0
 

@@ -197,10 +197,12 @@ def test_enrich_inside_a_running_event_loop(fake: FakeVirusTotal) -> None:
     async def cell() -> list[IOCResult]:
         asyncio.get_running_loop()
         with client(fake) as c:
-            return list(vt_refs.enrich(c, [sha(1), "threat_actor:apt-1", sha(2)]))
+            return list(vt_refs.enrich(c, [sha(1), "evil[.]example", "192.0.2.1", "2001:db8::1"]))
 
     results = asyncio.run(cell())
-    assert sorted(r.status for r in results) == ["ok", "ok", "ok"]
+    assert sorted(r.status for r in results) == ["ok"] * 4
+    kinds = {r.ioc.kind for r in results if isinstance(r.ioc, vt_refs.IOC)}
+    assert kinds == {"files", "domains", "ip_addresses"}
 
 
 def test_enrich_from_threads_sharing_a_client(fake: FakeVirusTotal) -> None:
@@ -252,7 +254,7 @@ def test_enrich_reads_lazily(fake: FakeVirusTotal) -> None:
         results = vt_refs.enrich(c, source(), concurrency=3)
         first = [next(results) for _ in range(5)]
         results.close()  # type: ignore[attr-defined]
-    assert len(first) == 5 and len(read) <= 5 + 3 + 1
+    assert len(first) == 5 and len(read) <= 5 + 2 * 3 + 1  # in flight and queued
 
 
 def test_checkpoint_records_only_what_was_handed_over(fake: FakeVirusTotal, tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import httpx
 
@@ -64,15 +65,45 @@ async def _walk_async(run: Run, job: Job) -> IOCResult | None:
     return run.result(job, None)
 
 
+class _Crash:
+    """A worker's unexpected exception, carried to the consumer to be raised there."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _worker(run: Run, jobs: queue.SimpleQueue[Job | None],
+            results: queue.SimpleQueue[IOCResult | _Crash | None]) -> None:  # fmt: skip
+    """Walk jobs until told to stop: a worker takes its next job itself the moment a
+    walk ends, rather than waiting for the consumer to hand one over."""
+    while (job := jobs.get()) is not None:
+        try:
+            results.put(_walk_sync(run, job))
+        except BaseException as error:  # a bug: the consumer raises it
+            results.put(_Crash(error))
+
+
 def sync_results(run: Run, iocs: Iterator[object]) -> Generator[IOCResult, None, None]:
-    """Run `run` over `iocs` with a thread per walk in flight."""
-    executor = ThreadPoolExecutor(run.concurrency, thread_name_prefix="vt-refs-enrich")
-    pending: set[Future[IOCResult | None]] = set()
-    index, exhausted = 0, False
+    """Run `run` over `iocs` with `concurrency` worker threads.
+
+    Prepared jobs are queued up to `concurrency` ahead of the workers, so none waits
+    for the consumer between two walks; at most `concurrency` walks (so requests) run.
+    """
+    jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+    results: queue.SimpleQueue[IOCResult | _Crash | None] = queue.SimpleQueue()
+    workers = [
+        threading.Thread(
+            target=_worker, args=(run, jobs, results), daemon=True, name=f"vt-refs-enrich-{n}"
+        )
+        for n in range(run.concurrency)
+    ]
+    outstanding, index, exhausted = 0, 0, False
     try:
         run.open()
+        for worker in workers:
+            worker.start()
         while True:
-            while run.fatal_error is None and not exhausted and len(pending) < run.concurrency:
+            while run.fatal_error is None and not exhausted and outstanding < 2 * run.concurrency:
                 item = next(iocs, _END)
                 if item is _END:
                     exhausted = True
@@ -83,21 +114,27 @@ def sync_results(run: Run, iocs: Iterator[object]) -> Generator[IOCResult, None,
                     yield run.counted(prepared)
                     run.handed_over(prepared)
                 elif prepared is not None:
-                    pending.add(executor.submit(_walk_sync, run, prepared))
-            if not pending:
+                    jobs.put(prepared)
+                    outstanding += 1
+            if not outstanding:
                 break
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                result = future.result()
-                if run.settle(result):
-                    assert result is not None
-                    yield run.counted(result)
-                    run.handed_over(result)
+            result = results.get()
+            outstanding -= 1
+            if isinstance(result, _Crash):
+                raise result.error
+            if run.settle(result):
+                assert result is not None
+                yield run.counted(result)
+                run.handed_over(result)
         if run.fatal_error is not None:
             raise run.fatal_error
     finally:
-        run.stopping.set()
-        executor.shutdown(wait=True, cancel_futures=True)
+        run.stopping.set()  # queued jobs end at once; walks end after their request
+        for _ in workers:
+            jobs.put(None)
+        for worker in workers:
+            if worker.is_alive():
+                worker.join()
         run.close()
 
 
