@@ -10,14 +10,12 @@ Prints the run id; results land in Redis under it (see tasks.py) and, at the end
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import uuid
 from pathlib import Path
 
 import redis
-
 import tasks
 
 
