@@ -21,6 +21,7 @@ from ._errors import (
     USAGE,
     Reporter,
     describe,
+    describe_unexpected,
     resume_hint,
 )
 from ._interrupt import deferred_interrupt
@@ -47,7 +48,7 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     `encoding` is the terminal's, for the table (JSON is always UTF-8).
     """
     key = api_key(options)
-    report = Reporter(line_writer(stderr), secret=key)
+    report = Reporter(line_writer(stderr))
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "
@@ -70,6 +71,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
             status = INTERRUPTED
         except (VTError, OutputError) as error:
             status, message = describe(error)
+        except Exception as error:  # a bug: still one line, and where to resume
+            status, message = describe_unexpected(error, key)
         progress.clear()
         if status != OUTPUT_FAILED:
             try:
