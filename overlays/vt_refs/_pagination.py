@@ -209,8 +209,14 @@ class _Walk:
         try:
             page: Any = parse_body(self.model, response.content, status_code=response.status_code)
         except MalformedResponseError as error:
+            malformed = malformed_from(error, response)
+        else:
+            malformed = None
+        if malformed is not None:
+            # Raised out here, it carries neither the parser's frames nor the first error,
+            # whose frames hold a half-built model that breaks tracebacks rendered with locals.
             self.done = True
-            raise malformed_from(error, response) from None
+            raise malformed.with_traceback(None)
         self.pages += 1
         self.last = response
         data = page.data

@@ -115,6 +115,16 @@ class _KeyTransport(_Layer):
             extensions=request.extensions,
         )
 
+    def _marked(self, response: httpx.Response) -> httpx.Response:
+        """`response`, carrying the redactor; its reason phrase (shown by its repr and in
+        httpx's log line) redacted."""
+        response.extensions[RESPONSE_EXTENSION] = self._redact
+        reason = response.extensions.get("reason_phrase")
+        if isinstance(reason, bytes) and self._redact.found_in(reason):
+            text = self._redact(reason.decode("ascii", errors="replace"))
+            response.extensions["reason_phrase"] = text.encode("ascii", errors="replace")
+        return response
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
             response = self._sync.handle_request(self._outgoing(request))
@@ -123,8 +133,7 @@ class _KeyTransport(_Layer):
         except Exception as error:  # e.g. a VTError built by a layer below from server text
             self._redact.exception(error)
             raise
-        response.extensions[RESPONSE_EXTENSION] = self._redact
-        return response
+        return self._marked(response)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -134,8 +143,7 @@ class _KeyTransport(_Layer):
         except Exception as error:  # e.g. a VTError built by a layer below from server text
             self._redact.exception(error)
             raise
-        response.extensions[RESPONSE_EXTENSION] = self._redact
-        return response
+        return self._marked(response)
 
 
 def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.RequestError:

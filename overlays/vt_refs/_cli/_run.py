@@ -71,6 +71,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
             status = INTERRUPTED
         except (VTError, OutputError) as error:
             status, message = describe(error)
+        except BrokenPipeError:
+            raise  # the reader left: handled below, quietly
         except Exception as error:  # a bug: still one line, and where to resume
             status, message = describe_unexpected(error, key)
         progress.clear()
