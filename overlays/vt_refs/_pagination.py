@@ -206,12 +206,11 @@ class _Walk:
         if not 200 <= response.status_code < 300:
             self.done = True
             raise api_error_from(response)
+        malformed: MalformedResponseError | None = None
         try:
             page: Any = parse_body(self.model, response.content, status_code=response.status_code)
         except MalformedResponseError as error:
             malformed = malformed_from(error, response)
-        else:
-            malformed = None
         if malformed is not None:
             # Raised out here, it carries neither the parser's frames nor the first error,
             # whose frames hold a half-built model that breaks tracebacks rendered with locals.
