@@ -90,10 +90,11 @@ def api_error_from(response: httpx.Response) -> APIError:
 def malformed_from(
     error: MalformedResponseError, response: httpx.Response
 ) -> MalformedResponseError:
-    """`error` (raised parsing `response`), with the key taken out of what the server wrote."""
+    """`error` (raised parsing `response`), with the key taken out of what the server wrote.
+
+    A new error, so that it carries none of the parser's frames or chained exceptions.
+    """
     redact = redactor_of(response)
-    if redact is identity:
-        return error
     return MalformedResponseError(
         redact(error.reason),
         path=redact(error.path),

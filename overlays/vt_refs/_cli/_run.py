@@ -130,9 +130,9 @@ def _report_end(report: Reporter, status: int, message: str, state: _State) -> N
         started = state.written or state.resume is not None
         report.line(f"interrupted after {items}; {hint}" if hint and started else "interrupted")
         return
+    if hint and state.written:  # still one line: the error, then how to go on
+        message = f"{message}; {items} written before the error; {hint}"
     report.line(message)
-    if hint and state.written:
-        report.line(f"{items} written before the error; {hint}")
 
 
 def _text_encoding() -> str:
