@@ -24,25 +24,8 @@ import vt_refs
 from vt_refs._redact import Redactor
 from vt_refs_api.api.urls import get_url_related_references
 
-from mock_api import KEY, ScriptedAPI, error, ok
+from mock_api import KEY, ScriptedAPI, error, ok, walk_error
 from mock_api import page as mock_page
-
-
-def _walk_error(api: ScriptedAPI, *, run_async: bool = False, **kwargs: Any) -> vt_refs.VTError:
-    client = api.client(max_retries=0, **kwargs)
-    try:
-        if run_async:
-
-            async def collect() -> None:
-                async for _ in vt_refs.apaginate(get_url_related_references, client, id="x"):
-                    pass
-
-            asyncio.run(collect())
-        else:
-            list(vt_refs.paginate(get_url_related_references, client, id="x"))
-    except vt_refs.VTError as caught:
-        return caught
-    raise AssertionError("no error raised")
 
 
 def _everything_shown(caught: BaseException) -> str:
@@ -62,7 +45,7 @@ def _assert_no_key(text: str, key: str = KEY) -> None:
 @pytest.mark.parametrize("run_async", [False, True], ids=["sync", "async"])
 def test_the_apis_error_message_and_code(run_async: bool) -> None:
     api = ScriptedAPI([error(401, f"Wrong{KEY}", f"the key {KEY} is wrong; again: {KEY}")])
-    caught = _walk_error(api, run_async=run_async)
+    caught = walk_error(api, run_async=run_async)
     assert isinstance(caught, vt_refs.APIError)
     assert caught.message == "the key <redacted> is wrong; again: <redacted>"
     assert caught.code == "Wrong<redacted>"
@@ -71,7 +54,7 @@ def test_the_apis_error_message_and_code(run_async: bool) -> None:
 
 def test_an_html_error_page() -> None:
     body = f"<html><body>Bad gateway for x-apikey: {KEY}</body></html>".encode()
-    caught = _walk_error(ScriptedAPI([httpx.Response(502, content=body)]))
+    caught = walk_error(ScriptedAPI([httpx.Response(502, content=body)]))
     assert isinstance(caught, vt_refs.APIError) and "<redacted>" in caught.message
     _assert_no_key(_everything_shown(caught))
 
@@ -79,14 +62,14 @@ def test_an_html_error_page() -> None:
 def test_a_reason_phrase() -> None:
     reason = f"Denied {KEY}".encode()
     api = ScriptedAPI([httpx.Response(403, extensions={"reason_phrase": reason})])
-    caught = _walk_error(api)
+    caught = walk_error(api)
     assert isinstance(caught, vt_refs.APIError) and caught.message == "Denied <redacted>"
 
 
 @pytest.mark.parametrize("offset", [0, 150, 185, 195, 199, 600, 1010])
 def test_a_malformed_body_even_where_the_excerpt_is_cut(offset: int) -> None:
     body = ("x" * offset + KEY + "y" * 2000).encode()
-    caught = _walk_error(ScriptedAPI([httpx.Response(200, content=body)]))
+    caught = walk_error(ScriptedAPI([httpx.Response(200, content=body)]))
     assert isinstance(caught, vt_refs.MalformedResponseError)
     _assert_no_key(caught.excerpt + caught.reason + caught.path)
     _assert_no_key(_everything_shown(caught))
@@ -97,7 +80,7 @@ def test_a_body_that_parses_but_breaks_the_model() -> None:
     doc["data"][0]["attributes"]["title"] = 5
     doc["meta"]["note"] = KEY
     body = json.dumps(doc).encode()
-    caught = _walk_error(ScriptedAPI([httpx.Response(200, content=body)]))
+    caught = walk_error(ScriptedAPI([httpx.Response(200, content=body)]))
     assert isinstance(caught, vt_refs.MalformedResponseError)
     assert caught.path == "$.data[0].attributes.title"
     _assert_no_key(_everything_shown(caught))
@@ -107,7 +90,7 @@ def test_the_excerpt_of_a_page_that_loops() -> None:
     doc = mock_page(["a" * 64], cursor="A")
     doc["data"][0]["attributes"]["title"] = KEY
     api = ScriptedAPI(default=ok(doc))
-    caught = _walk_error(api)
+    caught = walk_error(api)
     assert isinstance(caught, vt_refs.MalformedResponseError) and caught.path == "$.meta.cursor"
     assert "<redacted>" in caught.excerpt
     # (The pages before hold it as data: the error's own text must not.)
@@ -117,7 +100,7 @@ def test_the_excerpt_of_a_page_that_loops() -> None:
 @pytest.mark.parametrize("run_async", [False, True], ids=["sync", "async"])
 def test_httpxs_own_error_text(run_async: bool) -> None:
     api = ScriptedAPI([httpx.RemoteProtocolError(f"illegal status line: b'HTTP/1.1 {KEY}'")])
-    caught = _walk_error(api, run_async=run_async)
+    caught = walk_error(api, run_async=run_async)
     assert isinstance(caught, vt_refs.APIConnectionError)
     assert "<redacted>" in str(caught)
     _assert_no_key(_everything_shown(caught))

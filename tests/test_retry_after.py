@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -13,7 +12,7 @@ import vt_refs
 from vt_refs._answers import retry_after
 from vt_refs_api.api.urls import get_url_related_references
 
-from mock_api import ScriptedAPI, error
+from mock_api import ScriptedAPI, error, walk_error
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC).timestamp()
 
@@ -51,20 +50,10 @@ def test_retry_after_values(value: str | None, seconds: float | None) -> None:
 @pytest.mark.parametrize("run_async", [False, True], ids=["sync", "async"])
 def test_the_quota_error_carries_it(run_async: bool) -> None:
     quota = error(429, "QuotaExceededError", "daily quota", **{"Retry-After": "100000"})
-    api = ScriptedAPI([quota])
-    client = api.client(max_retries=0)
-    with pytest.raises(vt_refs.QuotaExceededError) as caught:
-        if run_async:
-
-            async def collect() -> None:
-                async for _ in vt_refs.apaginate(get_url_related_references, client, id="x"):
-                    pass
-
-            asyncio.run(collect())
-        else:
-            list(vt_refs.paginate(get_url_related_references, client, id="x"))
-    assert caught.value.retry_after == 100000.0
-    assert caught.value.status_code == 429
+    caught = walk_error(ScriptedAPI([quota]), run_async=run_async)
+    assert isinstance(caught, vt_refs.QuotaExceededError)
+    assert caught.retry_after == 100000.0
+    assert caught.status_code == 429
 
 
 def test_an_http_date_is_seconds_from_now() -> None:

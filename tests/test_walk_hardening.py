@@ -5,8 +5,6 @@ URLs too long to send. Sync and async share `_Walk`; both are checked."""
 from __future__ import annotations
 
 import asyncio
-import importlib
-import pkgutil
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from hostile import HostileServer, cycling, empty_pages
+from test_pagination import _operations as operations
 
 import vt_refs
-from vt_refs_api import api as generated_api
 from vt_refs_api.api.files import get_file_related_references
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ReferenceCollection
@@ -25,15 +23,6 @@ from vt_refs_api.types import UNSET, Unset
 from mock_api import ScriptedAPI, ok, page
 
 Walker = Callable[..., list[Any]]
-
-
-def _operations() -> list[types.ModuleType]:
-    found = []
-    for tag in pkgutil.iter_modules(generated_api.__path__):
-        package = importlib.import_module(f"{generated_api.__name__}.{tag.name}")
-        for op in pkgutil.iter_modules(package.__path__):
-            found.append(importlib.import_module(f"{package.__name__}.{op.name}"))
-    return found
 
 
 def _sync_items(op: types.ModuleType, client: Any, **kwargs: Any) -> list[Any]:
@@ -247,7 +236,7 @@ BAD_IDS = ["", ".", ".."]
 
 
 @pytest.mark.parametrize("walker", ALL_WALKERS, ids=lambda w: w.__name__)
-@pytest.mark.parametrize("operation", _operations(), ids=lambda m: m.__name__.rpartition(".")[2])
+@pytest.mark.parametrize("operation", operations(), ids=lambda m: m.__name__.rpartition(".")[2])
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_empty_dot_and_dotdot_ids_are_refused_for_every_operation(
     walker: Walker, operation: types.ModuleType, bad: str
