@@ -388,6 +388,13 @@ def test_something_that_is_no_operation_is_a_usage_error(operation: object) -> N
         vt_refs.paginate(operation, api.client(), id="x")  # type: ignore[arg-type]
 
 
+def test_an_operation_whose_hints_do_not_resolve_is_a_usage_error() -> None:
+    operation = _page_operation("x")
+    operation.sync.__annotations__["return"] = "NoSuchModel | None"
+    with pytest.raises(vt_refs.UsageError, match="generated endpoint"):
+        vt_refs.paginate(operation, ScriptedAPI().client(), owner="o", thing="t")
+
+
 @pytest.mark.parametrize("value", [5, None, b"u", "\ud800"])
 def test_url_id_of_no_text_is_a_usage_error(value: object) -> None:
     with pytest.raises(vt_refs.UsageError):
@@ -396,3 +403,10 @@ def test_url_id_of_no_text_is_a_usage_error(value: object) -> None:
 
 def test_url_id_of_a_long_url_works() -> None:
     assert len(vt_refs.url_id("https://example.com/" + "a" * 70_000)) > 70_000
+
+
+@pytest.mark.parametrize("model", [[1], {"a": 1}, 5, None, dict, "ReferenceCollection"])
+@pytest.mark.parametrize("data", [b"{}", {"data": []}, [1], object()])
+def test_parse_with_no_model_class_is_a_usage_error(model: object, data: object) -> None:
+    with pytest.raises(vt_refs.UsageError, match="generated model class"):
+        vt_refs.parse(model, data)  # type: ignore[call-overload]

@@ -50,11 +50,14 @@ def _page_model(operation: ModuleType) -> tuple[type, int]:
     for name in ("sync", "_get_kwargs"):
         if not callable(getattr(operation, name, None)):
             raise UsageError(f"{operation!r} is not a generated endpoint module")
-    params = inspect.signature(operation._get_kwargs).parameters
+    try:
+        params = inspect.signature(operation._get_kwargs).parameters
+        returned = typing.get_type_hints(operation.sync).get("return")
+    except Exception as error:  # no signature, hints naming what does not exist, ...
+        raise UsageError(f"{operation!r} is not a generated endpoint module: {error}") from None
     if "cursor" not in params or "limit" not in params:
         raise UsageError(f"{operation.__name__} does not page: it takes no cursor and limit")
     default_limit = params["limit"].default
-    returned = typing.get_type_hints(operation.sync)["return"]
     models = [
         tp
         for tp in typing.get_args(returned)
