@@ -19,10 +19,8 @@ import queue
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 
-import httpx
-
 from .._errors import UsageError, VTError
-from .._pagination import AnyClient, _transport_error
+from .._pagination import AnyClient
 from ._checkpoint import Checkpoint
 from ._engine import Job, Run
 from ._ioc import IOC
@@ -38,10 +36,13 @@ def _walk_sync(run: Run, job: Job) -> IOCResult | None:
                 return None
             run.count_request()
             try:
-                response = http.request(**request)
-            except httpx.HTTPError as error:
-                raise _transport_error(error) from error.with_traceback(None)
-            job.take(job.walk.take(response))
+                page = job.walk.take(http.request(**request))
+            except VTError:
+                raise
+            except Exception as error:
+                # The cause stays, its frames go: their locals hold the sent headers.
+                raise job.walk.failed(error, http) from error.with_traceback(None)
+            job.take(page)
     except VTError as error:
         return run.result(job, error)
     return run.result(job, None)
@@ -56,10 +57,13 @@ async def _walk_async(run: Run, job: Job) -> IOCResult | None:
                 return None
             run.count_request()
             try:
-                response = await http.request(**request)
-            except httpx.HTTPError as error:
-                raise _transport_error(error) from error.with_traceback(None)
-            job.take(job.walk.take(response))
+                page = job.walk.take(await http.request(**request))
+            except VTError:
+                raise
+            except Exception as error:
+                # The cause stays, its frames go: their locals hold the sent headers.
+                raise job.walk.failed(error, http) from error.with_traceback(None)
+            job.take(page)
     except VTError as error:
         return run.result(job, error)
     return run.result(job, None)

@@ -25,7 +25,16 @@ from ._bulk_args import BulkOptions
 from ._bulk_io import Output, Source
 from ._bulk_output import encoder
 from ._bulk_progress import BulkProgress
-from ._errors import INTERRUPTED, OK, OUTPUT_CLOSED, OUTPUT_FAILED, USAGE, Reporter, describe
+from ._errors import (
+    INTERRUPTED,
+    OK,
+    OUTPUT_CLOSED,
+    OUTPUT_FAILED,
+    USAGE,
+    Reporter,
+    describe,
+    describe_unexpected,
+)
 from ._interrupt import deferred_interrupt
 from ._output import OutputError
 from ._stdio import discard_stdout, isatty, line_writer
@@ -54,7 +63,7 @@ class _Tally:
 def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
     """Enrich what `options` names; returns the exit status."""
     key = key_from(options.api_key)
-    report = Reporter(line_writer(stderr), secret=key)
+    report = Reporter(line_writer(stderr))
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "
@@ -118,6 +127,8 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
         status, message = describe(OutputError(f"cannot write output: {error.strerror or error}"))
     except VTError as error:
         status, message = describe(error)
+    except Exception as error:  # a bug: still one line, and where to resume
+        status, message = describe_unexpected(error, key)
     finally:
         progress.close()
         output.close()
