@@ -12,6 +12,7 @@ import importlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, Final
 
@@ -40,6 +41,8 @@ _OPERATIONS: Final[dict[Kind, str]] = {
     "files": f"{_API}.files.get_file_related_references",
     "threat_actors": f"{_API}.threat_actors.get_threat_actor_related_references",
 }
+END: Final = object()  # what a runner feeds when the input is over
+
 # Indicators in a row failing to reach the API after their retries, at which the run
 # stops (APIConnectionError) instead of marking a whole list as failed while offline.
 _OFFLINE_STREAK: Final = 10
@@ -145,6 +148,9 @@ class Run:
         self._lock = threading.Lock()
         self._offline = 0
         self.fatal_error: VTError | None = None
+        self._index = 0  # the input position of the next item read
+        self._exhausted = False
+        self.outstanding = 0  # walks handed to the runner and not yet finished
 
     def open(self) -> None:
         """Open the checkpoint: done when the run starts, not when it is set up, so an
@@ -183,6 +189,39 @@ class Run:
         except UsageError as error:
             return IOCResult(index, text, "invalid", error=error, text=text)
         return Job(index, ioc, text, walk)
+
+    def wants_input(self, ahead: int) -> bool:
+        """Whether to read another item: the run goes on, the input is not over, and
+        fewer than `ahead` walks are waiting or running."""
+        return self.fatal_error is None and not self._exhausted and self.outstanding < ahead
+
+    def feed(self, item: object) -> Job | IOCResult | None:
+        """`item`, the next of the input (`END` when it is over), prepared: a walk for the
+        runner to start, a result to hand over at once, or None (nothing to do)."""
+        if item is END:
+            self._exhausted = True
+            return None
+        prepared = self.prepare(self._index, item)
+        self._index += 1
+        if isinstance(prepared, Job):
+            self.outstanding += 1
+        return prepared
+
+    def finished(self, result: IOCResult | None) -> IOCResult | None:
+        """A walk ended with `result` (None: stopped); the result to hand over, if any."""
+        self.outstanding -= 1
+        return result if self.settle(result) else None
+
+    def deliver(self, result: IOCResult) -> Iterator[IOCResult]:
+        """Yield `result`; record it once the consumer comes back for the next one (the
+        runners `yield from`, or loop over, this)."""
+        yield self.counted(result)
+        self.handed_over(result)
+
+    def end(self) -> None:
+        """Raise what ended the run early, if anything did."""
+        if self.fatal_error is not None:
+            raise self.fatal_error
 
     def count_request(self) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, I
 from .._errors import UsageError, VTError
 from .._pagination import AnyClient
 from ._checkpoint import Checkpoint
-from ._engine import Job, Run
+from ._engine import END, Job, Run
 from ._ioc import IOC
 from ._results import IOCResult
 
@@ -90,8 +90,7 @@ def _worker(run: Run, jobs: queue.SimpleQueue[Job | None],
 def sync_results(run: Run, iocs: Iterator[object]) -> Generator[IOCResult, None, None]:
     """Run `run` over `iocs` with `concurrency` worker threads.
 
-    Prepared jobs are queued up to `concurrency` ahead of the workers, so none waits
-    for the consumer between two walks; at most `concurrency` walks (so requests) run.
+    At most `concurrency` walks (so requests) run at once.
     """
     jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
     results: queue.SimpleQueue[IOCResult | _Crash | None] = queue.SimpleQueue()
@@ -101,37 +100,26 @@ def sync_results(run: Run, iocs: Iterator[object]) -> Generator[IOCResult, None,
         )
         for n in range(run.concurrency)
     ]
-    outstanding, index, exhausted = 0, 0, False
     try:
         run.open()
         for worker in workers:
             worker.start()
         while True:
-            while run.fatal_error is None and not exhausted and outstanding < 2 * run.concurrency:
-                item = next(iocs, _END)
-                if item is _END:
-                    exhausted = True
-                    break
-                prepared = run.prepare(index, item)
-                index += 1
+            # Jobs queued ahead of the workers, so none waits for this loop between walks.
+            while run.wants_input(ahead=2 * run.concurrency):
+                prepared = run.feed(next(iocs, END))
                 if isinstance(prepared, IOCResult):
-                    yield run.counted(prepared)
-                    run.handed_over(prepared)
+                    yield from run.deliver(prepared)
                 elif prepared is not None:
                     jobs.put(prepared)
-                    outstanding += 1
-            if not outstanding:
+            if not run.outstanding:
                 break
-            result = results.get()
-            outstanding -= 1
-            if isinstance(result, _Crash):
-                raise result.error
-            if run.settle(result):
-                assert result is not None
-                yield run.counted(result)
-                run.handed_over(result)
-        if run.fatal_error is not None:
-            raise run.fatal_error
+            outcome = results.get()
+            if isinstance(outcome, _Crash):
+                raise outcome.error
+            if (result := run.finished(outcome)) is not None:
+                yield from run.deliver(result)
+        run.end()
     finally:
         run.stopping.set()  # queued jobs end at once; walks end after their request
         for _ in workers:
@@ -147,36 +135,27 @@ async def async_results(
 ) -> AsyncIterator[IOCResult]:
     """Run `run` over `iocs` with a task per walk in flight."""
     pending: set[asyncio.Task[IOCResult | None]] = set()
-    index, exhausted = 0, False
     try:
         run.open()
         while True:
-            while run.fatal_error is None and not exhausted and len(pending) < run.concurrency:
+            while run.wants_input(ahead=run.concurrency):
                 if isinstance(iocs, AsyncIterator):
-                    item = await anext(iocs, _END)
+                    prepared = run.feed(await anext(iocs, END))
                 else:
-                    item = next(iocs, _END)
-                if item is _END:
-                    exhausted = True
-                    break
-                prepared = run.prepare(index, item)
-                index += 1
+                    prepared = run.feed(next(iocs, END))
                 if isinstance(prepared, IOCResult):
-                    yield run.counted(prepared)
-                    run.handed_over(prepared)
+                    for handed in run.deliver(prepared):
+                        yield handed
                 elif prepared is not None:
                     pending.add(asyncio.ensure_future(_walk_async(run, prepared)))
-            if not pending:
+            if not run.outstanding:
                 break
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                result = task.result()
-                if run.settle(result):
-                    assert result is not None
-                    yield run.counted(result)
-                    run.handed_over(result)
-        if run.fatal_error is not None:
-            raise run.fatal_error
+                if (result := run.finished(task.result())) is not None:
+                    for handed in run.deliver(result):
+                        yield handed
+        run.end()
     finally:
         run.stopping.set()
         for task in pending:
@@ -184,9 +163,6 @@ async def async_results(
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         run.close()
-
-
-_END = object()
 
 
 def _iocs(iocs: object) -> object:
