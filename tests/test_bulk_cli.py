@@ -364,3 +364,43 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     text = seen.decode("utf-8", "replace")
     assert "ioc" in text and "refs" in text and "req/min" in text  # tqdm's bar
     assert "6 indicators" in text  # and the summary after it
+
+
+def test_help_and_the_single_command_are_unchanged(fake: FakeVirusTotal) -> None:
+    helped = subprocess.run([sys.executable, "-m", "vt_refs.cli", "bulk", "--help"],
+                            capture_output=True, text=True, timeout=TIMEOUT)  # fmt: skip
+    assert helped.returncode == 0
+    for option in (
+        "--out",
+        "--format",
+        "--checkpoint",
+        "--concurrency",
+        "--max-items-per-ioc",
+        "--page-size",
+        "--descriptors",
+        "--base-url",
+        "--max-retries",
+        "--restart",
+    ):
+        assert option in helped.stdout  # fmt: skip
+    single = subprocess.run(
+        [sys.executable, "-m", "vt_refs.cli", "--base-url", fake.base_url, "--object", "files",
+         "--id", sha(1), "--max-items", "3"],
+        capture_output=True, text=True, env=_env(KEY), timeout=TIMEOUT,
+    )  # fmt: skip
+    assert single.returncode == 0 and len(single.stdout.splitlines()) == 3
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_the_printed_commands_never_carry_the_key(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    source = str(_input(tmp_path, [sha(1), sha(2)]))
+    checkpoint = tmp_path / "run.sqlite"
+    fake.fail_next(2, status=503, code="TransientError")
+    done = subprocess.run(
+        [*_argv((source, "--checkpoint", str(checkpoint), "--concurrency", "1"), fake),
+         "--api-key", KEY],
+        capture_output=True, text=True, env=_env(None), timeout=TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 6
+    retry = next(line for line in done.stderr.splitlines() if "retry the failed" in line)
+    assert KEY not in done.stderr and "--api-key" not in retry and "--retry-errors" in retry
