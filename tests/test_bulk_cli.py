@@ -404,3 +404,29 @@ def test_the_printed_commands_never_carry_the_key(fake: FakeVirusTotal, tmp_path
     assert done.returncode == 6
     retry = next(line for line in done.stderr.splitlines() if "retry the failed" in line)
     assert KEY not in done.stderr and "--api-key" not in retry and "--retry-errors" in retry
+
+
+def test_stdout_appended_to_a_file_resumes_like_out(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    """`>> refs.jsonl` with a checkpoint: lines of an unrecorded indicator are cut back
+    on the rerun, and what the file held before the first run stays."""
+    source = str(_input(tmp_path, [sha(i) for i in range(4)]))
+    checkpoint, out = tmp_path / "run.sqlite", tmp_path / "refs.jsonl"
+    out.write_bytes(b'{"earlier": "run"}\n')
+    argv = _argv((source, "--checkpoint", str(checkpoint), "--max-items-per-ioc", "2"), fake)
+    with out.open("ab") as appended:
+        first = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=_env(KEY),
+                               timeout=TIMEOUT)  # fmt: skip
+    assert first.returncode == 0
+    with out.open("ab") as appended:
+        appended.write(b'{"ioc": "torn')  # as a kill mid-write would leave it
+    with out.open("ab") as appended:
+        second = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=_env(KEY),
+                                timeout=TIMEOUT)  # fmt: skip
+    assert second.returncode == 0
+    lines = out.read_bytes().decode().splitlines()
+    assert lines[0] == '{"earlier": "run"}' and len(lines) == 1 + 4 * 2
+    assert _jsonl_rows("\n".join(lines[1:]) + "\n").total() == 8
+    with out.open("wb") as overwritten:  # `>` emptied what the checkpoint counts on
+        third = subprocess.run(argv, stdout=overwritten, stderr=subprocess.PIPE,
+                               env=_env(KEY), timeout=TIMEOUT)  # fmt: skip
+    assert third.returncode == 2 and b">>" in third.stderr

@@ -67,42 +67,60 @@ class Source:
             yield from filter(None, map(_indicator, lines))
 
 
+def _regular_file(stream: BinaryIO) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # no descriptor: a test's BytesIO
+        return False
+
+
 class Output:
-    """Where results go: stdout, or a file kept in step with the checkpoint."""
+    """Where results go, kept in step with the checkpoint when there is one.
+
+    `--out PATH` starts empty on a fresh run and is cut back to the recorded length on a
+    resumed one. Stdout redirected to a file (`>> out.jsonl`) is treated the same way on
+    a resumed run, but never emptied: what was there before the first run stays. Stdout
+    to a pipe or a terminal cannot be cut back: a result written just before a kill may
+    show up twice there.
+    """
 
     def __init__(self, path: str | None, stdout: BinaryIO, checkpoint: Checkpoint | None,
                  header: bytes) -> None:  # fmt: skip
-        self._checkpoint = checkpoint
         self._file: BinaryIO | None = None
-        self._stream = stdout
-        if path is None:
-            self.write(header)
-            return
+        self._stream = self._stdout = stdout
         recorded = None if checkpoint is None else checkpoint.output_size
-        try:
-            self._file = open(path, "r+b" if os.path.exists(path) else "w+b", buffering=0)  # noqa: SIM115
-        except OSError as error:
-            raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
-        self._stream = self._file
-        if recorded is None:
-            self._file.truncate(0)
+        name = "stdout" if path is None else repr(path)
+        if path is not None:
+            try:
+                self._file = open(path, "r+b" if os.path.exists(path) else "w+b", buffering=0)  # noqa: SIM115
+            except OSError as error:
+                raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
+            self._stream = self._file
+            if recorded is None:
+                self._file.truncate(0)
+        elif checkpoint is not None and _regular_file(stdout):
+            self._file = stdout  # not ours to close
+        if self._file is None or checkpoint is None:
             self.write(header)
-            if checkpoint is not None:
-                checkpoint.set_output_size(self._file.tell())
             return
         size = self._file.seek(0, os.SEEK_END)
+        if recorded is None:  # a fresh run: the header, and where this run's lines start
+            self.write(header)
+            checkpoint.set_output_size(self._file.tell())
+            return
         if size < recorded:
-            self._file.close()
+            self.close()
             raise UsageError(
-                f"{path!r} is shorter than checkpoint {checkpoint.path!r} records "  # type: ignore[union-attr]
-                f"({size} < {recorded} bytes): it was changed; start over with --restart"
+                f"{name} is shorter than checkpoint {checkpoint.path!r} records "
+                f"({size} < {recorded} bytes): it was changed or overwritten (append to it "
+                "with >>, or use --out); start over with --restart"
             )
         self._file.truncate(recorded)  # what a killed run wrote after its last record
         self._file.seek(recorded)
 
     @property
     def size(self) -> int | None:
-        """The output file's length; None for stdout."""
+        """The output file's length; None for a pipe or a terminal."""
         return None if self._file is None else self._file.tell()
 
     def write(self, data: bytes) -> None:
@@ -114,5 +132,5 @@ class Output:
         self._stream.flush()
 
     def close(self) -> None:
-        if self._file is not None:
+        if self._file is not None and self._file is not self._stdout:
             self._file.close()
