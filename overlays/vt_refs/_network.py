@@ -101,7 +101,9 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 def _proxy(url: str, ssl_context: ssl.SSLContext, source: str) -> httpx.Proxy:
     try:
-        proxy = httpx.Proxy(url, ssl_context=ssl_context)
+        # Our TLS settings also verify an https:// proxy (httpcore refuses them for http://).
+        https = httpx.URL(url).scheme == "https"
+        proxy = httpx.Proxy(url, ssl_context=ssl_context if https else None)
     except (ValueError, TypeError, httpx.InvalidURL) as error:
         raise UsageError(f"{source} is not a usable proxy URL ({error})") from None
     if proxy.url.scheme not in ("http", "https", "socks5", "socks5h") or not proxy.url.host:

@@ -91,6 +91,10 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "timeout": options.timeout,
         "max_retries": options.max_retries,
         "requests_per_minute": options.requests_per_minute,
+        "max_response_bytes": options.max_response_bytes,
+        "max_retry_wait": options.max_retry_wait,
+        "proxy": options.proxy,
+        "verify": options.ca_bundle,
     }
     endpoint = operation(options.object, options.descriptors)
     object_id = options.id if options.url is None else url_id(options.url)
