@@ -32,6 +32,9 @@ RETRY_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteP
 MAX_BACKOFF_SECONDS: Final = 60.0
 
 log: Final = logging.getLogger("vt_refs")
+# Waits at least this long are logged as warnings (shown even with no logging set up):
+# a program that goes quiet for this long should say why. Shorter ones are INFO.
+LONG_WAIT_SECONDS: Final = 10.0
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -78,7 +81,7 @@ class _Attempts:
         left = policy.max_wait - self.waited
         if retry_after is not None:
             if retry_after > left:
-                log.warning(
+                log.info(
                     "%s %s: %s, Retry-After %g s is past the retry budget "
                     "(%g s left of max_retry_wait=%g): not retrying",
                     self._request.method, self._request.url.path, what, retry_after,
@@ -91,7 +94,8 @@ class _Attempts:
             wait = min(random.uniform(0.0, min(ceiling, MAX_BACKOFF_SECONDS)), max(left, 0.0))
         self.retries += 1
         self.waited += wait
-        log.warning(
+        log.log(
+            logging.WARNING if wait >= LONG_WAIT_SECONDS else logging.INFO,
             "%s %s: %s, retry %d of %d in %.1f s",
             self._request.method, self._request.url.path, what, self.retries,
             policy.max_retries, wait,

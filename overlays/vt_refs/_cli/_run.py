@@ -24,6 +24,7 @@ from ._errors import (
     resume_hint,
 )
 from ._interrupt import deferred_interrupt
+from ._notices import warnings_to
 from ._operations import operation
 from ._output import OutputError, Writer, writer
 from ._progress import Progress
@@ -65,7 +66,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     status, message = OK, ""
     try:
         try:
-            _list(options, key, out, progress, state)
+            with warnings_to(report):
+                _list(options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
         except (VTError, OutputError) as error:
