@@ -225,9 +225,12 @@ def connect(
             raise UsageError(f"{name} must be True or False, not {flag!r}")
     if proxy is not None and not isinstance(proxy, str):
         raise UsageError(f"proxy must be a URL string such as 'http://host:3128', not {proxy!r}")
-    ssl_context = _ssl_context(verify, trust_env, allow_insecure_http)
-    if transport is not None and proxy is not None:
-        raise UsageError("proxy= configures the network transport: with transport=, set it there")
+    if transport is not None and (proxy is not None or verify is not True):
+        raise UsageError(
+            "proxy= and verify= configure the network transport: with transport=, set them there"
+        )
+    if not isinstance(verify, bool | str | os.PathLike | ssl.SSLContext):
+        raise UsageError(f"verify must be True, a CA bundle path or an ssl.SSLContext: {verify!r}")
     base = str(url).rstrip("/")
     stack = build_stack(
         key=key,
@@ -239,7 +242,8 @@ def connect(
         requests_per_minute=requests_per_minute,
         max_response_bytes=max_response_bytes,
         transport=transport,
-        ssl_context=ssl_context,
+        # Built only for the network transport: loading the CAs costs milliseconds.
+        ssl_context=lambda: _ssl_context(verify, trust_env, allow_insecure_http),
         proxy=proxy,
         trust_env=trust_env,
     )

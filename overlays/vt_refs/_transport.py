@@ -17,6 +17,7 @@ import asyncio
 import ssl
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -190,10 +191,10 @@ class _Unavailable(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._kind = kind
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError(f"the transport given to connect() is {self._kind}-only")
+        raise UsageError(f"the transport given to connect() is {self._kind}-only")
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError(f"the transport given to connect() is {self._kind}-only")
+        raise UsageError(f"the transport given to connect() is {self._kind}-only")
 
 
 def build_stack(
@@ -207,7 +208,7 @@ def build_stack(
     requests_per_minute: float | None,
     max_response_bytes: int,
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
-    ssl_context: ssl.SSLContext,
+    ssl_context: Callable[[], ssl.SSLContext],
     proxy: str | None,
     trust_env: bool,
 ) -> _KeyTransport:
@@ -218,7 +219,7 @@ def build_stack(
     sync: httpx.BaseTransport
     async_: httpx.AsyncBaseTransport
     if transport is None:
-        sync = async_ = Network(ssl_context=ssl_context, proxy=proxy, trust_env=trust_env)
+        sync = async_ = Network(ssl_context=ssl_context(), proxy=proxy, trust_env=trust_env)
     else:
         sync = transport if isinstance(transport, httpx.BaseTransport) else _Unavailable("async")
         async_ = (
