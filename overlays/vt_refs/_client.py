@@ -11,6 +11,8 @@ import httpx
 from vt_refs_api import AuthenticatedClient
 
 from ._errors import UsageError
+from ._quota_spec import Quota
+from ._stores import parse_store_url
 from ._transport import Secret, build_stack, origin
 
 DEFAULT_BASE_URL: Final = "https://www.virustotal.com/api/v3"
@@ -53,6 +55,28 @@ def _check_number(name: str, value: float, *, minimum: float, allow_equal: bool)
         raise UsageError(f"{name} must be a finite number {bound} {minimum}, not {value!r}")
 
 
+def _quota(quota: object, requests_per_minute: object) -> Quota | None:
+    if quota is not None and not isinstance(quota, Quota):
+        raise UsageError(f"quota must be a vt_refs.Quota or None, not {quota!r}")
+    if requests_per_minute is None:
+        return quota
+    if quota is not None:
+        raise UsageError("give quota= or requests_per_minute=, not both")
+    value = requests_per_minute
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 1
+        or value != int(value)
+    ):
+        raise UsageError(
+            f"requests_per_minute must be a whole number >= 1, not {value!r} "
+            "(for slower rates use quota=vt_refs.Quota(per_hour=...))"
+        )
+    return Quota(per_minute=int(value))
+
+
 def connect(
     api_key: str | None = None,
     *,
@@ -63,6 +87,11 @@ def connect(
     requests_per_minute: float | None = None,
     follow_redirects: bool = False,
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+    quota: Quota | None = None,
+    quota_store: str | None = None,
+    max_quota_wait: float | None = 60.0,
+    cache: str | None = None,
+    cache_ttl: float = 86400.0,
 ) -> AuthenticatedClient:
     """A client that every generated operation accepts, sync and async at once.
 
@@ -70,7 +99,14 @@ def connect(
     Idempotent requests are retried `max_retries` times on 429, 500, 502-504, 520-599,
     connection errors and timeouts, with full-jitter exponential backoff from
     `backoff_factor` seconds, honouring Retry-After (capped at 60 s).
-    `requests_per_minute` spaces requests evenly (a public key allows 4).
+    `quota` (a `vt_refs.Quota`) holds every window at once for all clients of the key in
+    this process, or, with `quota_store` (`sqlite:///path.db`: one host's processes,
+    `redis://host:port/db`: any hosts), for all of them; each attempt spends a permit.
+    A request waits for its permit, or raises QuotaExhaustedError at once when none is
+    free within `max_quota_wait` seconds (None: waits as long as it takes).
+    `requests_per_minute=N` is a shorthand for `quota=Quota(per_minute=N)`.
+    `cache` (`sqlite:///path.db` or `redis://host:port/db`) keeps 2xx answers to GET for
+    `cache_ttl` seconds, per key; a hit sends nothing and spends no quota.
     `transport` replaces the network transport under the SDK's stack (an
     `httpx.MockTransport` in tests, an `httpx.HTTPTransport(proxy=...)` behind a proxy).
     Use it as `with connect() as client:` or `async with connect() as client:`.
@@ -81,8 +117,14 @@ def connect(
     _check_number("backoff_factor", backoff_factor, minimum=0, allow_equal=True)
     if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
         raise UsageError(f"max_retries must be an int >= 0, not {max_retries!r}")
-    if requests_per_minute is not None:
-        _check_number("requests_per_minute", requests_per_minute, minimum=0, allow_equal=False)
+    quota = _quota(quota, requests_per_minute)
+    quota_url = None if quota_store is None else parse_store_url("quota_store", quota_store)
+    if quota_url is not None and quota is None:
+        raise UsageError("quota_store= needs quota= (or requests_per_minute=)")
+    if max_quota_wait is not None:
+        _check_number("max_quota_wait", max_quota_wait, minimum=0, allow_equal=True)
+    cache_url = None if cache is None else parse_store_url("cache", cache)
+    _check_number("cache_ttl", cache_ttl, minimum=0, allow_equal=False)
     base = str(url).rstrip("/")
     stack = build_stack(
         key=key,
@@ -90,8 +132,12 @@ def connect(
         allowed_origin=origin(url),
         max_retries=max_retries,
         backoff_factor=backoff_factor,
-        requests_per_minute=requests_per_minute,
         transport=transport,
+        quota=quota,
+        quota_store=quota_url,
+        max_quota_wait=max_quota_wait,
+        cache=cache_url,
+        cache_ttl=cache_ttl,
     )
     http_timeout = httpx.Timeout(timeout)
     client = AuthenticatedClient(

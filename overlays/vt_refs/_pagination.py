@@ -34,6 +34,7 @@ from ._errors import (
     excerpt,
 )
 from ._parsing import parse_body
+from ._provenance import FROM_CACHE, mark_cached
 
 AnyClient = AuthenticatedClient | Client
 
@@ -149,6 +150,8 @@ class _Walk:
         if not 200 <= response.status_code < 300:
             raise api_error_from(response)
         page: Any = parse_body(self.model, response.content, status_code=response.status_code)
+        if response.extensions.get(FROM_CACHE):
+            mark_cached(page)
         if self.remaining is not None:
             del page.data[self.remaining :]
             self.remaining -= len(page.data)

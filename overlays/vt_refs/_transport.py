@@ -5,19 +5,21 @@ plain generated operations (`get_url_related_references.sync(...)`) get them too
 sync and async paths share each piece of logic: only the waiting differs.
 
 Stack, outermost first: _KeyTransport (adds the key for the API's origin only) ->
-httpx_retries.RetryTransport (jittered exponential backoff, Retry-After) ->
-_PacedTransport (requests per minute, each attempt counted) -> the network transport.
+the cache (`_cache.py`, when `cache=`) -> httpx_retries.RetryTransport (jittered
+exponential backoff, Retry-After) -> the quota (`_quota.py`: every window, each attempt
+counted) -> the network transport.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
 from httpx_retries import Retry, RetryTransport
+
+if TYPE_CHECKING:
+    from ._quota_spec import Quota
+    from ._stores import StoreURL
 
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504, *range(520, 600)})
 # No single wait longer than this, whatever Retry-After says.
@@ -134,46 +136,6 @@ def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.Reques
     return error.with_traceback(None)
 
 
-class Pacer:
-    """Spaces request starts evenly at `per_minute`, across threads and event loops.
-
-    `reserve()` books the next free slot and says how long to wait for it, so sync callers
-    sleep and async callers await the same figure.
-    """
-
-    def __init__(self, per_minute: float) -> None:
-        self._interval = 60.0 / per_minute
-        self._next = float("-inf")
-        self._lock = threading.Lock()
-
-    def reserve(self) -> float:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-            return start - now
-
-
-class _PacedTransport(_Layer):
-    def __init__(
-        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, pacer: Pacer
-    ) -> None:
-        super().__init__(sync, async_)
-        self._pacer = pacer
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        delay = self._pacer.reserve()
-        if delay > 0:
-            time.sleep(delay)
-        return self._sync.handle_request(request)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        delay = self._pacer.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return await self._async.handle_async_request(request)
-
-
 class _Unavailable(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Stands for the half (sync or async) a user-supplied transport does not provide."""
 
@@ -194,8 +156,12 @@ def build_stack(
     allowed_origin: tuple[str, str, int | None],
     max_retries: int,
     backoff_factor: float,
-    requests_per_minute: float | None,
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+    quota: Quota | None = None,
+    quota_store: StoreURL | None = None,
+    max_quota_wait: float | None = None,
+    cache: StoreURL | None = None,
+    cache_ttl: float = 86400.0,
 ) -> _KeyTransport:
     """One transport object serving both an httpx.Client and an httpx.AsyncClient."""
     sync: httpx.BaseTransport
@@ -210,8 +176,11 @@ def build_stack(
             transport if isinstance(transport, httpx.AsyncBaseTransport) else _Unavailable("sync")
         )
     inner: _Layer = _Layer(sync, async_)
-    if requests_per_minute is not None:
-        inner = _PacedTransport(sync, async_, Pacer(requests_per_minute))
+    if quota is not None:  # imported here: pyrate-limiter loads only when a quota is used
+        from ._quota import quota_layer
+
+        inner = quota_layer(sync, async_, key=key, quota=quota, store=quota_store,
+                            max_wait=max_quota_wait)  # fmt: skip
     retry = Retry(
         total=max_retries,
         backoff_factor=backoff_factor,
@@ -221,5 +190,9 @@ def build_stack(
         status_forcelist=RETRY_STATUSES,
         allowed_methods=["GET", "HEAD", "OPTIONS"],
     )
-    retrying = RetryTransport(transport=inner, retry=retry)
+    retrying: RetryTransport | _Layer = RetryTransport(transport=inner, retry=retry)
+    if cache is not None:  # imported here: hishel loads only when a cache is used
+        from ._cache import cache_layer
+
+        retrying = cache_layer(retrying, retrying, key=key, store=cache, ttl=cache_ttl)
     return _KeyTransport(retrying, retrying, key=key, header=header, allowed_origin=allowed_origin)

@@ -1,0 +1,97 @@
+"""The quota layer of the transport stack: wait for a permit in every window, then send.
+
+It sits directly under the retry layer, so every attempt, retries included, spends a
+permit, and above the network, so nothing is sent without one. Sync requests sleep and
+async requests await the same figure; when the wait would end later than `max_quota_wait`
+the request fails at once with QuotaExhaustedError instead of sleeping for hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import time
+
+import httpx
+
+from ._digest import key_digest
+from ._errors import QuotaExhaustedError
+from ._quota_spec import Quota
+from ._quota_store import Denial, Permits, permits
+from ._stores import StoreURL
+from ._transport import Secret, _Layer
+
+
+class QuotaGate:
+    """Turns the store's answers into waits, within `max_wait` seconds (None: no limit)."""
+
+    def __init__(self, store: Permits, max_wait: float | None) -> None:
+        self._permits = store
+        self._max_wait = max_wait
+
+    def _deadline(self) -> float | None:
+        return None if self._max_wait is None else time.monotonic() + self._max_wait
+
+    def _next_wait(self, deadline: float | None) -> float | None:
+        """None once a permit is spent, else seconds to wait before asking again."""
+        denial = self._permits.take()
+        if denial is None:
+            return None
+        if deadline is not None and time.monotonic() + denial.wait > deadline:
+            raise _exhausted(denial)
+        return denial.wait
+
+    def wait(self) -> None:
+        deadline = self._deadline()
+        while (delay := self._next_wait(deadline)) is not None:
+            time.sleep(delay)
+
+    async def await_permit(self) -> None:
+        deadline = self._deadline()
+        while True:
+            if self._permits.blocking:
+                delay = await asyncio.to_thread(self._next_wait, deadline)
+            else:
+                delay = self._next_wait(deadline)
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
+
+
+def _exhausted(denial: Denial) -> QuotaExhaustedError:
+    retry_at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=denial.wait)
+    return QuotaExhaustedError(
+        retry_at=retry_at, window=denial.window.name, limit=denial.window.limit
+    )
+
+
+class QuotaTransport(_Layer):
+    """Spends one permit of the key's quota per request it passes on."""
+
+    def __init__(
+        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, gate: QuotaGate
+    ) -> None:
+        super().__init__(sync, async_)
+        self._gate = gate
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._gate.wait()
+        return self._sync.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._gate.await_permit()
+        return await self._async.handle_async_request(request)
+
+
+def quota_layer(
+    sync: httpx.BaseTransport,
+    async_: httpx.AsyncBaseTransport,
+    *,
+    key: Secret,
+    quota: Quota,
+    store: StoreURL | None,
+    max_wait: float | None,
+) -> QuotaTransport:
+    """The transports behind the shared quota of `key` in `store` (None: this process)."""
+    shared = permits(quota.windows(), store, key_digest(key, "quota"))
+    return QuotaTransport(sync, async_, QuotaGate(shared, max_wait))
