@@ -48,7 +48,7 @@ def run_processes(
             stdout=subprocess.PIPE,
             text=True,
             env=env,
-        )  # fmt: skip
+        )
         for p in range(PROCESSES)
     ]
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
+from typing import Final
 
 import httpx
 
@@ -20,6 +21,8 @@ from ._quota_spec import Quota
 from ._quota_store import Denial, Permits, permits
 from ._stores import StoreURL
 from ._transport import Secret, _Layer
+
+_SLACK: Final = 0.01
 
 
 class QuotaGate:
@@ -37,7 +40,10 @@ class QuotaGate:
         denial = self._permits.take()
         if denial is None:
             return None
-        if deadline is not None and time.monotonic() + denial.wait > deadline:
+        # The margin is ours: the slot is free by the API's count that much sooner, so a
+        # minute's wait does not trip max_quota_wait=60 (nor does the limiter's extra 1 ms).
+        due = time.monotonic() + denial.wait - denial.margin - _SLACK
+        if deadline is not None and due > deadline:
             raise _exhausted(denial)
         return denial.wait
 
@@ -59,7 +65,8 @@ class QuotaGate:
 
 
 def _exhausted(denial: Denial) -> QuotaExhaustedError:
-    retry_at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=denial.wait)
+    delay = datetime.timedelta(seconds=denial.wait)
+    retry_at = datetime.datetime.now(datetime.UTC) + delay
     return QuotaExhaustedError(
         retry_at=retry_at, window=denial.window.name, limit=denial.window.limit
     )

@@ -51,10 +51,12 @@ _PUT_SCRIPT: Final = LuaScript.PUT_ITEM.replace(_COUNT_UP_TO_NOW, _COUNT_ALL_AFT
 
 
 class Denial(NamedTuple):
-    """No permit now: `wait` seconds until `window` has room again."""
+    """No permit now: `wait` seconds until `window` has room again by our count, of which
+    `margin` is the arrival margin (the slot itself is free `wait - margin` from now)."""
 
     wait: float
     window: Window
+    margin: float
 
 
 class Permits:
@@ -99,7 +101,8 @@ class Permits:
         wait_ms = decision.retry_after_ms
         if wait_ms is None:  # the bucket could not tell: a full window is the most
             wait_ms = window.interval_ms
-        return Denial(max(wait_ms, 1) / 1000, window)
+        margin = (counted_ms(window) - window.interval_ms) / 1000
+        return Denial(max(wait_ms, 1) / 1000, window, margin)
 
 
 _SHARED: dict[tuple[object, ...], Permits] = {}
