@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from typing import Final, Literal, NamedTuple, NoReturn
+from typing import Any, Final, Literal, NamedTuple, NoReturn
+
+from ._store_options import EPILOG as STORES_EPILOG
+from ._store_options import add_options as add_store_options
+from ._store_options import connect_settings
 
 API_KEY_ENV: Final = "VT_API_KEY"
 OBJECTS: Final = ("urls", "files", "threat_actors")
@@ -40,6 +44,7 @@ resuming:
   When --max-items stops early, or Ctrl-C interrupts, the last stderr line gives the
   --cursor that continues exactly after the last item written.
 
+{STORES_EPILOG}
 exit status:
   0 ok, 2 usage error, 3 API error, 4 network error, 5 malformed response,
   130 interrupted, 141 output closed early (e.g. `| head`).
@@ -71,6 +76,8 @@ class Options(NamedTuple):
     timeout: float | None
     max_retries: int | None
     requests_per_minute: float | None
+    # connect() arguments of the "quota and cache" group (_store_options), when given.
+    stores: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple field: never mutated
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -219,8 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--requests-per-minute",
         type=_positive_float,
         metavar="N",
-        help="space requests evenly; a public key allows 4 (default: no pacing)",
+        help="shorthand for --quota N/min (a public key allows 4; prefer --quota public)",
     )
+    add_store_options(parser)
     return parser
 
 
@@ -249,6 +257,7 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
         timeout=args.timeout,
         max_retries=args.max_retries,
         requests_per_minute=args.requests_per_minute,
+        stores=connect_settings(args, parser),
     )
 
 

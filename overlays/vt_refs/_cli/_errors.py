@@ -14,6 +14,7 @@ from .._errors import (
     APIError,
     APITimeoutError,
     MalformedResponseError,
+    QuotaExhaustedError,
     UsageError,
     VTError,
 )
@@ -47,6 +48,8 @@ def describe(error: VTError | OutputError) -> tuple[int, str]:
         return MALFORMED, str(error)
     if isinstance(error, OutputError):
         return OUTPUT_FAILED, str(error)
+    if isinstance(error, QuotaExhaustedError):  # our own quota: an API limit all the same
+        return API, str(error)
     return USAGE, str(error)  # any other VTError: the SDK refused what it was given
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from vt_refs_api.types import Unset
 
 from .._pagination import AnyClient, iter_pages
+from .._provenance import from_cache as cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Page:
     more: bool
     resume: str | None
     repeats: int = 0
+    from_cache: bool = False  # answered by the cache (connect(cache=...)): nothing sent
 
 
 def pages(
@@ -60,9 +62,9 @@ def pages(
             next_cursor = None
         if remaining is not None and len(items) > remaining:
             # The API ignored `limit`: resume from this page's own cursor, repeating some.
-            yield Page(items[:remaining], _count(count), True, cursor, remaining)
+            yield Page(items[:remaining], _count(count), True, cursor, remaining, cached(page))
             return
-        yield Page(items, _count(count), next_cursor is not None, next_cursor)
+        yield Page(items, _count(count), next_cursor is not None, next_cursor, 0, cached(page))
         if remaining is not None:
             remaining -= len(items)
         if next_cursor is None or remaining == 0:
