@@ -16,7 +16,7 @@ import pytest
 import redis
 
 import vt_refs
-from vt_refs import _quota, _quota_store
+from vt_refs import _digest, _quota, _quota_store, _transport
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
@@ -290,3 +290,16 @@ def test_the_fake_enforces_a_quota_per_key() -> None:
 def test_the_fake_rejects_a_bad_quota() -> None:
     with pytest.raises((ValueError, vt_refs.UsageError)):
         FakeVirusTotal(quota="4/min")  # type: ignore[arg-type]
+
+
+def test_a_redis_quota_outlives_its_longest_window(redis_url: str) -> None:
+    key = _key()
+    api = ScriptedAPI(default=lambda _: ok(page(["1"])))
+    with _connect(api, key, quota=vt_refs.Quota(per_second=5), quota_store=redis_url) as client:
+        _walk(client)
+    server = redis.Redis.from_url(redis_url)
+    digest = _digest.key_digest(_transport.Secret(key), "quota")
+    name = f"vt-refs:quota:{digest}"
+    assert server.zcard(name) == 1
+    # Expiring sooner would forget requests still inside the window (it did, once).
+    assert server.pttl(name) > 1100 + 10_000

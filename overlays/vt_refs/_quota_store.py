@@ -158,14 +158,17 @@ def _redis_permits(
     key = f"vt-refs:quota:{digest}"
     script_hash = client.script_load(_PUT_SCRIPT)
     bucket = RedisBucket(rates, client, key, str(script_hash))
-    longest_ms = max(w.interval_ms for w in windows)
+    # A key nobody uses disappears, but only once no window can count its entries: each
+    # process renews the expiry when it leaks (every 10 s while it sends), so the expiry
+    # stays beyond the longest counted window of the last request (a plain ZADD keeps it).
+    keep_ms = max(counted_ms(w) for w in windows) + 2 * _LEAK_EVERY_MS
 
     def server_ms() -> int:
         seconds, micros = client.time()
         return int(seconds) * 1000 + int(micros) // 1000
 
-    def expire() -> None:  # an idle key's log disappears once no window can count it
-        client.pexpire(key, longest_ms)
+    def expire() -> None:
+        client.pexpire(key, keep_ms)
 
     return Permits(bucket, windows, server_ms, blocking=True, on_leak=expire)
 
