@@ -31,7 +31,10 @@ def parse_store_url(name: str, url: object) -> StoreURL:
         path = parts.netloc + parts.path
         if not path or path.endswith("/") or parts.query or parts.fragment:
             raise UsageError(f"{name}: a SQLite URL names a file, e.g. sqlite:///var/vt/q.db")
-        return StoreURL("sqlite", os.path.normpath(path))
+        path = os.path.normpath(path)
+        if path.startswith("//"):  # sqlite:////abs/path: POSIX keeps a leading "//"
+            path = "/" + path.lstrip("/")
+        return StoreURL("sqlite", path)
     if parts.scheme in ("redis", "rediss", "unix"):
         if parts.scheme != "unix" and not parts.hostname:
             raise UsageError(f"{name}: a Redis URL needs a host, e.g. redis://127.0.0.1:6379/0")
