@@ -191,3 +191,20 @@ def test_bad_cache_arguments_are_usage_errors(kwargs: dict[str, Any]) -> None:
     kwargs.setdefault("cache", "sqlite:///tmp/vt-refs-never-created.db")
     with pytest.raises(vt_refs.UsageError):
         vt_refs.connect("some-key", **kwargs)
+
+
+def test_from_cache_tells_items_and_forgets_them_with_their_page(cache_url: str) -> None:
+    import gc
+
+    from vt_refs import _provenance
+
+    with FakeVirusTotal(default_count=5) as fake, _connect(fake, cache_url) as client:
+        fresh = list(vt_refs.related_references(client, id=OBJECT))
+        cached = list(vt_refs.related_references(client, id=OBJECT))
+    assert not any(map(vt_refs.from_cache, fresh))
+    assert all(map(vt_refs.from_cache, cached))
+    assert not vt_refs.from_cache(object())
+    remembered = len(_provenance._cached)
+    del cached
+    gc.collect()
+    assert len(_provenance._cached) <= remembered - 5

@@ -303,3 +303,25 @@ def test_a_redis_quota_outlives_its_longest_window(redis_url: str) -> None:
     assert server.zcard(name) == 1
     # Expiring sooner would forget requests still inside the window (it did, once).
     assert server.pttl(name) > 1100 + 10_000
+
+
+def test_the_fake_as_a_process_takes_a_quota() -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "vt_refs.testing", "--port", "0", "--quota", "1/min"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            base_url = process.stdout.readline().strip().removeprefix("base_url=")
+            key = process.stdout.readline().strip().removeprefix("api_key=")
+            url = f"{base_url}/urls/{'a' * 64}/related_references"
+            with httpx.Client(timeout=10) as http:
+                statuses = [http.get(url, headers={"x-apikey": key}).status_code
+                            for _ in range(2)]  # fmt: skip
+            assert statuses == [200, 429]
+        finally:
+            process.terminate()
+            process.wait(10)
+    bad = subprocess.run([*command[:-1], "4/week"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "bad quota" in bad.stderr

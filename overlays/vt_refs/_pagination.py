@@ -151,7 +151,7 @@ class _Walk:
             raise api_error_from(response)
         page: Any = parse_body(self.model, response.content, status_code=response.status_code)
         if response.extensions.get(FROM_CACHE):
-            mark_cached(page)
+            mark_cached(page, *page.data)
         if self.remaining is not None:
             del page.data[self.remaining :]
             self.remaining -= len(page.data)

@@ -7,6 +7,7 @@ This module imports nothing heavy: `vt_refs.from_cache` costs nothing until used
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from typing import Final
@@ -15,26 +16,27 @@ from typing import Final
 FROM_CACHE: Final = "vt_refs.from_cache"
 
 _cached: dict[int, weakref.ref[object]] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
-def mark_cached(page: object) -> None:
-    """Remember that `page` was read from the cache."""
-    ident = id(page)
-
-    def forget(_: weakref.ref[object]) -> None:
-        with _lock:
-            if _cached.get(ident) is ref:
-                del _cached[ident]
-
-    ref = weakref.ref(page, forget)
+def mark_cached(*objects: object) -> None:
+    """Remember that these (a page and its items) were read from the cache."""
     with _lock:
-        _cached[ident] = ref
+        for obj in objects:
+            ident = id(obj)
+            _cached[ident] = weakref.ref(obj, functools.partial(_forget, ident))
+
+
+def _forget(ident: int, ref: weakref.ref[object]) -> None:
+    with _lock:  # reentrant: a callback may fire in this thread while it holds the lock
+        if _cached.get(ident) is ref:
+            del _cached[ident]
 
 
 def from_cache(page: object) -> bool:
-    """True when `page` (a page from iter_pages/aiter_pages, or an httpx.Response of a
-    connect() client) was answered by the cache, so it sent nothing and spent no quota."""
+    """True when `page` (a page from iter_pages/aiter_pages, an item of one, or an
+    httpx.Response of a connect() client) was answered by the cache, so it sent nothing
+    and spent no quota."""
     extensions = getattr(page, "extensions", None)
     if isinstance(extensions, dict) and FROM_CACHE in extensions:
         return bool(extensions[FROM_CACHE])
