@@ -325,3 +325,9 @@ def test_the_fake_as_a_process_takes_a_quota() -> None:
             process.wait(10)
     bad = subprocess.run([*command[:-1], "4/week"], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "bad quota" in bad.stderr
+
+
+def test_an_unreachable_quota_store_is_a_typed_error() -> None:
+    with pytest.raises(vt_refs.APIConnectionError, match="quota store"):
+        vt_refs.connect(_key(), quota=vt_refs.Quota(per_second=1),
+                        quota_store="redis://127.0.0.1:1/0")  # fmt: skip

@@ -16,7 +16,7 @@ from typing import Final
 import httpx
 
 from ._digest import key_digest
-from ._errors import QuotaExhaustedError
+from ._errors import APIConnectionError, QuotaExhaustedError
 from ._quota_spec import Quota
 from ._quota_store import Denial, Permits, permits
 from ._stores import StoreURL
@@ -37,7 +37,10 @@ class QuotaGate:
 
     def _next_wait(self, deadline: float | None) -> float | None:
         """None once a permit is spent, else seconds to wait before asking again."""
-        denial = self._permits.take()
+        try:
+            denial = self._permits.take()
+        except Exception as error:  # redis, sqlite3, filelock: a quota we cannot read
+            raise store_error(error) from None
         if denial is None:
             return None
         # The margin is ours: the slot is free by the API's count that much sooner, so a
@@ -62,6 +65,12 @@ class QuotaGate:
             if delay is None:
                 return
             await asyncio.sleep(delay)
+
+
+def store_error(error: Exception) -> APIConnectionError:
+    """A quota store that fails stops the request: sending without a permit could overrun
+    the quota of every other client of the key."""
+    return APIConnectionError(f"the quota store failed: {type(error).__name__}: {error}")
 
 
 def _exhausted(denial: Denial) -> QuotaExhaustedError:
@@ -100,5 +109,8 @@ def quota_layer(
     max_wait: float | None,
 ) -> QuotaTransport:
     """The transports behind the shared quota of `key` in `store` (None: this process)."""
-    shared = permits(quota.windows(), store, key_digest(key, "quota"))
+    try:
+        shared = permits(quota.windows(), store, key_digest(key, "quota"))
+    except Exception as error:
+        raise store_error(error) from None
     return QuotaTransport(sync, async_, QuotaGate(shared, max_wait))
