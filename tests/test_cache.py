@@ -76,20 +76,24 @@ def test_async_walks_share_the_cache(cache_url: str) -> None:
         assert [p.to_dict() for p in second] == [p.to_dict() for p in first]
 
 
-def test_another_process_is_served_from_the_cache(cache_url: str) -> None:
+def test_another_process_is_served_from_the_cache(cache_url: str, tmp_path: Path) -> None:
     script = (
         "import sys, vt_refs\n"
-        "base, key, cache, object_id = sys.argv[1:]\n"
-        "with vt_refs.connect(key, base_url=base, cache=cache) as client:\n"
+        "base, key, cache, quota_store, object_id = sys.argv[1:]\n"
+        "quota = vt_refs.Quota(per_day=3)  # shared: a 4th request would raise at once\n"
+        "with vt_refs.connect(key, base_url=base, cache=cache, quota=quota,\n"
+        "                     quota_store=quota_store, max_quota_wait=0) as client:\n"
         "    refs = list(vt_refs.related_references(client, id=object_id, page_size=10))\n"
         "print(len(refs))\n"
     )
-    with FakeVirusTotal(default_count=COUNT) as fake:
-        command = [sys.executable, "-c", script, fake.base_url, fake.api_key, cache_url, OBJECT]
+    with FakeVirusTotal(default_count=COUNT, api_key=f"k-{uuid.uuid4().hex}") as fake:
+        quota_store = f"sqlite:///{tmp_path}/quota.db"
+        command = [sys.executable, "-c", script, fake.base_url, fake.api_key, cache_url,
+                   quota_store, OBJECT]  # fmt: skip
         for _ in range(2):
             out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
             assert out.stdout.strip() == str(COUNT)
-        assert len(fake.requests) == 3  # the second process sent nothing
+        assert len(fake.requests) == 3  # the second process sent nothing, spent nothing
 
 
 def test_entries_expire_after_the_ttl(cache_url: str) -> None:
