@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import hashlib
+import itertools
 import sqlite3
 import uuid
 from pathlib import Path
@@ -331,3 +332,16 @@ def test_an_unreachable_quota_store_is_a_typed_error() -> None:
     with pytest.raises(vt_refs.APIConnectionError, match="quota store"):
         vt_refs.connect(_key(), quota=vt_refs.Quota(per_second=1),
                         quota_store="redis://127.0.0.1:1/0")  # fmt: skip
+
+
+def test_every_quota_makes_a_limiter() -> None:
+    """Margins must never break pyrate-limiter's rule of falling rates (they did once)."""
+    limits = (1, 4, 10, 59, 60, 61, 585, 590, 600, 10_000)
+    names = ("per_second", "per_minute", "per_hour", "per_day", "per_month")
+    made = 0
+    for first, second in itertools.combinations(names, 2):
+        for low, high in itertools.product(limits, limits):
+            quota = vt_refs.Quota(**{first: low, second: high})
+            _quota_store.permits(quota.windows(), None, f"all-quotas-{made}")
+            made += 1
+    assert made == 10 * len(limits) ** 2

@@ -38,9 +38,24 @@ _MARGIN: Final = 0.10
 _MAX_MARGIN_MS: Final = 2_000
 
 
-def counted_ms(window: Window) -> int:
-    """How long our count of `window` lasts: the window and the arrival margin."""
-    return window.interval_ms + min(int(window.interval_ms * _MARGIN), _MAX_MARGIN_MS)
+Span = tuple[Window, int]  # a window and how long we count it, in ms
+
+
+def counted(windows: tuple[Window, ...]) -> tuple[Span, ...]:
+    """How long we count each window: the window and the arrival margin.
+
+    A longer window is counted longer still where the margins would give it a higher
+    rate than a shorter one (pyrate-limiter requires falling rates); counting longer is
+    only ever stricter.
+    """
+    spans: list[Span] = []
+    for window in windows:
+        span = window.interval_ms + min(int(window.interval_ms * _MARGIN), _MAX_MARGIN_MS)
+        if spans:
+            shorter, shorter_span = spans[-1]
+            span = max(span, -(-window.limit * shorter_span // shorter.limit))
+        spans.append((window, span))
+    return tuple(spans)
 
 
 _COUNT_UP_TO_NOW: Final = "redis.call('ZCOUNT', bucket, window_start, now)"
@@ -69,14 +84,14 @@ class Permits:
     def __init__(
         self,
         bucket: AbstractBucket,
-        windows: tuple[Window, ...],
+        spans: tuple[Span, ...],
         clock: Callable[[], int],
         *,
         blocking: bool,
         on_leak: Callable[[], None] | None = None,
     ) -> None:
         self._bucket = bucket
-        self._by_rate = {(w.limit, counted_ms(w)): w for w in windows}
+        self._by_rate = {(w.limit, span): (w, span) for w, span in spans}
         self._clock = clock
         self._lock = threading.Lock()
         self._next_leak = 0
@@ -97,11 +112,11 @@ class Permits:
         rate = decision.failing_rate
         if rate is None:
             return None
-        window = self._by_rate[(rate.limit, rate.interval)]
+        window, span = self._by_rate[(rate.limit, rate.interval)]
         wait_ms = decision.retry_after_ms
         if wait_ms is None:  # the bucket could not tell: a full window is the most
-            wait_ms = window.interval_ms
-        margin = (counted_ms(window) - window.interval_ms) / 1000
+            wait_ms = span
+        margin = (span - window.interval_ms) / 1000
         return Denial(max(wait_ms, 1) / 1000, window, margin)
 
 
@@ -120,8 +135,8 @@ def permits(windows: tuple[Window, ...], store: StoreURL | None, digest: str) ->
         return found
 
 
-def _rates(windows: tuple[Window, ...]) -> list[Rate]:
-    return [Rate(w.limit, counted_ms(w)) for w in windows]
+def _rates(spans: tuple[Span, ...]) -> list[Rate]:
+    return [Rate(w.limit, span) for w, span in spans]
 
 
 class _FreshSQLiteBucket(SQLiteBucket):
@@ -135,9 +150,10 @@ class _FreshSQLiteBucket(SQLiteBucket):
 
 
 def _open(windows: tuple[Window, ...], store: StoreURL | None, digest: str) -> Permits:
-    rates = _rates(windows)
+    spans = counted(windows)
+    rates = _rates(spans)
     if store is None:
-        return Permits(InMemoryBucket(rates), windows, _monotonic_ms, blocking=False)
+        return Permits(InMemoryBucket(rates), spans, _monotonic_ms, blocking=False)
     if store.kind == "sqlite":
         directory = os.path.dirname(store.location)
         if directory:
@@ -145,13 +161,11 @@ def _open(windows: tuple[Window, ...], store: StoreURL | None, digest: str) -> P
         bucket = _FreshSQLiteBucket.init_from_file(
             rates, table=f"vt_quota_{digest[:32]}", db_path=store.location, use_file_lock=True
         )
-        return Permits(bucket, windows, _wall_ms, blocking=True)
-    return _redis_permits(rates, windows, store.location, digest)
+        return Permits(bucket, spans, _wall_ms, blocking=True)
+    return _redis_permits(rates, spans, store.location, digest)
 
 
-def _redis_permits(
-    rates: list[Rate], windows: tuple[Window, ...], url: str, digest: str
-) -> Permits:
+def _redis_permits(rates: list[Rate], spans: tuple[Span, ...], url: str, digest: str) -> Permits:
     import redis  # only when a Redis store is used
 
     client = redis.Redis.from_url(url)
@@ -161,7 +175,7 @@ def _redis_permits(
     # A key nobody uses disappears, but only once no window can count its entries: each
     # process renews the expiry when it leaks (every 10 s while it sends), so the expiry
     # stays beyond the longest counted window of the last request (a plain ZADD keeps it).
-    keep_ms = max(counted_ms(w) for w in windows) + 2 * _LEAK_EVERY_MS
+    keep_ms = max(span for _, span in spans) + 2 * _LEAK_EVERY_MS
 
     def server_ms() -> int:
         seconds, micros = client.time()
@@ -170,7 +184,7 @@ def _redis_permits(
     def expire() -> None:
         client.pexpire(key, keep_ms)
 
-    return Permits(bucket, windows, server_ms, blocking=True, on_leak=expire)
+    return Permits(bucket, spans, server_ms, blocking=True, on_leak=expire)
 
 
 def _monotonic_ms() -> int:
