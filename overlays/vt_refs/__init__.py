@@ -42,6 +42,7 @@ from ._ids import url_id
 
 if TYPE_CHECKING:
     from ._client import DEFAULT_BASE_URL, connect
+    from ._drift import SchemaDriftWarning
     from ._pagination import aiter_pages, apaginate, iter_pages, paginate
     from ._parsing import parse
     from ._relationships import arelated_references, related_references
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
+    "SchemaDriftWarning": "._drift",
     "aiter_pages": "._pagination",
     "apaginate": "._pagination",
     "iter_pages": "._pagination",
@@ -88,6 +90,7 @@ __all__ = [
     "NotAvailableYet",
     "NotFoundError",
     "QuotaExceededError",
+    "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",
     "UnselectiveContentQueryError",

@@ -10,6 +10,7 @@ import httpx
 
 from vt_refs_api import AuthenticatedClient
 
+from ._drift import OnDrift, check_on_drift, set_client_on_drift
 from ._errors import UsageError
 from ._transport import Secret, build_stack, origin
 
@@ -63,6 +64,7 @@ def connect(
     requests_per_minute: float | None = None,
     follow_redirects: bool = False,
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+    on_drift: OnDrift = "warn",
 ) -> AuthenticatedClient:
     """A client that every generated operation accepts, sync and async at once.
 
@@ -73,6 +75,9 @@ def connect(
     `requests_per_minute` spaces requests evenly (a public key allows 4).
     `transport` replaces the network transport under the SDK's stack (an
     `httpx.MockTransport` in tests, an `httpx.HTTPTransport(proxy=...)` behind a proxy).
+    `on_drift` is how every helper walking with this client parses pages (see
+    `vt_refs.parse`): "warn" keeps a page whose optional fields drift from the spec,
+    "error" rejects it.
     Use it as `with connect() as client:` or `async with connect() as client:`.
     """
     key = _api_key(api_key)
@@ -83,6 +88,7 @@ def connect(
         raise UsageError(f"max_retries must be an int >= 0, not {max_retries!r}")
     if requests_per_minute is not None:
         _check_number("requests_per_minute", requests_per_minute, minimum=0, allow_equal=False)
+    drift = check_on_drift(on_drift)
     base = str(url).rstrip("/")
     stack = build_stack(
         key=key,
@@ -112,4 +118,5 @@ def connect(
     }
     client.set_httpx_client(httpx.Client(**settings))
     client.set_async_httpx_client(httpx.AsyncClient(**settings))
+    set_client_on_drift(client, drift)
     return client

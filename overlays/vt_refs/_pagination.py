@@ -24,6 +24,7 @@ import httpx
 from vt_refs_api import AuthenticatedClient, Client
 from vt_refs_api.types import UNSET, Unset
 
+from ._drift import client_on_drift
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -119,6 +120,7 @@ class _Walk:
         self.cursor = cursor
         self.params = params
         self.done = max_items == 0
+        self.on_drift = client_on_drift(client)
         try:  # bind the parameters now, so a bad name fails before any request
             inspect.signature(operation._get_kwargs).bind(**params, cursor=UNSET, limit=1)
         except TypeError as error:
@@ -148,7 +150,9 @@ class _Walk:
         """The page in `response`, after which the walk moves on or ends."""
         if not 200 <= response.status_code < 300:
             raise api_error_from(response)
-        page: Any = parse_body(self.model, response.content, status_code=response.status_code)
+        page: Any = parse_body(
+            self.model, response.content, status_code=response.status_code, on_drift=self.on_drift
+        )
         if self.remaining is not None:
             del page.data[self.remaining :]
             self.remaining -= len(page.data)
