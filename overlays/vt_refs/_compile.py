@@ -60,6 +60,9 @@ class Invalid(Exception):
     broke, or a drift report is on its way up). `report`: the field whose first drift
     `parse` must warn about. `damaged`: a consumed document was partly taken apart before
     the drift showed, so its raw value is gone; `parse` builds again from a fresh copy.
+
+    Drift already warned about is caught right where it is raised, for every drifting
+    item: so a wrong type (`_wrong`) keeps the value and words its reason only if asked.
     """
 
     def __init__(
@@ -71,19 +74,33 @@ class Invalid(Exception):
         declared: str = "",
         received: str = "",
     ) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        self._reason = reason
         self.path: deque[str | int] = deque(() if key is None else (key,))
         self.hard = hard
         self.declared = declared
-        self.received = received
+        self._received = received
+        self.value: object = None
         self.report: Token | None = None
         self.damaged = False
 
+    @property
+    def received(self) -> str:
+        """The JSON type found (for a wrong enum value, also the value)."""
+        return self._received or json_type(self.value)
+
+    @property
+    def reason(self) -> str:
+        """Why the document breaks here, for MalformedResponseError."""
+        return self._reason or f"expected {self.declared}, got {self.received}"
+
+    def __str__(self) -> str:
+        return self.reason
+
 
 def _wrong(what: str, value: object, key: str | int | None = None) -> Invalid:
-    received = json_type(value)
-    return Invalid(f"expected {what}, got {received}", key, declared=what, received=received)
+    error = Invalid("", key, declared=what)
+    error.value = value
+    return error
 
 
 def _not_one_of(values: dict[object, enum.Enum], value: object) -> Invalid:
