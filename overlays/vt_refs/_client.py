@@ -15,6 +15,7 @@ from ._errors import UsageError
 from ._transport import Secret, build_stack, origin
 
 DEFAULT_BASE_URL: Final = "https://www.virustotal.com/api/v3"
+"""Where `connect()` sends requests unless given `base_url=`: VirusTotal's API v3."""
 API_KEY_ENV: Final = "VT_API_KEY"
 _KEY_HEADER: Final = "x-apikey"
 # What the generated client's `token` holds: the real key lives only in the transport.

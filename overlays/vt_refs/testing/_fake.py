@@ -30,6 +30,7 @@ from ._server import HttpServer
 from ._store import ReferenceStore
 
 DEFAULT_API_KEY: Final = "fake-virustotal-api-key"
+"""The key a `FakeVirusTotal` accepts unless given `api_key=`; any other gets a 401."""
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE_KINDS: Final[tuple[ChaosKind, ...]] = ("fail", "drop", "delay")
 

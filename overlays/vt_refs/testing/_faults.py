@@ -67,6 +67,7 @@ class RedirectFault:
 
 
 Fault = FailFault | DropFault | DelayFault | MalformFault | RedirectFault
+"""Any fault the fake can inject into a response, as queued by the `*_next` methods."""
 
 ChaosKind = Literal["fail", "drop", "delay", "malform", "redirect"]
 """The faults chaos mode may inject, named like the `*_next` methods."""
