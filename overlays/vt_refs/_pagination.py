@@ -31,6 +31,7 @@ from ._answers import (
     transport_error,
     unexpected_error,
 )
+from ._drift import client_on_drift
 from ._errors import MalformedResponseError, UsageError, VTError
 from ._parsing import parse_body
 from ._provenance import FROM_CACHE, mark_cached
@@ -154,6 +155,7 @@ class _Walk:
         self.cursor = cursor
         self.params = params
         self.done = max_items == 0
+        self.on_drift = client_on_drift(client)
         self.cut = 0
         self.pages = 0
         self.max_pages = None if max_items is None else max_items + EMPTY_PAGES_ALLOWED
@@ -212,7 +214,10 @@ class _Walk:
             raise api_error_from(response)
         malformed: MalformedResponseError | None = None
         try:
-            page: Any = parse_body(self.model, response.content, status_code=response.status_code)
+            page: Any = parse_body(
+                self.model, response.content, status_code=response.status_code,
+                on_drift=self.on_drift,
+            )  # fmt: skip
         except MalformedResponseError as error:
             malformed = malformed_from(error, response)
         if malformed is not None:
