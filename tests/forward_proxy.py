@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 
@@ -26,7 +27,10 @@ class Passage:
 
 
 class ForwardProxy:
-    def __init__(self) -> None:
+    """With `tls`, an https:// proxy: TLS to the proxy, and the tunnel inside that."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.passages: list[Passage] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)
@@ -37,7 +41,8 @@ class ForwardProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        port = self._listener.getsockname()[1]
+        return f"https://localhost:{port}" if self.tls else f"http://127.0.0.1:{port}"
 
     def __enter__(self) -> ForwardProxy:
         self._acceptor.start()
@@ -69,6 +74,8 @@ class ForwardProxy:
         upstream: socket.socket | None = None
         try:
             client.settimeout(10)
+            if self.tls is not None:
+                client = self.tls.wrap_socket(client, server_side=True)
             data = b""
             while b"\r\n\r\n" not in data:
                 chunk = client.recv(65536)
@@ -91,7 +98,7 @@ class ForwardProxy:
             else:
                 upstream = self._forward(target, head, rest)
                 self._answer(client, upstream)
-        except (OSError, ValueError):
+        except (OSError, ValueError, ssl.SSLError):
             return
         finally:
             for sock in (client, upstream):
@@ -133,7 +140,9 @@ class ForwardProxy:
     def _relay(self, client: socket.socket, upstream: socket.socket, passage: Passage) -> None:
         sockets = [client, upstream]
         while not self._stopping.is_set():
-            ready, _, _ = select.select(sockets, [], [], 0.1)
+            # TLS may hold decrypted bytes that select() cannot see.
+            buffered = [s for s in sockets if isinstance(s, ssl.SSLSocket) and s.pending()]
+            ready = buffered or select.select(sockets, [], [], 0.1)[0]
             for sock in ready:
                 data = sock.recv(65536)
                 if not data:

@@ -403,6 +403,23 @@ def test_https_through_proxy_keeps_the_key_inside_the_tunnel(
         assert passage.tunnelled, "the pages went through the tunnel"
 
 
+def test_through_an_https_proxy_the_key_is_only_inside_the_tunnel(
+    ca: trustme.CA, tls_server: HostileServer, ca_file: str
+) -> None:
+    """TLS to the proxy, and the API's own TLS inside the tunnel: the proxy, which sees
+    everything the client sends it decrypted, still never sees the key."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    with ForwardProxy(tls=context) as https_proxy:
+        with _connect(tls_server, proxy=https_proxy.url, verify=ca_file) as client:
+            assert _walk(client) == IDS
+            assert asyncio.run(_awalk(client)) == IDS
+        passages = https_proxy.passages
+    assert [p.method for p in passages] == ["CONNECT", "CONNECT"]
+    assert all(p.tunnelled and KEY.encode() not in p.tunnelled + p.head for p in passages)
+    assert len(tls_server.seen) == 6
+
+
 def test_proxy_variables_are_honoured_by_default(
     tls_server: HostileServer, ca_file: str, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
