@@ -25,6 +25,7 @@ from ._body import BodyTransport
 from ._errors import UsageError, VTError
 from ._layer import Layer as _Layer
 from ._network import Network
+from ._redact import RESPONSE_EXTENSION, Redactor
 from ._retry import MAX_BACKOFF_SECONDS, RETRY_STATUSES, RetryTransport
 
 __all__ = ["MAX_BACKOFF_SECONDS", "RETRY_STATUSES", "Pacer", "Secret", "build_stack", "origin"]
@@ -78,6 +79,9 @@ class _KeyTransport(_Layer):
         self._header = header
         self._origin = allowed_origin
         self.closed = False
+        # Text a server sent may echo the key: errors from below are redacted here, and
+        # each response carries the redactor for whoever builds an error from it.
+        self._redact = Redactor(key.reveal())
 
     def __repr__(self) -> str:
         scheme, host, port = self._origin
@@ -97,25 +101,43 @@ class _KeyTransport(_Layer):
             extensions=request.extensions,
         )
 
+    def _marked(self, response: httpx.Response) -> httpx.Response:
+        """`response`, carrying the redactor; its reason phrase (shown by its repr and in
+        httpx's log line) redacted."""
+        response.extensions[RESPONSE_EXTENSION] = self._redact
+        reason = response.extensions.get("reason_phrase")
+        if isinstance(reason, bytes) and self._redact.found_in(reason):
+            text = self._redact(reason.decode("ascii", errors="replace"))
+            response.extensions["reason_phrase"] = text.encode("ascii", errors="replace")
+        return response
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.closed:
             raise _closed()
         try:
-            return self._sync.handle_request(self._outgoing(request))
+            response = self._sync.handle_request(self._outgoing(request))
         except httpx.RequestError as error:
-            raise _scrubbed(error, request) from None
+            raise _scrubbed(self._redact.exception(error), request) from None
         except VTError as error:  # e.g. ResponseTooLargeError: its frames hold the request
-            raise error.with_traceback(None) from None
+            raise self._redact.exception(error).with_traceback(None) from None
+        except Exception as error:  # anything else a layer below raised from server text
+            self._redact.exception(error)
+            raise
+        return self._marked(response)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.closed:
             raise _closed()
         try:
-            return await self._async.handle_async_request(self._outgoing(request))
+            response = await self._async.handle_async_request(self._outgoing(request))
         except httpx.RequestError as error:
-            raise _scrubbed(error, request) from None
+            raise _scrubbed(self._redact.exception(error), request) from None
         except VTError as error:
-            raise error.with_traceback(None) from None
+            raise self._redact.exception(error).with_traceback(None) from None
+        except Exception as error:
+            self._redact.exception(error)
+            raise
+        return self._marked(response)
 
     def close(self) -> None:
         self.closed = True
