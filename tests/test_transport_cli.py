@@ -212,15 +212,15 @@ def test_usage_errors(args: tuple[str, ...]) -> None:
 
 
 def test_long_waits_show_as_vt_refs_lines() -> None:
-    """A warning of the library (a retry after a long wait) is one masked `vt-refs:` line;
-    the quieter records stay out of the way."""
+    """A warning of the library (a retry after a long wait) is one `vt-refs:` line; the
+    quieter records stay out of the way."""
     from vt_refs._cli._errors import Reporter
     from vt_refs._cli._notices import warnings_to
 
     lines: list[str] = []
     logger = logging.getLogger("vt_refs")
-    with warnings_to(Reporter(lines.append, secret=KEY)):
-        logger.warning("HTTP 429, retry 1 of 5 in %.1f s (%s)", 30.0, KEY)
+    with warnings_to(Reporter(lines.append)):
+        logger.warning("HTTP 429, retry 1 of 5 in %.1f s", 30.0)
         logger.info("HTTP 503, retry 1 of 5 in 0.4 s")
     logger.warning("after the run: not ours")
-    assert lines == ["vt-refs: HTTP 429, retry 1 of 5 in 30.0 s (<redacted>)\n"]
+    assert lines == ["vt-refs: HTTP 429, retry 1 of 5 in 30.0 s\n"]

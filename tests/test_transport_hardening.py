@@ -303,10 +303,11 @@ def test_a_retry_after_past_the_budget_is_raised_at_once() -> None:
     quota = status(429, retry_after="100000", code_name="QuotaExceededError")
     with HostileServer(default=quota) as server, _connect(server, max_retries=5) as client:
         started = time.monotonic()
-        with pytest.raises(vt_refs.QuotaExceededError):
+        with pytest.raises(vt_refs.QuotaExceededError) as caught:
             _walk(client)
         assert time.monotonic() - started < 1.0
     assert len(server.seen) == 1
+    assert caught.value.retry_after == 100000.0
 
 
 def test_retry_after_waits_add_up_to_the_budget(sleeps: list[float]) -> None:
