@@ -12,8 +12,9 @@ import contextlib
 import select
 import socket
 import ssl
-import threading
 from dataclasses import dataclass, field
+
+from raw_listener import Listener
 
 
 @dataclass
@@ -26,51 +27,26 @@ class Passage:
     tunnelled: bytearray = field(default_factory=bytearray)
 
 
-class ForwardProxy:
+class ForwardProxy(Listener):
     """With `tls`, an https:// proxy: TLS to the proxy, and the tunnel inside that."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__()
         self.tls = tls
         self.passages: list[Passage] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._acceptor = threading.Thread(target=self._accept, daemon=True)
 
     @property
     def url(self) -> str:
-        port = self._listener.getsockname()[1]
-        return f"https://localhost:{port}" if self.tls else f"http://127.0.0.1:{port}"
+        return f"https://localhost:{self.port}" if self.tls else f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ForwardProxy:
-        self._acceptor.start()
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stopping.set()
-        self._acceptor.join(timeout=5)
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout=10)
-        self._listener.close()
+        self.stop()
 
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._handle, args=(client,), daemon=True)
-            with self._lock:
-                self._threads.append(thread)
-            thread.start()
-
-    def _handle(self, client: socket.socket) -> None:
+    def serve(self, client: socket.socket) -> None:
         upstream: socket.socket | None = None
         try:
             client.settimeout(10)

@@ -8,15 +8,11 @@ import json
 import logging
 import os
 import resource
-import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import trustme
 from forward_proxy import ForwardProxy
 from hostile_server import (
     IDS,
@@ -133,32 +129,6 @@ def test_max_retry_wait_zero_still_retries_without_waiting() -> None:
 
 
 # Proxies and TLS
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def tls_server(ca: trustme.CA) -> Iterator[HostileServer]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost").configure_cert(context)
-    with HostileServer(tls=context) as server:
-        yield server
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture
-def proxy() -> Iterator[ForwardProxy]:
-    with ForwardProxy() as running:
-        yield running
 
 
 def test_proxy_and_ca_bundle(tls_server: HostileServer, ca_file: str, proxy: ForwardProxy) -> None:

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -362,32 +361,6 @@ def test_a_refused_retry_after_is_logged(caplog: pytest.LogCaptureFixture) -> No
 # 9. Proxies and TLS -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def tls_server(ca: trustme.CA) -> Iterator[HostileServer]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
-    with HostileServer(tls=context) as server:
-        yield server
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture
-def proxy() -> Iterator[ForwardProxy]:
-    with ForwardProxy() as running:
-        yield running
-
-
 def _tunnels(proxy: ForwardProxy) -> list[str]:
     return [p.target for p in proxy.passages if p.method == "CONNECT"]
 
@@ -566,7 +539,7 @@ def test_clear_text_to_this_machine_is_fine(url: str) -> None:
 def _wait_until_no_connections(server: HostileServer) -> bool:
     ends = time.monotonic() + 5
     while time.monotonic() < ends:
-        if not server._sockets:
+        if not server.connections:
             return True
         threading.Event().wait(0.02)
     return False
@@ -577,7 +550,7 @@ def test_with_closes_both_halves() -> None:
         with _connect(server) as client:
             assert _walk(client) == IDS
             assert asyncio.run(_awalk(client)) == IDS
-            assert server._sockets, "connections are kept alive while the client is open"
+            assert server.connections, "connections are kept alive while the client is open"
         assert client.get_httpx_client().is_closed
         assert client.get_async_httpx_client().is_closed
         assert _wait_until_no_connections(server)
