@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,24 @@ def test_a_slow_drip_times_out_in_async_too(where: str) -> None:
 
         elapsed = asyncio.run(run())
     assert 0.9 <= elapsed < 2.0, elapsed
+
+
+class _SlowStream(httpx.SyncByteStream):
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(30):
+            threading.Event().wait(0.1)
+            yield b" "
+
+
+def test_a_transport_given_to_connect_is_held_to_the_deadline_too() -> None:
+    slow = httpx.MockTransport(lambda request: httpx.Response(200, stream=_SlowStream()))
+    base_url = "https://vt.test/api/v3"
+    client = vt_refs.connect(KEY, base_url=base_url, transport=slow, timeout=0.5, max_retries=0)
+    with client:
+        started = time.monotonic()
+        with pytest.raises(vt_refs.APITimeoutError):
+            _walk(client)
+        assert time.monotonic() - started < 1.5
 
 
 def test_the_deadline_is_per_attempt_not_per_walk() -> None:

@@ -112,7 +112,8 @@ class BodyTransport(Layer):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeout = attempt_timeout(request)
-        token = DEADLINE.set(None if timeout is None else time.monotonic() + timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        token = DEADLINE.set(deadline)
         try:
             response = self._sync.handle_request(request)
             stream = response.stream
@@ -120,6 +121,13 @@ class BodyTransport(Layer):
                 reader = _Reader(response, self._limit)
                 for chunk in stream:  # type: ignore[union-attr]
                     reader.add(chunk)
+                    # Our sockets stop at the deadline themselves; a transport given to
+                    # connect() may not, so its chunks are checked here too.
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise AttemptTimeout(
+                            f"the attempt took longer than the timeout ({timeout:g} s)",
+                            request=request,
+                        )
             finally:
                 stream.close()  # type: ignore[union-attr]
             return reader.finish()
