@@ -96,6 +96,18 @@ def test_a_decompression_bomb_stops_at_the_limit(encoding: str) -> None:
     assert len(server.seen) == 1, "a response too large is not retried"
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_a_body_that_is_not_its_encoding_is_malformed(encoding: str) -> None:
+    garbage = encoded(encoding, b"\xff" * 64 + b"not compressed at all")
+    with (
+        HostileServer(default=garbage) as server,
+        _connect(server, max_retries=2) as client,
+        pytest.raises(vt_refs.MalformedResponseError, match=f"not valid {encoding}"),
+    ):
+        _walk(client)
+    assert len(server.seen) == 1
+
+
 def test_the_limit_counts_decoded_bytes_exactly() -> None:
     body = b'{"meta": {}, "data": [], "links": {"self": "x"}}'
     gz = compressed("gzip", body)
@@ -649,6 +661,12 @@ def test_a_loop_that_ends_closes_its_connections() -> None:
 def test_numbers_out_of_range_are_usage_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(vt_refs.UsageError):
         vt_refs.connect(KEY, **kwargs)
+
+
+def test_a_per_request_timeout_too_large_for_a_socket_is_clamped() -> None:
+    with HostileServer() as server, _connect(server) as client:
+        response = client.get_httpx_client().get("/urls/x/related_references", timeout=1e300)
+    assert response.status_code == 200
 
 
 def test_huge_but_valid_numbers_work(sleeps: list[float]) -> None:

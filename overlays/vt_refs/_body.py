@@ -25,9 +25,10 @@ import anyio
 import httpx
 
 from ._decoders import DecodeError, Decoder, decoder_for
-from ._errors import ResponseTooLargeError
+from ._errors import MalformedResponseError, ResponseTooLargeError
 from ._layer import Layer
 
+_MAX_SECONDS: Final = 365 * 24 * 3600.0
 # The monotonic time by which the current sync attempt must be over (None: no deadline).
 DEADLINE: Final[ContextVar[float | None]] = ContextVar("vt_refs_deadline", default=None)
 
@@ -38,7 +39,8 @@ def attempt_timeout(request: httpx.Request) -> float | None:
     if not timeouts:
         return None
     values = [t for t in timeouts.values() if t is not None]
-    return max(values) if values else None
+    # A year at most: a per-request timeout of 1e300 would overflow the socket's clock.
+    return min(max(values), _MAX_SECONDS) if values else None
 
 
 class AttemptTimeout(httpx.TimeoutException):
@@ -73,9 +75,12 @@ class _Reader:
             for piece in pieces:
                 self._take(piece)
         except DecodeError as error:
-            raise httpx.DecodingError(
-                f"the body is not valid {self._response.headers['content-encoding']}: {error}",
-                request=self._response.request,
+            encoding = self._response.headers["content-encoding"]
+            raise MalformedResponseError(
+                f"the body is not valid {encoding} ({error})",
+                path="$",
+                excerpt="",
+                status_code=self._response.status_code,
             ) from None
 
     def _take(self, piece: bytes) -> None:
