@@ -279,6 +279,13 @@ def test_a_transport_given_to_connect_is_held_to_the_deadline_too() -> None:
         assert time.monotonic() - started < 1.5
 
 
+def test_a_request_that_switches_the_read_timeout_off_has_no_deadline() -> None:
+    with HostileServer(script=[_delayed(0.8)]) as server, _connect(server, timeout=0.3) as c:
+        http = c.get_httpx_client()
+        patient = httpx.Timeout(0.3, read=None)
+        assert http.get("/urls/x/related_references", timeout=patient).status_code == 200
+
+
 def test_the_deadline_is_per_attempt_not_per_walk() -> None:
     """Ten quick pages take longer than `timeout` in total, and that is fine."""
     slow_but_fine = [_delayed(0.15) for _ in range(3)]
@@ -518,6 +525,18 @@ def test_async_goes_through_the_proxy_too(
 
     assert asyncio.run(run()) == IDS
     assert _tunnels(proxy)
+
+
+def test_proxy_credentials_go_to_the_proxy_only(
+    tls_server: HostileServer, ca_file: str, proxy: ForwardProxy
+) -> None:
+    with_login = proxy.url.replace("http://", "http://scott:tiger-secret@")
+    client = vt_refs.connect(KEY, base_url=tls_server.base_url, proxy=with_login, verify=ca_file)
+    with client:
+        assert _walk(client) == IDS
+        assert "tiger-secret" not in repr(client) and KEY not in repr(client)
+    assert b"Proxy-Authorization: Basic" in proxy.passages[0].head
+    assert all("proxy-authorization" not in seen.headers for seen in tls_server.seen)
 
 
 def test_verify_takes_an_ssl_context(ca: trustme.CA, tls_server: HostileServer) -> None:

@@ -34,9 +34,11 @@ DEADLINE: Final[ContextVar[float | None]] = ContextVar("vt_refs_deadline", defau
 
 
 def attempt_timeout(request: httpx.Request) -> float | None:
-    """The time one attempt may take: the largest of the request's httpx timeouts."""
+    """The time one attempt may take: the largest of the request's httpx timeouts (all
+    equal to connect()'s `timeout` unless a request overrides them); None, no bound, when
+    the read timeout is switched off."""
     timeouts = request.extensions.get("timeout")
-    if not timeouts:
+    if not timeouts or timeouts.get("read") is None:
         return None
     values = [t for t in timeouts.values() if t is not None]
     # A year at most: a per-request timeout of 1e300 would overflow the socket's clock.
