@@ -27,6 +27,8 @@ from hostile_server import (
     status,
 )
 
+import vt_refs
+
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
@@ -189,8 +191,12 @@ def test_long_waits_show_as_vt_refs_lines() -> None:
 
     lines: list[str] = []
     logger = logging.getLogger("vt_refs")
-    with warnings_to(Reporter(lines.append)):
-        logger.warning("HTTP 429, retry 1 of 5 in %.1f s", 30.0)
+    # The library redacts the keys of live clients from log records; the CLI relies on it.
+    with (
+        vt_refs.connect(KEY, base_url="http://127.0.0.1:9") as _client,
+        warnings_to(Reporter(lines.append)),
+    ):
+        logger.warning("HTTP 429, retry 1 of 5 in %.1f s (%s)", 30.0, KEY)
         logger.info("HTTP 503, retry 1 of 5 in 0.4 s")
     logger.warning("after the run: not ours")
-    assert lines == ["vt-refs: HTTP 429, retry 1 of 5 in 30.0 s\n"]
+    assert lines == ["vt-refs: HTTP 429, retry 1 of 5 in 30.0 s (<redacted>)\n"]

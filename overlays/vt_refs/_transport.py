@@ -78,10 +78,10 @@ class _KeyTransport(_Layer):
         self._key = key
         self._header = header
         self._origin = allowed_origin
-        self.closed = False
         # Text a server sent may echo the key: errors from below are redacted here, and
         # each response carries the redactor for whoever builds an error from it.
         self._redact = Redactor(key.reveal())
+        self.closed = False
 
     def __repr__(self) -> str:
         scheme, host, port = self._origin
@@ -118,9 +118,9 @@ class _KeyTransport(_Layer):
             response = self._sync.handle_request(self._outgoing(request))
         except httpx.RequestError as error:
             raise _scrubbed(self._redact.exception(error), request) from None
-        except VTError as error:  # e.g. ResponseTooLargeError: its frames hold the request
+        except VTError as error:  # built below, maybe from server text; its frames hold the request
             raise self._redact.exception(error).with_traceback(None) from None
-        except Exception as error:  # anything else a layer below raised from server text
+        except Exception as error:
             self._redact.exception(error)
             raise
         return self._marked(response)
@@ -132,7 +132,7 @@ class _KeyTransport(_Layer):
             response = await self._async.handle_async_request(self._outgoing(request))
         except httpx.RequestError as error:
             raise _scrubbed(self._redact.exception(error), request) from None
-        except VTError as error:
+        except VTError as error:  # built below, maybe from server text; its frames hold the request
             raise self._redact.exception(error).with_traceback(None) from None
         except Exception as error:
             self._redact.exception(error)
