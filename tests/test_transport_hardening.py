@@ -132,6 +132,15 @@ def test_a_huge_plain_body_is_refused(chunked: bool) -> None:
     assert len(server.seen) == 1
 
 
+def test_a_head_request_announcing_a_large_body_is_fine() -> None:
+    def answer(sock: Any, seen: Any) -> bool:
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n")
+        return True
+
+    with HostileServer(default=answer) as server, _connect(server, max_response_bytes=10) as c:
+        assert c.get_httpx_client().head("/urls/x/related_references").status_code == 200
+
+
 def test_an_error_body_too_large_carries_its_status() -> None:
     def answer(sock: Any, seen: Any) -> bool:
         return encoded("gzip", bomb("gzip", 8), status_code=503)(sock, seen)

@@ -54,14 +54,14 @@ class _Reader:
 
     __slots__ = ("_chunks", "_decoder", "_limit", "_response", "_size")
 
-    def __init__(self, response: httpx.Response, limit: int) -> None:
+    def __init__(self, response: httpx.Response, limit: int, method: str) -> None:
         self._response = response
         self._limit = limit
         self._size = 0
         self._chunks: list[bytes] = []
         encoding = response.headers.get("content-encoding")
         self._decoder: Decoder | None = None if encoding is None else decoder_for(encoding)
-        if self._decoder is None:
+        if self._decoder is None and _has_body(response, method):
             length = response.headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
                 self._too_large()
@@ -108,6 +108,11 @@ class _Reader:
         return response
 
 
+def _has_body(response: httpx.Response, method: str) -> bool:
+    """Whether Content-Length announces a body to come (not for HEAD, 204 or 304)."""
+    return response.status_code not in (204, 304) and method != "HEAD"
+
+
 class BodyTransport(Layer):
     """Sends one attempt and reads its body, within `limit` decoded bytes and its timeout."""
 
@@ -125,7 +130,7 @@ class BodyTransport(Layer):
             response = self._sync.handle_request(request)
             stream = response.stream
             try:
-                reader = _Reader(response, self._limit)
+                reader = _Reader(response, self._limit, request.method)
                 for chunk in stream:  # type: ignore[union-attr]
                     reader.add(chunk)
                     # Our sockets stop at the deadline themselves; a transport given to
@@ -156,7 +161,7 @@ class BodyTransport(Layer):
         response = await self._async.handle_async_request(request)
         stream = response.stream
         try:
-            reader = _Reader(response, self._limit)
+            reader = _Reader(response, self._limit, request.method)
             async for chunk in stream:  # type: ignore[union-attr]
                 reader.add(chunk)
         finally:
