@@ -17,6 +17,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import re
 import time
 from typing import Final
 
@@ -31,6 +32,8 @@ RETRY_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteP
 # No backoff of ours waits longer than this (a server's Retry-After may, within the budget).
 MAX_BACKOFF_SECONDS: Final = 60.0
 
+_SECONDS: Final = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
+
 log: Final = logging.getLogger("vt_refs")
 # Waits at least this long are logged as warnings (shown even with no logging set up):
 # a program that goes quiet for this long should say why. Shorter ones are INFO.
@@ -42,7 +45,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):  # RFC 9110 says digits; "1.5" is seen in the wild
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
