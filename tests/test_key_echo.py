@@ -121,6 +121,17 @@ def test_the_forms_a_server_could_echo_it_in() -> None:
         assert caught.value.message == "got <redacted>!", text
 
 
+def test_a_short_key_inside_a_long_one_does_not_break_its_redaction(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    long_key = f"prefix-{KEY}-suffix"
+    redactors = [Redactor(KEY), Redactor(long_key), Redactor(KEY[:8])]  # all live at once
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info("echo %s and %s", long_key, KEY)
+    assert caplog.records[-1].getMessage() == "echo <redacted> and <redacted>"
+    assert len(redactors) == 3
+
+
 def test_the_redactor_never_shows_the_key() -> None:
     redactor = Redactor(KEY)
     assert KEY not in repr(redactor) and KEY not in str(redactor)

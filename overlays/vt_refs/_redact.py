@@ -66,6 +66,10 @@ class Redactor:
                 text = text.replace(form, REDACTED)
         return text
 
+    def longest(self) -> int:
+        """The length of the longest form of the key (0 when nothing is redacted)."""
+        return len(self._forms[0]) if self._forms else 0
+
     def found_in(self, data: bytes) -> bool:
         return any(form in data for form in self._bytes)
 
@@ -95,6 +99,8 @@ class _LogRedaction(logging.Filter):
         redactors = list(_LIVE)
         if not redactors:
             return True
+        # Longest keys first: a short key inside a long one must not break the long one up.
+        redactors.sort(key=Redactor.longest, reverse=True)
         try:
             message = record.getMessage()
         except Exception:  # a broken record is the logging module's to report
