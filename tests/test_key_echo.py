@@ -132,6 +132,22 @@ def test_a_short_key_inside_a_long_one_does_not_break_its_redaction(
     assert len(redactors) == 3
 
 
+def test_loggers_of_the_sdks_families_made_before_a_client_are_covered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    layer = logging.getLogger("vt_refs._a_layer_added_later.retry")
+    backend = logging.getLogger("hishel._sync._storages")
+    client = ScriptedAPI().client()
+    with caplog.at_level(logging.DEBUG):
+        layer.warning("retrying after %r", f"429 {KEY}")
+        backend.debug(f"stored for {KEY}")
+    assert [r.getMessage() for r in caplog.records[-2:]] == [
+        "retrying after '429 <redacted>'",
+        "stored for <redacted>",
+    ]
+    assert client is not None
+
+
 def test_the_redactor_never_shows_the_key() -> None:
     redactor = Redactor(KEY)
     assert KEY not in repr(redactor) and KEY not in str(redactor)
