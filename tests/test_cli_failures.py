@@ -174,6 +174,15 @@ def broken(*args, **kwargs):
 run_module.writer = broken
 """
 
+_BROKEN_TRANSPORT = f"""
+import httpx
+
+def broken(self, request):
+    raise KeyError("a bug below the walk, key {KEY}")
+
+httpx.HTTPTransport.handle_request = broken
+"""
+
 _BROKEN_PAGE = """
 import vt_refs._cli._run as run_module
 real = run_module.writer
@@ -212,6 +221,16 @@ def test_an_unexpected_exception_is_one_line_and_status_70() -> None:
     line = one_line(err)
     assert line.startswith("vt-refs: internal error: KeyError: ")
     assert "<redacted>" in line and "please report" in line
+
+
+def test_what_the_library_did_not_expect_is_status_70_too() -> None:
+    with HostileServer(lambda seen: page(["a"])) as server:
+        status, out, err = run("--id", "x", base_url=server.base_url, code=_BROKEN_TRANSPORT)
+    assert (status, out) == (70, "")
+    line = one_line(err)
+    assert line.startswith("vt-refs: unexpected KeyError in vt_refs: ")
+    assert "<redacted>" in line
+    assert server.requests == []
 
 
 def test_an_unexpected_exception_mid_way_still_says_where_to_resume() -> None:
