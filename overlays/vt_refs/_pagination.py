@@ -24,18 +24,11 @@ import httpx
 from vt_refs_api import AuthenticatedClient, Client
 from vt_refs_api.types import UNSET, Unset
 
-from ._answers import (
-    api_error_from,
-    body_excerpt,
-    malformed_from,
-    transport_error,
-    unexpected_error,
-)
+from ._answers import api_error_from as api_error_from  # where it used to live
+from ._answers import body_excerpt, malformed_from, transport_error, unexpected_error
 from ._errors import MalformedResponseError, UsageError, VTError
 from ._ids import check_path_value, check_text
 from ._parsing import parse_body
-
-__all__ = ["api_error_from"]  # re-exported: the transport's retry layer types errors with it
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
