@@ -27,6 +27,23 @@ class APITimeoutError(APIConnectionError):
     """The API did not answer in time, and retrying did not help."""
 
 
+class ResponseTooLargeError(VTError):
+    """A response's body, decoded, was larger than `connect(max_response_bytes=...)`.
+
+    Reading stopped at the limit, so memory stayed near it; the request is not retried
+    (the same request would get the same body). `status_code` is the response's status,
+    `limit` the limit in bytes.
+    """
+
+    def __init__(self, status_code: int, limit: int) -> None:
+        self.status_code = status_code
+        self.limit = limit
+        super().__init__(
+            f"response too large (HTTP {status_code}): its body is over the limit of "
+            f"{limit} bytes (max_response_bytes)"
+        )
+
+
 class MalformedResponseError(VTError):
     """A body does not match the model it must parse into.
 

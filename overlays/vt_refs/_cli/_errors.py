@@ -16,6 +16,7 @@ from .._errors import (
     APIError,
     APITimeoutError,
     MalformedResponseError,
+    ResponseTooLargeError,
     UsageError,
     VTError,
 )
@@ -48,7 +49,7 @@ def describe(error: VTError | OutputError) -> tuple[int, str]:
         return NETWORK, f"timed out: {error}"
     if isinstance(error, APIConnectionError):
         return NETWORK, f"cannot reach the API: {error}"
-    if isinstance(error, MalformedResponseError):
+    if isinstance(error, MalformedResponseError | ResponseTooLargeError):
         return MALFORMED, str(error)
     if isinstance(error, OutputError):
         return OUTPUT_FAILED, str(error)

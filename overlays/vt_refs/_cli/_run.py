@@ -25,6 +25,7 @@ from ._errors import (
     resume_hint,
 )
 from ._interrupt import deferred_interrupt
+from ._notices import warnings_to
 from ._operations import operation
 from ._output import OutputError, Writer, writer
 from ._progress import Progress
@@ -66,7 +67,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     status, message = OK, ""
     try:
         try:
-            _list(options, key, out, progress, state)
+            with warnings_to(report):
+                _list(options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
         except (VTError, OutputError) as error:
@@ -96,6 +98,10 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "timeout": options.timeout,
         "max_retries": options.max_retries,
         "requests_per_minute": options.requests_per_minute,
+        "max_response_bytes": options.max_response_bytes,
+        "max_retry_wait": options.max_retry_wait,
+        "proxy": options.proxy,
+        "verify": options.ca_bundle,
     }
     endpoint = operation(options.object, options.descriptors)
     object_id = options.id if options.url is None else url_id(options.url)
