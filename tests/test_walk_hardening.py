@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile import HostileServer, cycling, empty_pages
+from hostile import cycling, empty_pages, serve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_pagination import _operations as operations
@@ -190,23 +190,23 @@ def test_the_last_page_reached_by_max_items_is_not_checked_for_a_cycle() -> None
 @pytest.mark.parametrize("walker", ALL_WALKERS, ids=lambda w: w.__name__)
 def test_an_alternating_cursor_from_a_real_server_stops(walker: Walker) -> None:
     with (
-        HostileServer(cycling(["A", "B"])) as server,
+        serve(cycling(["A", "B"])) as server,
         vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError) as caught,
     ):
         walker(get_url_related_references, client, id="x")
     assert caught.value.path == "$.meta.cursor"
-    assert len(server.requests) == 3
+    assert len(server.seen) == 3
 
 
 def test_empty_pages_from_a_real_server_stop_within_max_items_plus_five() -> None:
     with (
-        HostileServer(empty_pages()) as server,
+        serve(empty_pages()) as server,
         vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError),
     ):
         _sync_items(get_url_related_references, client, id="x", max_items=5)
-    assert len(server.requests) <= 10
+    assert len(server.seen) <= 10
 
 
 # --- cursor ---------------------------------------------------------------------------
