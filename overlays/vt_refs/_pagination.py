@@ -29,6 +29,7 @@ from ._answers import body_excerpt, malformed_from, transport_error, unexpected_
 from ._errors import MalformedResponseError, UsageError, VTError
 from ._ids import check_path_value, check_text
 from ._parsing import parse_body
+from ._provenance import FROM_CACHE, mark_cached
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
@@ -195,6 +196,8 @@ class _Walk:
             # whose frames hold a half-built model that breaks tracebacks rendered with locals.
             self.done = True
             raise malformed.with_traceback(None)
+        if response.extensions.get(FROM_CACHE):
+            mark_cached(page, *page.data)
         self.pages += 1
         self.last = response
         data = page.data
