@@ -24,19 +24,13 @@ import httpx
 from vt_refs_api import AuthenticatedClient, Client
 from vt_refs_api.types import UNSET, Unset
 
-from ._answers import (
-    api_error_from,
-    body_excerpt,
-    malformed_from,
-    transport_error,
-    unexpected_error,
-)
+from ._answers import api_error_from as api_error_from  # where it used to live
+from ._answers import body_excerpt, malformed_from, transport_error, unexpected_error
 from ._drift import client_on_drift
 from ._errors import MalformedResponseError, UsageError, VTError
+from ._ids import check_path_value, check_text
 from ._parsing import parse_body
 from ._provenance import FROM_CACHE, mark_cached
-
-__all__ = ["api_error_from"]  # re-exported: the transport's retry layer types errors with it
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
@@ -89,24 +83,6 @@ def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind in positional)
 
 
-def _check_text(name: str, value: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(f"{name} is not valid text: it holds a lone surrogate") from None
-
-
-def _check_path_value(name: str, value: object) -> None:
-    """An id is sent percent-encoded as one path segment; a few values cannot be one."""
-    if not isinstance(value, str):
-        raise UsageError(f"{name} must be a str, not {type(value).__name__}")
-    if value in ("", ".", ".."):
-        # "" would request `urls//related_references`, and URL normalisation turns "." and
-        # ".." into another path (`..` names the parent), the key riding along.
-        raise UsageError(f"{name} must be an object id, not {value!r}")
-    _check_text(name, value)
-
-
 def _seen_key(cursor: str) -> bytes:
     """What a walk remembers of a cursor it sent: 16 bytes, however long the cursor."""
     return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -144,7 +120,7 @@ class _Walk:
                 raise UsageError(
                     f"cursor must be a non-empty str (a page's meta.cursor), not {cursor!r}"
                 )
-            _check_text("cursor", cursor)
+            check_text("cursor", cursor)
         for reserved in ("limit", "client"):
             if reserved in params:
                 raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
@@ -168,7 +144,7 @@ class _Walk:
             raise UsageError(f"{operation.__name__}: {error}") from None
         for name in _path_parameters(operation):
             if name in params:
-                _check_path_value(name, params[name])
+                check_path_value(name, params[name])
         self._check_first_request()
 
     def _check_first_request(self) -> None:
