@@ -6,9 +6,9 @@ store (SQLite, then Redis) and page a FakeVirusTotal that enforces the same quot
 arrival. Utilisation is what the server admitted over the most its quota admits in the
 same interval (20 x (whole seconds + 1) for 20/s); the steady rate is the rate after the
 first window's burst over the quota's rate. Targets: utilisation >= 0.95 and at most 1%
-rejected. The client counts each window 10% longer than the server (the arrival margin,
-vt_refs/_quota_store.py), which caps the steady rate near 0.91: with 5% the fake rejected
-1.6-4% of the requests on a busy 2-core machine.
+rejected. The client counts each window longer than the server (the arrival margin,
+vt_refs/_quota_store.py: 5%, or 1.5x the recent round trips when more), which costs a
+per-second quota 5% of its rate, more while round trips are long (a loaded machine).
 
 Cache: the median cost of one GET answered by a SQLite or Redis cache against the same GET
 fetched from the fake on loopback (the cheapest fetch there is; the real API's round trip

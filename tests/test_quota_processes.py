@@ -19,8 +19,8 @@ from vt_refs.testing import FakeVirusTotal
 
 WORKER = Path(__file__).with_name("quota_worker.py")
 PROCESSES = 4
-PAGES = 12  # per walker: 4 processes x 2 walkers x 12 = 96 requests, within 120/min
-QUOTA = "20/s,120/min"
+PAGES = 20  # per walker: 4 processes x 2 walkers x 20 = 160 requests, within 200/min
+QUOTA = "20/s,200/min"
 
 
 def _ids(process: int) -> list[str]:
@@ -87,7 +87,7 @@ def check_shared_quota(fake: FakeVirusTotal, results: list[dict[str, Any]]) -> N
     assert fake.quota_rejected <= 0.02 * len(arrivals), fake.quota_rejected
     # No 1 s window ever held more than 20 admitted requests (the fake enforces it) ...
     busy = admitted[-1] - admitted[0]
-    utilisation = len(admitted) / allowed_in(busy, 20, 120)
+    utilisation = len(admitted) / allowed_in(busy, 20, 200)
     # ... and together the processes went nearly as fast as the quota allows.
     assert utilisation >= 0.90, (utilisation, busy)
 
