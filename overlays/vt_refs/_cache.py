@@ -27,9 +27,10 @@ import hishel
 import httpx
 
 from ._digest import key_digest
+from ._layer import Layer as _Layer
 from ._provenance import FROM_CACHE
+from ._secret import Secret
 from ._stores import StoreURL
-from ._transport import Secret, _Layer
 
 logger = logging.getLogger("vt_refs.cache")
 

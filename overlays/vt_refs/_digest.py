@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from ._transport import Secret
+from ._secret import Secret
 
 
 def key_digest(key: Secret, purpose: str) -> str:

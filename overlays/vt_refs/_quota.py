@@ -17,10 +17,11 @@ import httpx
 
 from ._digest import key_digest
 from ._errors import APIConnectionError, QuotaExhaustedError
+from ._layer import Layer as _Layer
 from ._quota_spec import Quota
 from ._quota_store import Denial, Permits, permits
+from ._secret import Secret
 from ._stores import StoreURL
-from ._transport import Secret, _Layer
 
 _SLACK: Final = 0.01
 

@@ -21,9 +21,11 @@ from ._errors import (
     USAGE,
     Reporter,
     describe,
+    describe_unexpected,
     resume_hint,
 )
 from ._interrupt import deferred_interrupt
+from ._notices import warnings_to
 from ._operations import operation
 from ._output import OutputError, Writer, writer
 from ._progress import Progress
@@ -49,7 +51,7 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     `encoding` is the terminal's, for the table (JSON is always UTF-8).
     """
     key = api_key(options)
-    report = Reporter(line_writer(stderr), secret=key)
+    report = Reporter(line_writer(stderr))
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "
@@ -67,11 +69,16 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     status, message = OK, ""
     try:
         try:
-            _list(options, key, out, progress, state)
+            with warnings_to(report):
+                _list(options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
         except (VTError, OutputError) as error:
             status, message = describe(error)
+        except BrokenPipeError:
+            raise  # the reader left: handled below, quietly
+        except Exception as error:  # a bug: still one line, and where to resume
+            status, message = describe_unexpected(error, key)
         progress.clear()
         if status != OUTPUT_FAILED:
             try:
@@ -95,6 +102,10 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "timeout": options.timeout,
         "max_retries": options.max_retries,
         "requests_per_minute": options.requests_per_minute,
+        "max_response_bytes": options.max_response_bytes,
+        "max_retry_wait": options.max_retry_wait,
+        "proxy": options.proxy,
+        "verify": options.ca_bundle,
         **options.stores,
     }
     endpoint = operation(options.object, options.descriptors)
@@ -132,9 +143,9 @@ def _report_end(report: Reporter, status: int, message: str, state: _State) -> N
         started = state.written or state.resume is not None
         report.line(f"interrupted after {items}; {hint}" if hint and started else "interrupted")
         return
+    if hint and state.written:  # still one line: the error, then how to go on
+        message = f"{message}; {items} written before the error; {hint}"
     report.line(message)
-    if hint and state.written:
-        report.line(f"{items} written before the error; {hint}")
 
 
 def _text_encoding() -> str:
