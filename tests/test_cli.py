@@ -218,6 +218,19 @@ def test_table_of_descriptors(fake: FakeVirusTotal) -> None:
             ("--object", "threat_actors", "--id", ACTOR, "--descriptors"),
             f"threat_actors/{ACTOR}/relationships/related_references",
         ),
+        (("--object", "domains", "--id", "example.com"), "domains/example.com/related_references"),
+        (
+            ("--object", "domains", "--id", "Example.COM", "--descriptors"),
+            "domains/Example.COM/relationships/related_references",
+        ),
+        (
+            ("--object", "ip_addresses", "--id", "192.0.2.1"),
+            "ip_addresses/192.0.2.1/related_references",
+        ),
+        (
+            ("--object", "ip_addresses", "--id", "2001:db8::1", "--descriptors"),
+            "ip_addresses/2001%3Adb8%3A%3A1/relationships/related_references",
+        ),
         (("--id", url_id(URL)), f"urls/{url_id(URL)}/related_references"),
     ],
 )

@@ -61,6 +61,20 @@ def test_old_spelling_of_not_available_yet_maps_to_the_same_class() -> None:
         _first_page(ScriptedAPI([error(400, "NotAvailableYetError")]))
 
 
+def test_gti_spelling_of_too_many_requests_maps_to_the_same_class() -> None:
+    with pytest.raises(vt_refs.TooManyRequestsError) as caught:
+        _first_page(ScriptedAPI([error(429, "TooManyRequests", "slow down")]))
+    assert type(caught.value) is vt_refs.TooManyRequestsError
+    assert (caught.value.code, caught.value.message) == ("TooManyRequests", "slow down")
+
+
+def test_an_error_without_a_message_is_still_typed_by_its_code() -> None:
+    answer = httpx.Response(404, json={"error": {"code": "NotFoundError"}})
+    with pytest.raises(vt_refs.NotFoundError) as caught:
+        _first_page(ScriptedAPI([answer]))
+    assert caught.value.code == "NotFoundError" and caught.value.message
+
+
 @pytest.mark.parametrize("status", [520, 599, 500, 502])
 def test_cdn_html_page_is_an_api_error_with_its_status(status: int) -> None:
     html = b"<html><body>" + b"x" * 5000 + b"</body></html>"

@@ -422,7 +422,7 @@ def test_remove_object(fake: FakeVirusTotal, client: httpx.Client) -> None:
     ("call", "message"),
     [
         (lambda f: f.set_count("not hex", 1, collection="files"), "not a well-formed id in files"),
-        (lambda f: f.set_count(URL, 1, collection="domains"), "collection must be one of"),
+        (lambda f: f.set_count(URL, 1, collection="emails"), "collection must be one of"),
         (lambda f: f.set_count(URL, -1), "n must be at least 0"),
         (lambda f: f.remove_object("a/b", collection="threat_actors"), "not a well-formed"),
         (lambda f: f.fail_next(0), "n must be at least 1"),
@@ -473,6 +473,18 @@ def test_missing_and_wrong_api_key(fake: FakeVirusTotal) -> None:
         f"/files/{'g' * 32}/{DESCRIPTORS}",
         f"/threat_actors/{'a' * 201}/{REFS}",
         f"/threat_actors/bad%20id/{REFS}",
+        f"/domains/example.com./{REFS}",  # trailing dot
+        f"/domains/-example.com/{REFS}",
+        f"/domains/exa%20mple.com/{DESCRIPTORS}",
+        f"/domains/{'a' * 64}.com/{REFS}",  # a label longer than 63
+        f"/domains/b%C3%BCcher.de/{REFS}",  # not punycode
+        f"/domains/192.0.2.1/{REFS}",  # an IP address, not a domain
+        f"/domains/https%3A%2F%2Fexample.com/{REFS}",
+        f"/ip_addresses/256.0.0.1/{REFS}",
+        f"/ip_addresses/192.0.2.01/{REFS}",  # leading zeros are ambiguous
+        f"/ip_addresses/example.com/{DESCRIPTORS}",
+        f"/ip_addresses/fe80::1%25eth0/{REFS}",  # scoped
+        f"/ip_addresses/2001:db8::1::2/{REFS}",
     ],
 )
 def test_malformed_ids_are_404(client: httpx.Client, path: str) -> None:
@@ -487,7 +499,8 @@ def test_malformed_ids_are_404(client: httpx.Client, path: str) -> None:
         f"/urls/{URL}",
         f"/urls/{URL}/{REFS}/",
         f"/urls/{URL}/related_reports",
-        f"/domains/example.com/{REFS}",
+        f"/domains/example.com/{REFS}/x",
+        f"/ip_addresses/{REFS}",
         f"/urls//{REFS}",
         f"/references/{'a' * 64}",
     ],
@@ -503,6 +516,31 @@ def test_paths_outside_the_api_are_404(fake: FakeVirusTotal, client: httpx.Clien
 def test_threat_actor_ids_may_be_percent_encoded(client: httpx.Client) -> None:
     page = _get(client, f"/threat_actors/{ACTOR.replace('-', '%2D')}/{REFS}")
     assert page["data"] == _get(client, f"/threat_actors/{ACTOR}/{REFS}")["data"]
+
+
+@pytest.mark.parametrize(
+    ("collection", "spellings"),
+    [
+        ("domains", ["example.com", "EXAMPLE.com", "Example.Com"]),
+        ("domains", ["xn--bcher-kva.de", "XN--BCHER-KVA.DE"]),
+        ("domains", ["_dmarc.example.com"]),
+        ("ip_addresses", ["2001:db8::1", "2001:DB8:0:0::1", "2001%3Adb8%3A%3A1"]),
+        ("ip_addresses", ["192.0.2.1"]),
+    ],
+)
+def test_domains_and_ip_addresses_name_one_object_in_every_spelling(
+    fake: FakeVirusTotal, client: httpx.Client, collection: str, spellings: list[str]
+) -> None:
+    fake.set_count(spellings[0], 3, collection=collection)
+    for spelling in spellings:
+        for suffix in (REFS, DESCRIPTORS):
+            page = _get(client, f"/{collection}/{spelling}/{suffix}")
+            assert page["meta"]["count"] == 3, spelling
+    fake.remove_object(spellings[-1].replace("%3A", ":"), collection=collection)
+    status, code, message = _error(client.get(f"/{collection}/{spellings[0]}/{REFS}"))
+    assert (status, code) == (404, "NotFoundError")
+    noun = {"domains": "Domain", "ip_addresses": "IP address"}[collection]
+    assert message == f'{noun} "{spellings[0]}" not found'
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])

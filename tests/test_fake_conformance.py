@@ -28,6 +28,8 @@ SPEC_URI = "urn:vt-refs:openapi.yaml"
 SAMPLE_IDS = {
     "urls": url_id("https://example.com/login"),
     "files": "44d88612fea8a8f36de82e1278abb02f",
+    "domains": "example.com",
+    "ip_addresses": "2001:db8::1",
     "threat_actors": "threat-actor--5e2f9a1b",
 }
 COUNT = 25  # three pages of 10: first, middle, last
@@ -207,6 +209,7 @@ def test_unknown_paths_answer_the_error_schema(
     [
         (429, "QuotaExceededError", "3"),
         (429, "TooManyRequestsError", None),
+        (429, "TooManyRequests", None),
         (503, "TransientError", None),
         (504, "DeadlineExceededError", None),
     ],

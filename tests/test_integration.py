@@ -13,7 +13,15 @@ import pytest
 
 import vt_refs
 from vt_refs.testing import SEED_URL, SEED_URL_SHA256, FakeVirusTotal
+from vt_refs_api.api.domains import (
+    get_domain_related_references,
+    get_domain_related_references_descriptors,
+)
 from vt_refs_api.api.files import get_file_related_references_descriptors
+from vt_refs_api.api.ip_addresses import (
+    get_ip_address_related_references,
+    get_ip_address_related_references_descriptors,
+)
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ReferenceCollection
 from vt_refs_api.types import UNSET
@@ -181,6 +189,34 @@ def test_descriptor_pages_of_files(fake: FakeVirusTotal) -> None:
     assert len(items) == 12
     assert all(i.type_ == "reference" for i in items)
     assert fake.requests[0].path.endswith(f"/files/{md5}/relationships/related_references")
+
+
+@pytest.mark.parametrize(
+    ("operation", "collection", "object_id", "sent"),
+    [
+        (get_domain_related_references, "domains", "example.org", "example.org"),
+        (get_domain_related_references_descriptors, "domains", "example.org", "example.org"),
+        (get_ip_address_related_references, "ip_addresses", "198.51.100.7", "198.51.100.7"),
+        (
+            get_ip_address_related_references_descriptors,
+            "ip_addresses",
+            "2001:db8::7",
+            "2001%3Adb8%3A%3A7",
+        ),
+    ],
+)
+def test_domains_and_ip_addresses_page_with_the_generic_helpers(
+    fake: FakeVirusTotal, operation: Any, collection: str, object_id: str, sent: str
+) -> None:
+    fake.set_count(object_id, 23, collection=collection)
+    with _client(fake) as client:
+        items = list(vt_refs.paginate(operation, client, id=object_id, page_size=10))
+        pages = list(vt_refs.iter_pages(operation, client, id=object_id, page_size=10))
+    assert len(items) == 23 == len({i.id for i in items})
+    assert [i.id for p in pages for i in p.data] == [i.id for i in items]
+    assert pages[0].meta.count == 23 and isinstance(pages[-1].meta.cursor, type(UNSET))
+    middle = "relationships/" if operation.__name__.endswith("_descriptors") else ""
+    assert fake.requests[0].path == f"/api/v3/{collection}/{sent}/{middle}related_references"
 
 
 def test_api_errors_from_the_fake(fake: FakeVirusTotal) -> None:

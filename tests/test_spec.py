@@ -9,7 +9,13 @@ from openapi_spec_validator import validate
 
 from conftest import resolve_ref
 
-OBJECTS = {"urls": "url", "files": "file", "threat_actors": "threat_actor"}
+OBJECTS = {
+    "urls": "url",
+    "files": "file",
+    "domains": "domain",
+    "ip_addresses": "ip_address",
+    "threat_actors": "threat_actor",
+}
 ERROR_STATUSES = {"400", "401", "403", "404", "429", "503", "504"}
 SCHEMAS = {
     "ReferenceCollection",
@@ -66,6 +72,21 @@ def test_relationship_operation(spec: dict[str, Any], collection: str, descripto
         assert body["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
 
 
+@pytest.mark.parametrize(
+    ("collection", "forms"),
+    [("domains", ("domain name",)), ("ip_addresses", ("IPv4", "IPv6"))],
+)
+def test_new_id_parameters_document_their_forms(
+    spec: dict[str, Any], collection: str, forms: tuple[str, ...]
+) -> None:
+    for middle in ("", "relationships/"):
+        op = spec["paths"][f"/{collection}/{{id}}/{middle}related_references"]["get"]
+        params = [resolve_ref(spec, p) for p in op["parameters"]]
+        (id_param,) = [p for p in params if p["name"] == "id"]
+        assert id_param["schema"] == {"type": "string", "minLength": 1}
+        assert all(form in id_param["description"] for form in forms)
+
+
 def test_every_operation_declares_security(spec: dict[str, Any]) -> None:
     for path, method, op in _operations(spec):
         assert op.get("security") == [{"apiKey": []}], f"{method} {path}"
@@ -81,6 +102,8 @@ def test_schema_names_and_requirements(spec: dict[str, Any]) -> None:
     assert "required" not in schemas["CollectionMeta"]
     assert "required" not in schemas["ReferenceAttributes"]
     assert schemas["CollectionLinks"]["required"] == ["self"]
+    # VirusTotal's own client treats `message` as optional; `code` is what errors are typed by.
+    assert schemas["ErrorBody"]["required"] == ["code"]
     assert schemas["ErrorBody"]["properties"]["code"] == {
         **schemas["ErrorBody"]["properties"]["code"],
         "type": "string",

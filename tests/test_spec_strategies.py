@@ -110,11 +110,17 @@ def test_response_schema_names_refuse_inline_response_schemas() -> None:
         response_schema_names(spec)
 
 
-def test_success_operations_are_the_six_relationship_operations() -> None:
+def test_success_operations_are_the_ten_relationship_operations() -> None:
     found = {(op.tag, op.operation_id, op.schema) for op in success_operations(SPEC)}
     assert found == {
         (tag, f"get_{obj}_related_references{suffix}", schema)
-        for tag, obj in (("urls", "url"), ("files", "file"), ("threat_actors", "threat_actor"))
+        for tag, obj in (
+            ("urls", "url"),
+            ("files", "file"),
+            ("domains", "domain"),
+            ("ip_addresses", "ip_address"),
+            ("threat_actors", "threat_actor"),
+        )
         for suffix, schema in (
             ("", "ReferenceCollection"),
             ("_descriptors", "DescriptorCollection"),

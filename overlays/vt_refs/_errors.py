@@ -149,6 +149,8 @@ _BY_CODE: Final[dict[str, type[APIError]]] = {
 }
 # The API once sent this spelling for a while; it means the same failure.
 _BY_CODE["NotAvailableYetError"] = NotAvailableYet
+# Google Threat Intelligence's examples spell the 429 code without the suffix.
+_BY_CODE["TooManyRequests"] = TooManyRequestsError
 
 
 def api_error(status_code: int, code: str | None, message: str) -> APIError:

@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="ErrorBody")
 
 
@@ -15,7 +17,10 @@ class ErrorBody:
     """ The error's name, e.g. NotFoundError. An open string: the API has
     changed codes before (NotAvailableYet was once sent as NotAvailableYetError).
      """
-    message: str
+    message: str | Unset = UNSET
+    """ What went wrong, for people. Optional: VirusTotal's own client does not
+    rely on it.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -28,9 +33,10 @@ class ErrorBody:
         field_dict.update(
             {
                 "code": code,
-                "message": message,
             }
         )
+        if message is not UNSET:
+            field_dict["message"] = message
 
         return field_dict
 
@@ -39,7 +45,7 @@ class ErrorBody:
         d = dict(src_dict)
         code = d.pop("code")
 
-        message = d.pop("message")
+        message = d.pop("message", UNSET)
 
         error_body = cls(
             code=code,

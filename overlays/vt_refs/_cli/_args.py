@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Final, Literal, NamedTuple, NoReturn
 
 API_KEY_ENV: Final = "VT_API_KEY"
-OBJECTS: Final = ("urls", "files", "threat_actors")
+OBJECTS: Final = ("urls", "files", "domains", "ip_addresses", "threat_actors")
 FORMATS: Final = ("jsonl", "json", "table")
 # The API's own default `limit`; sent explicitly so a resumed cursor keeps the page size.
 DEFAULT_PAGE_SIZE: Final = 10
@@ -22,7 +22,8 @@ Format = Literal["jsonl", "json", "table"]
 
 _DESCRIPTION: Final = """\
 List the threat reports, blog posts and advisories that VirusTotal relates to a URL, a
-file or a threat actor (the API v3 `related_references` relationship), page by page.
+file, a domain, an IP address or a threat actor (the API v3 `related_references`
+relationship), page by page.
 """
 
 _EPILOG: Final = f"""\
@@ -47,6 +48,8 @@ exit status:
 examples:
   {API_KEY_ENV}=... vt-refs https://example.com/ --format table
   vt-refs --object files --id 44d88612fea8a8f36de82e1278abb02f --descriptors
+  vt-refs --object domains --id example.com --format table
+  vt-refs --object ip_addresses --id 2001:db8::1
   vt-refs https://example.com/ --max-items 25 > first.jsonl
 """
 
@@ -149,13 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--id",
         type=_nonempty,
         help="the object's VirusTotal id instead of a URL: a URL id, a file's "
-        "MD5/SHA-1/SHA-256 or a threat actor id",
+        "MD5/SHA-1/SHA-256, a domain name, an IPv4 or IPv6 address or a threat actor id",
     )
     what.add_argument(
         "--object",
         choices=OBJECTS,
         default="urls",
-        help="the kind of object (default: %(default)s); files and threat_actors need --id",
+        help="the kind of object (default: %(default)s); all but urls need --id",
     )
     what.add_argument(
         "--descriptors",

@@ -18,6 +18,10 @@ OPERATIONS: Final[dict[tuple[str, bool], str]] = {
     ("urls", True): f"{_API}.urls.get_url_related_references_descriptors",
     ("files", False): f"{_API}.files.get_file_related_references",
     ("files", True): f"{_API}.files.get_file_related_references_descriptors",
+    ("domains", False): f"{_API}.domains.get_domain_related_references",
+    ("domains", True): f"{_API}.domains.get_domain_related_references_descriptors",
+    ("ip_addresses", False): f"{_API}.ip_addresses.get_ip_address_related_references",
+    ("ip_addresses", True): f"{_API}.ip_addresses.get_ip_address_related_references_descriptors",
     ("threat_actors", False): f"{_API}.threat_actors.get_threat_actor_related_references",
     ("threat_actors", True): (
         f"{_API}.threat_actors.get_threat_actor_related_references_descriptors"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Final, Literal, NamedTuple
@@ -34,6 +35,8 @@ _SHA256_URL_ID: Final = re.compile(r"[0-9a-f]{64}")
 _BASE64_URL_ID: Final = re.compile(r"[A-Za-z0-9_-]+")
 _FILE_HASH: Final = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _THREAT_ACTOR_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+# Labels of letters, digits, `-` (not at either end) and `_` (as in `_dmarc.example.com`).
+_DOMAIN_LABEL: Final = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 _SEED_URL_ID: Final = url_id(SEED_URL)
 
 
@@ -86,6 +89,36 @@ def _threat_actor_key(raw: str) -> str | None:
     return raw if _THREAT_ACTOR_ID.fullmatch(raw) else None
 
 
+def _domain_key(raw: str) -> str | None:
+    """A domain name (ASCII, punycode for IDNs), case-insensitive as DNS is.
+
+    No scheme, port, path or trailing dot; a name whose last label is all digits is an
+    IPv4 address, not a domain.
+    """
+    name = raw.lower()
+    if len(name) > 253 or not name.isascii():
+        return None
+    labels = name.split(".")
+    if not all(_DOMAIN_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        return None
+    return name
+
+
+def _ip_address_key(raw: str) -> str | None:
+    """An IPv4 or IPv6 address, named by its compressed form (RFC 5952 for IPv6).
+
+    `2001:DB8:0::1` and `2001:db8::1` name one address; a scoped IPv6 address
+    (`fe80::1%eth0`) and IPv4 with leading zeros are not accepted.
+    """
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        return None
+    return str(address)
+
+
 class _Collection(NamedTuple):
     noun: str
     key: Callable[[str], str | None]
@@ -94,6 +127,8 @@ class _Collection(NamedTuple):
 COLLECTIONS: Final[dict[str, _Collection]] = {
     "urls": _Collection("URL", _url_key),
     "files": _Collection("File", _file_key),
+    "domains": _Collection("Domain", _domain_key),
+    "ip_addresses": _Collection("IP address", _ip_address_key),
     "threat_actors": _Collection("Threat actor", _threat_actor_key),
 }
 
