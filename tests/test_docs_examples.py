@@ -19,8 +19,9 @@ import vt_refs
 from vt_refs.testing import FakeVirusTotal
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fake() -> Iterator[FakeVirusTotal]:
+    """A fresh fake per file: no file's faults or data reach another's examples."""
     with FakeVirusTotal() as server:
         yield server
 
