@@ -342,9 +342,11 @@ def test_an_error_mid_way_says_where_to_resume(fake: FakeVirusTotal) -> None:
     assert done.returncode == 3
     first = json.loads(done.stdout)  # the list is closed even on failure
     assert first == full[:10]
-    error, hint = done.stderr.splitlines()
-    assert error == "vt-refs: InvalidArgumentError (HTTP 400): boom"
-    assert hint.startswith("vt-refs: 10 items written before the error; resume with --cursor ")
+    (line,) = done.stderr.splitlines()  # one line: the error, then where to resume
+    assert line.startswith(
+        "vt-refs: InvalidArgumentError (HTTP 400): boom; "
+        "10 items written before the error; resume with --cursor "
+    )
     rest = cli(URL, "--cursor", resume_cursor(done.stderr), fake=fake)
     assert first + lines(rest.stdout) == full
 

@@ -497,7 +497,7 @@ def _builder(model: type[M], *, consume: bool) -> Callable[[Any], M]:
     builders = _CONSUMERS if consume else _READERS
     try:
         return builders[model]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable `model`, no class at all
         pass
     if not _is_model(model):
         raise UsageError(f"parse needs a generated model class, not {model!r}")

@@ -19,6 +19,8 @@ from typing import Final
 import httpx
 from httpx_retries import Retry, RetryTransport
 
+from ._redact import RESPONSE_EXTENSION, Redactor
+
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504, *range(520, 600)})
 # No single wait longer than this, whatever Retry-After says.
 MAX_BACKOFF_SECONDS: Final = 60.0
@@ -91,6 +93,9 @@ class _KeyTransport(_Layer):
         self._key = key
         self._header = header
         self._origin = allowed_origin
+        # Text a server sent may echo the key: errors from below are redacted here, and
+        # each response carries the redactor for whoever builds an error from it.
+        self._redact = Redactor(key.reveal())
 
     def __repr__(self) -> str:
         scheme, host, port = self._origin
@@ -110,17 +115,35 @@ class _KeyTransport(_Layer):
             extensions=request.extensions,
         )
 
+    def _marked(self, response: httpx.Response) -> httpx.Response:
+        """`response`, carrying the redactor; its reason phrase (shown by its repr and in
+        httpx's log line) redacted."""
+        response.extensions[RESPONSE_EXTENSION] = self._redact
+        reason = response.extensions.get("reason_phrase")
+        if isinstance(reason, bytes) and self._redact.found_in(reason):
+            text = self._redact(reason.decode("ascii", errors="replace"))
+            response.extensions["reason_phrase"] = text.encode("ascii", errors="replace")
+        return response
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return self._sync.handle_request(self._outgoing(request))
+            response = self._sync.handle_request(self._outgoing(request))
         except httpx.RequestError as error:
-            raise _scrubbed(error, request) from None
+            raise _scrubbed(self._redact.exception(error), request) from None
+        except Exception as error:  # e.g. a VTError built by a layer below from server text
+            self._redact.exception(error)
+            raise
+        return self._marked(response)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await self._async.handle_async_request(self._outgoing(request))
+            response = await self._async.handle_async_request(self._outgoing(request))
         except httpx.RequestError as error:
-            raise _scrubbed(error, request) from None
+            raise _scrubbed(self._redact.exception(error), request) from None
+        except Exception as error:  # e.g. a VTError built by a layer below from server text
+            self._redact.exception(error)
+            raise
+        return self._marked(response)
 
 
 def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.RequestError:

@@ -42,8 +42,10 @@ resuming:
   --cursor that continues exactly after the last item written.
 
 exit status:
-  0 ok, 2 usage error, 3 API error, 4 network error, 5 malformed response,
-  130 interrupted, 141 output closed early (e.g. `| head`).
+  0 ok, 2 usage error, 3 API error, 4 network error, 5 malformed response
+  (or paging that would never end), 70 internal error (a bug: please report it),
+  130 interrupted, 141 output closed early (e.g. `| head`). Every failure is one
+  line on stderr, ending with the cursor to resume from when items were written.
 
 examples:
   {API_KEY_ENV}=... vt-refs https://example.com/ --format table

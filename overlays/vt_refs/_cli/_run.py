@@ -21,6 +21,7 @@ from ._errors import (
     USAGE,
     Reporter,
     describe,
+    describe_unexpected,
     resume_hint,
 )
 from ._interrupt import deferred_interrupt
@@ -47,7 +48,7 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     `encoding` is the terminal's, for the table (JSON is always UTF-8).
     """
     key = api_key(options)
-    report = Reporter(line_writer(stderr), secret=key)
+    report = Reporter(line_writer(stderr))
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "
@@ -70,6 +71,10 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
             status = INTERRUPTED
         except (VTError, OutputError) as error:
             status, message = describe(error)
+        except BrokenPipeError:
+            raise  # the reader left: handled below, quietly
+        except Exception as error:  # a bug: still one line, and where to resume
+            status, message = describe_unexpected(error, key)
         progress.clear()
         if status != OUTPUT_FAILED:
             try:
@@ -125,9 +130,9 @@ def _report_end(report: Reporter, status: int, message: str, state: _State) -> N
         started = state.written or state.resume is not None
         report.line(f"interrupted after {items}; {hint}" if hint and started else "interrupted")
         return
+    if hint and state.written:  # still one line: the error, then how to go on
+        message = f"{message}; {items} written before the error; {hint}"
     report.line(message)
-    if hint and state.written:
-        report.line(f"{items} written before the error; {hint}")
 
 
 def _text_encoding() -> str:
