@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +45,15 @@ def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits between retry attempts, recorded instead of slept."""
-    from httpx_retries import retry as retry_module
+    from vt_refs import _retry
 
     recorded: list[float] = []
 
     async def no_wait(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(retry_module.time, "sleep", recorded.append)
-    monkeypatch.setattr(retry_module.asyncio, "sleep", no_wait)
+    monkeypatch.setattr(_retry.time, "sleep", recorded.append)
+    monkeypatch.setattr(_retry.asyncio, "sleep", no_wait)
     return recorded
 
 
@@ -68,3 +69,12 @@ def seed_page() -> dict[str, Any]:
     """The example page of VirusTotal's documentation (shared/seed), verbatim."""
     page: dict[str, Any] = json.loads((DATA / "seed_page.json").read_text(encoding="utf-8"))
     return page
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis-protocol server for the session (see tests/redis_server.py)."""
+    from redis_server import redis_server
+
+    with redis_server() as url:
+        yield url

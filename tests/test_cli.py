@@ -289,7 +289,7 @@ def test_a_page_larger_than_asked_resumes_from_that_page() -> None:
         return httpx.Response(200, json=body)
 
     transport = httpx.MockTransport(handler)
-    with connect("k", base_url="http://api.test/api/v3", transport=transport) as client:
+    with connect("k", base_url="https://api.test/api/v3", transport=transport) as client:
         walk = pages(
             get_url_related_references,
             client,
@@ -406,6 +406,7 @@ def test_a_closed_pipe_ends_quietly(fake: FakeVirusTotal) -> None:
     finally:
         proc.kill()
         proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
     assert (proc.returncode, err) == (141, "")
 
 
@@ -451,6 +452,7 @@ def test_progress_on_a_terminal(fake: FakeVirusTotal) -> None:
         os.close(controller)
         proc.kill()
         proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
     assert proc.returncode == 0
     assert len(lines(out.decode())) == 25
     text = seen.decode()
@@ -649,4 +651,5 @@ def test_help_and_usage_errors_load_only_the_argument_parser() -> None:
             check=True,
         )
         last = done.stderr.splitlines()[-1]
-        assert last == f"{status} vt_refs._cli._args vt_refs._cli._stdio"
+        parser = "vt_refs._cli._args vt_refs._cli._stdio vt_refs._cli._store_options"
+        assert last == f"{status} {parser}"

@@ -29,6 +29,8 @@ from ._errors import (
     NotAvailableYet,
     NotFoundError,
     QuotaExceededError,
+    QuotaExhaustedError,
+    ResponseTooLargeError,
     TooManyRequestsError,
     TransientError,
     UnselectiveContentQueryError,
@@ -39,11 +41,13 @@ from ._errors import (
     WrongCredentialsError,
 )
 from ._ids import url_id
+from ._provenance import from_cache
 
 if TYPE_CHECKING:
     from ._client import DEFAULT_BASE_URL, connect
     from ._pagination import aiter_pages, apaginate, iter_pages, paginate
     from ._parsing import parse
+    from ._quota_spec import Quota
     from ._relationships import arelated_references, related_references
 
 _LAZY = {
@@ -54,6 +58,7 @@ _LAZY = {
     "iter_pages": "._pagination",
     "paginate": "._pagination",
     "parse": "._parsing",
+    "Quota": "._quota_spec",
     "arelated_references": "._relationships",
     "related_references": "._relationships",
 }
@@ -87,7 +92,10 @@ __all__ = [
     "MalformedResponseError",
     "NotAvailableYet",
     "NotFoundError",
+    "Quota",
     "QuotaExceededError",
+    "QuotaExhaustedError",
+    "ResponseTooLargeError",
     "TooManyRequestsError",
     "TransientError",
     "UnselectiveContentQueryError",
@@ -100,6 +108,7 @@ __all__ = [
     "apaginate",
     "arelated_references",
     "connect",
+    "from_cache",
     "iter_pages",
     "paginate",
     "parse",

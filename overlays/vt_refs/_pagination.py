@@ -33,6 +33,7 @@ from ._answers import (
 )
 from ._errors import MalformedResponseError, UsageError, VTError
 from ._parsing import parse_body
+from ._provenance import FROM_CACHE, mark_cached
 
 __all__ = ["api_error_from"]  # re-exported: the transport's retry layer types errors with it
 
@@ -219,6 +220,8 @@ class _Walk:
             # whose frames hold a half-built model that breaks tracebacks rendered with locals.
             self.done = True
             raise malformed.with_traceback(None)
+        if response.extensions.get(FROM_CACHE):
+            mark_cached(page, *page.data)
         self.pages += 1
         self.last = response
         data = page.data

@@ -4,72 +4,41 @@ Putting key handling, pacing and retries in transports rather than in helpers me
 plain generated operations (`get_url_related_references.sync(...)`) get them too, and the
 sync and async paths share each piece of logic: only the waiting differs.
 
-Stack, outermost first: _KeyTransport (adds the key for the API's origin only) ->
-httpx_retries.RetryTransport (jittered exponential backoff, Retry-After) ->
-_PacedTransport (requests per minute, each attempt counted) -> the network transport.
+Stack, outermost first: _KeyTransport (adds the key for the API's origin only; refuses
+requests once the client is closed) -> the cache (`_cache`, when `cache=`: a hit costs
+neither retries nor quota) -> RetryTransport (`_retry`: jittered exponential backoff,
+Retry-After, the retry budget) -> the quota (`_quota`, when `quota=`: every window, each
+attempt counted) -> BodyTransport (`_body`: the body read within the size limit and the
+attempt's deadline) -> the network (`_network`: proxies, TLS) or a transport you give.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from typing import Final
+import ssl
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
-from httpx_retries import Retry, RetryTransport
 
+from ._body import BodyTransport
+from ._errors import UsageError, VTError
+from ._layer import Layer as _Layer
+from ._network import Network
 from ._redact import RESPONSE_EXTENSION, Redactor
+from ._retry import MAX_BACKOFF_SECONDS, RETRY_STATUSES, RetryTransport
+from ._secret import Secret
 
-RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504, *range(520, 600)})
-# No single wait longer than this, whatever Retry-After says.
-MAX_BACKOFF_SECONDS: Final = 60.0
+if TYPE_CHECKING:
+    from ._quota_spec import Quota
+    from ._stores import StoreURL
 
-
-class Secret:
-    """An API key that never shows itself in a repr, a str or a pickle."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('<redacted>')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> str | tuple[object, ...]:
-        raise TypeError("an API key is not picklable")
+__all__ = ["MAX_BACKOFF_SECONDS", "RETRY_STATUSES", "Secret", "build_stack", "origin"]
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
     """Scheme, host and port, with default ports made explicit."""
     default = {"http": 80, "https": 443}.get(url.scheme)
     return (url.scheme, url.host, url.port or default)
-
-
-class _Layer(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Passes requests to a sync and an async transport (or one object that is both)."""
-
-    def __init__(self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport) -> None:
-        self._sync = sync
-        self._async = async_
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._sync.handle_request(request)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._async.handle_async_request(request)
-
-    def close(self) -> None:
-        self._sync.close()
-
-    async def aclose(self) -> None:
-        await self._async.aclose()
 
 
 class _KeyTransport(_Layer):
@@ -96,6 +65,7 @@ class _KeyTransport(_Layer):
         # Text a server sent may echo the key: errors from below are redacted here, and
         # each response carries the redactor for whoever builds an error from it.
         self._redact = Redactor(key.reveal())
+        self.closed = False
 
     def __repr__(self) -> str:
         scheme, host, port = self._origin
@@ -126,24 +96,47 @@ class _KeyTransport(_Layer):
         return response
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.closed:
+            raise _closed()
         try:
             response = self._sync.handle_request(self._outgoing(request))
         except httpx.RequestError as error:
             raise _scrubbed(self._redact.exception(error), request) from None
-        except Exception as error:  # e.g. a VTError built by a layer below from server text
+        except VTError as error:  # built below, maybe from server text; its frames hold the request
+            raise self._redact.exception(error).with_traceback(None) from None
+        except Exception as error:
             self._redact.exception(error)
             raise
         return self._marked(response)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.closed:
+            raise _closed()
         try:
             response = await self._async.handle_async_request(self._outgoing(request))
         except httpx.RequestError as error:
             raise _scrubbed(self._redact.exception(error), request) from None
-        except Exception as error:  # e.g. a VTError built by a layer below from server text
+        except VTError as error:  # built below, maybe from server text; its frames hold the request
+            raise self._redact.exception(error).with_traceback(None) from None
+        except Exception as error:
             self._redact.exception(error)
             raise
         return self._marked(response)
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await super().aclose()
+
+
+def _closed() -> UsageError:
+    return UsageError(
+        "client is closed: its `with`/`async with` block has ended; use it inside a new "
+        "`with client:` / `async with client:` block, or make one with vt_refs.connect()"
+    )
 
 
 def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.RequestError:
@@ -157,46 +150,6 @@ def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.Reques
     return error.with_traceback(None)
 
 
-class Pacer:
-    """Spaces request starts evenly at `per_minute`, across threads and event loops.
-
-    `reserve()` books the next free slot and says how long to wait for it, so sync callers
-    sleep and async callers await the same figure.
-    """
-
-    def __init__(self, per_minute: float) -> None:
-        self._interval = 60.0 / per_minute
-        self._next = float("-inf")
-        self._lock = threading.Lock()
-
-    def reserve(self) -> float:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-            return start - now
-
-
-class _PacedTransport(_Layer):
-    def __init__(
-        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, pacer: Pacer
-    ) -> None:
-        super().__init__(sync, async_)
-        self._pacer = pacer
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        delay = self._pacer.reserve()
-        if delay > 0:
-            time.sleep(delay)
-        return self._sync.handle_request(request)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        delay = self._pacer.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return await self._async.handle_async_request(request)
-
-
 class _Unavailable(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Stands for the half (sync or async) a user-supplied transport does not provide."""
 
@@ -204,10 +157,10 @@ class _Unavailable(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._kind = kind
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError(f"the transport given to connect() is {self._kind}-only")
+        raise UsageError(f"the transport given to connect() is {self._kind}-only")
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError(f"the transport given to connect() is {self._kind}-only")
+        raise UsageError(f"the transport given to connect() is {self._kind}-only")
 
 
 def build_stack(
@@ -217,32 +170,43 @@ def build_stack(
     allowed_origin: tuple[str, str, int | None],
     max_retries: int,
     backoff_factor: float,
-    requests_per_minute: float | None,
+    max_retry_wait: float,
+    max_response_bytes: int,
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+    ssl_context: Callable[[], ssl.SSLContext],
+    proxy: str | None,
+    trust_env: bool,
+    quota: Quota | None = None,
+    quota_store: StoreURL | None = None,
+    max_quota_wait: float | None = None,
+    cache: StoreURL | None = None,
+    cache_ttl: float = 86400.0,
 ) -> _KeyTransport:
-    """One transport object serving both an httpx.Client and an httpx.AsyncClient."""
+    """One transport object serving both an httpx.Client and an httpx.AsyncClient.
+
+    Built from the inside out: network, body, quota, retries, cache, key.
+    """
     sync: httpx.BaseTransport
     async_: httpx.AsyncBaseTransport
     if transport is None:
-        verify = httpx.create_ssl_context()  # one context for both halves: it is costly
-        sync = httpx.HTTPTransport(verify=verify)
-        async_ = httpx.AsyncHTTPTransport(verify=verify)
+        sync = async_ = Network(ssl_context=ssl_context(), proxy=proxy, trust_env=trust_env)
     else:
         sync = transport if isinstance(transport, httpx.BaseTransport) else _Unavailable("async")
         async_ = (
             transport if isinstance(transport, httpx.AsyncBaseTransport) else _Unavailable("sync")
         )
-    inner: _Layer = _Layer(sync, async_)
-    if requests_per_minute is not None:
-        inner = _PacedTransport(sync, async_, Pacer(requests_per_minute))
-    retry = Retry(
-        total=max_retries,
-        backoff_factor=backoff_factor,
-        backoff_jitter=1.0,
-        max_backoff_wait=MAX_BACKOFF_SECONDS,
-        respect_retry_after_header=True,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=["GET", "HEAD", "OPTIONS"],
-    )
-    retrying = RetryTransport(transport=inner, retry=retry)
-    return _KeyTransport(retrying, retrying, key=key, header=header, allowed_origin=allowed_origin)
+    layer: _Layer = BodyTransport(sync, async_, limit=max_response_bytes)
+    if quota is not None:  # imported here: pyrate-limiter loads only when a quota is used
+        from ._quota import quota_layer
+
+        layer = quota_layer(layer, layer, key=key, quota=quota, store=quota_store,
+                            max_wait=max_quota_wait)  # fmt: skip
+    layer = RetryTransport(
+        layer, layer, max_retries=max_retries, backoff_factor=backoff_factor,
+        max_wait=max_retry_wait,
+    )  # fmt: skip
+    if cache is not None:  # imported here: hishel loads only when a cache is used
+        from ._cache import cache_layer
+
+        layer = cache_layer(layer, layer, key=key, store=cache, ttl=cache_ttl)
+    return _KeyTransport(layer, layer, key=key, header=header, allowed_origin=allowed_origin)

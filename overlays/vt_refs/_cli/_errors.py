@@ -16,6 +16,8 @@ from .._errors import (
     APIError,
     APITimeoutError,
     MalformedResponseError,
+    QuotaExhaustedError,
+    ResponseTooLargeError,
     UsageError,
     VTError,
 )
@@ -48,12 +50,14 @@ def describe(error: VTError | OutputError) -> tuple[int, str]:
         return NETWORK, f"timed out: {error}"
     if isinstance(error, APIConnectionError):
         return NETWORK, f"cannot reach the API: {error}"
-    if isinstance(error, MalformedResponseError):
+    if isinstance(error, MalformedResponseError | ResponseTooLargeError):
         return MALFORMED, str(error)
     if isinstance(error, OutputError):
         return OUTPUT_FAILED, str(error)
     if type(error) is VTError:  # what the library made of an exception it did not expect
         return INTERNAL, str(error)
+    if isinstance(error, QuotaExhaustedError):  # our own quota: an API limit all the same
+        return API, str(error)
     return USAGE, str(error)  # any other VTError: the SDK refused what it was given
 
 

@@ -25,6 +25,7 @@ from ._errors import (
     resume_hint,
 )
 from ._interrupt import deferred_interrupt
+from ._notices import warnings_to
 from ._operations import operation
 from ._output import OutputError, Writer, writer
 from ._progress import Progress
@@ -40,6 +41,8 @@ class _State:
     written: int = 0
     more: bool = True
     repeats: int = 0
+    pages: int = 0
+    cached: int = 0  # pages the cache answered
 
 
 def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | None) -> int:
@@ -66,7 +69,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     status, message = OK, ""
     try:
         try:
-            _list(options, key, out, progress, state)
+            with warnings_to(report):
+                _list(options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
         except (VTError, OutputError) as error:
@@ -87,6 +91,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
         discard_stdout()
         return OUTPUT_CLOSED
     _report_end(report, status, message, state)
+    if "cache" in options.stores:
+        report.line(f"the cache answered {state.cached} of {state.pages} requests")
     return status
 
 
@@ -96,6 +102,11 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "timeout": options.timeout,
         "max_retries": options.max_retries,
         "requests_per_minute": options.requests_per_minute,
+        "max_response_bytes": options.max_response_bytes,
+        "max_retry_wait": options.max_retry_wait,
+        "proxy": options.proxy,
+        "verify": options.ca_bundle,
+        **options.stores,
     }
     endpoint = operation(options.object, options.descriptors)
     object_id = options.id if options.url is None else url_id(options.url)
@@ -115,6 +126,8 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
                 out.page(page.items)
                 state.written += len(page.items)
                 state.more, state.resume, state.repeats = page.more, page.resume, page.repeats
+                state.pages += 1
+                state.cached += page.from_cache
             progress.show(state.written, page.count)
 
 
