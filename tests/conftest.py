@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The CA, TLS server and proxy fixtures of the transport tests.
+pytest_plugins = ["transport_fixtures"]
 
 
 def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -68,3 +72,12 @@ def seed_page() -> dict[str, Any]:
     """The example page of VirusTotal's documentation (shared/seed), verbatim."""
     page: dict[str, Any] = json.loads((DATA / "seed_page.json").read_text(encoding="utf-8"))
     return page
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis-protocol server for the session (see tests/redis_server.py)."""
+    from redis_server import redis_server
+
+    with redis_server() as url:
+        yield url

@@ -29,6 +29,7 @@ from ._errors import (
     NotAvailableYet,
     NotFoundError,
     QuotaExceededError,
+    QuotaExhaustedError,
     ResponseTooLargeError,
     TooManyRequestsError,
     TransientError,
@@ -40,14 +41,17 @@ from ._errors import (
     WrongCredentialsError,
 )
 from ._ids import url_id
+from ._provenance import from_cache
 
 if TYPE_CHECKING:
     from ._bulk._enrich import aenrich, enrich
     from ._bulk._ioc import IOC, classify
     from ._bulk._results import IOCResult
     from ._client import DEFAULT_BASE_URL, connect
+    from ._drift import SchemaDriftWarning
     from ._pagination import aiter_pages, apaginate, iter_pages, paginate
     from ._parsing import parse
+    from ._quota_spec import Quota
     from ._relationships import arelated_references, related_references
 
 _LAZY = {
@@ -58,11 +62,13 @@ _LAZY = {
     "enrich": "._bulk._enrich",
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
+    "SchemaDriftWarning": "._drift",
     "aiter_pages": "._pagination",
     "apaginate": "._pagination",
     "iter_pages": "._pagination",
     "paginate": "._pagination",
     "parse": "._parsing",
+    "Quota": "._quota_spec",
     "arelated_references": "._relationships",
     "related_references": "._relationships",
 }
@@ -98,8 +104,11 @@ __all__ = [
     "MalformedResponseError",
     "NotAvailableYet",
     "NotFoundError",
+    "Quota",
     "QuotaExceededError",
+    "QuotaExhaustedError",
     "ResponseTooLargeError",
+    "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",
     "UnselectiveContentQueryError",
@@ -115,6 +124,7 @@ __all__ = [
     "classify",
     "connect",
     "enrich",
+    "from_cache",
     "iter_pages",
     "paginate",
     "parse",

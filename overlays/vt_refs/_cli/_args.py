@@ -12,6 +12,10 @@ import os
 from collections.abc import Callable
 from typing import Any, Final, Literal, NamedTuple, NoReturn
 
+from ._store_options import EPILOG as STORES_EPILOG
+from ._store_options import add_options as add_store_options
+from ._store_options import connect_settings
+
 API_KEY_ENV: Final = "VT_API_KEY"
 OBJECTS: Final = ("urls", "files", "domains", "ip_addresses", "threat_actors")
 FORMATS: Final = ("jsonl", "json", "table")
@@ -37,10 +41,16 @@ formats:
   table   title, author, date (UTC) and url; with --descriptors: type, id, related_from
   While it pages, a progress count goes to stderr when stderr is a terminal.
 
+schema drift:
+  When an optional field holds null or a value of another type than the API's
+  documentation says, vt-refs writes the item as sent and warns on stderr once per
+  field; --strict makes that a malformed response (exit 5) instead.
+
 resuming:
   When --max-items stops early, or Ctrl-C interrupts, the last stderr line gives the
   --cursor that continues exactly after the last item written.
 
+{STORES_EPILOG}
 exit status:
   0 ok, 2 usage error, 3 API error, 4 network error or timeout, 5 malformed or too
   large response (or paging that would never end), 70 internal error (a bug: please
@@ -81,6 +91,9 @@ class Options(NamedTuple):
     max_retry_wait: float | None = None
     proxy: str | None = None
     ca_bundle: str | None = None
+    # connect() arguments of the "quota and cache" group (_store_options), when given.
+    stores: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple field: never mutated
+    strict: bool = False
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -145,6 +158,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+_STORE_DESTS: Final = frozenset({"quota", "quota_store", "cache", "cache_ttl"})
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -212,27 +228,35 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="trust the CAs in this PEM file (or directory) instead of the default ones, "
         "e.g. a corporate proxy's",
     )
+    add_store_options(parser)
 
 
-def connection_settings(args: object) -> dict[str, Any]:
+def connection_settings(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> dict[str, Any]:
     """`vt_refs.connect`'s keyword arguments from the connection options that were given
-    (the SDK's defaults stand for the rest); `args` is the parsed namespace.
+    (the SDK's defaults stand for the rest), for any command `add_connection_options` set
+    up; usage errors exit.
 
-    It passes on every option whose dest `connect` accepts under the same name; an
-    option that needs converting (a path into a TLS context) gets a line here.
+    Every option whose dest `connect` accepts under the same name passes as it is; the
+    quota and cache group is read by its own module (it has environment defaults);
+    options that need converting (a CA bundle into `verify`) get a line here.
     """
     import inspect
 
     from .._client import connect
 
     accepted = inspect.signature(connect).parameters
+    stores = connect_settings(args, parser)
     given = {name: value for name, value in vars(args).items() if value is not None}
     settings = {
-        name: value for name, value in given.items() if name in accepted and name != "api_key"
+        name: value
+        for name, value in given.items()
+        if name in accepted and name not in _STORE_DESTS and name != "api_key"
     }
     if "ca_bundle" in given:
         settings["verify"] = given["ca_bundle"]
-    return settings
+    return settings | stores
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="jsonl",
         help="jsonl, json or table (default: %(default)s)",
     )
+    output.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 5) when an optional field holds null or another type than the "
+        "API's documentation says, instead of warning once per field and going on",
+    )
     add_connection_options(parser)
     return parser
 
@@ -330,6 +360,8 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
         max_retry_wait=args.max_retry_wait,
         proxy=args.proxy,
         ca_bundle=args.ca_bundle,
+        stores=connect_settings(args, parser),
+        strict=args.strict,
     )
 
 

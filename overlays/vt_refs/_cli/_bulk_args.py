@@ -18,6 +18,7 @@ from ._args import (
     add_connection_options,
     connection_settings,
 )
+from ._store_options import EPILOG as STORES_EPILOG
 
 BULK_FORMATS: Final = ("jsonl", "csv")
 BulkFormat = Literal["jsonl", "csv"]
@@ -49,6 +50,7 @@ resuming:
   output against an old checkpoint is refused unless --restart. --retry-errors reruns
   the indicators that ended in "error".
 
+{STORES_EPILOG}
 exit status:
   0 every indicator ok or not found, 6 some invalid or failed (listed, with the command
   that retries them), 2 usage error, 3 fatal API error (the key refused, the quota
@@ -159,6 +161,6 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         page_size=args.page_size,
         descriptors=args.descriptors,
         api_key=args.api_key,
-        connection=connection_settings(args),
+        connection=connection_settings(args, parser),
         argv=list(argv),
     )

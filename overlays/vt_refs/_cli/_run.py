@@ -13,6 +13,7 @@ from .._client import DEFAULT_BASE_URL, connect
 from .._errors import VTError
 from .._ids import url_id
 from ._args import API_KEY_ENV, Options, api_key
+from ._drift import drift_warnings
 from ._errors import (
     INTERRUPTED,
     OK,
@@ -41,6 +42,8 @@ class _State:
     written: int = 0
     more: bool = True
     repeats: int = 0
+    pages: int = 0
+    cached: int = 0  # pages the cache answered
 
 
 def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | None) -> int:
@@ -67,7 +70,7 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     status, message = OK, ""
     try:
         try:
-            with warnings_to(report):
+            with warnings_to(report), drift_warnings(report, progress.clear):
                 _list(options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
@@ -89,6 +92,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
         discard_stdout()
         return OUTPUT_CLOSED
     _report_end(report, status, message, state)
+    if "cache" in options.stores:
+        report.line(f"the cache answered {state.cached} of {state.pages} requests")
     return status
 
 
@@ -102,6 +107,8 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "max_retry_wait": options.max_retry_wait,
         "proxy": options.proxy,
         "verify": options.ca_bundle,
+        **options.stores,
+        "on_drift": "error" if options.strict else None,
     }
     endpoint = operation(options.object, options.descriptors)
     object_id = options.id if options.url is None else url_id(options.url)
@@ -121,6 +128,8 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
                 out.page(page.items)
                 state.written += len(page.items)
                 state.more, state.resume, state.repeats = page.more, page.resume, page.repeats
+                state.pages += 1
+                state.cached += page.from_cache
             progress.show(state.written, page.count)
 
 
