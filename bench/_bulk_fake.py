@@ -16,6 +16,7 @@ import json
 import sys
 from typing import Any
 
+import vt_refs
 from vt_refs.testing import FakeVirusTotal
 
 
@@ -29,15 +30,6 @@ def reference_count(i: int) -> int:
     return 1 + (i * 7) % 30
 
 
-def _rejected(fake: FakeVirusTotal) -> int:
-    """Requests the fake's quota turned away, if this fake enforces one."""
-    for name in ("rejected", "quota_rejected", "rejected_requests"):
-        value = getattr(fake, name, None)
-        if isinstance(value, int):
-            return value
-    return sum(1 for r in fake.requests if getattr(r, "rejected", False))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency", type=float, default=0.05)
@@ -49,7 +41,7 @@ def main() -> int:
         if "quota" not in inspect.signature(FakeVirusTotal).parameters:
             print("this FakeVirusTotal enforces no quota", file=sys.stderr)
             return 2
-        options["quota"] = {"per_minute": args.quota}
+        options["quota"] = vt_refs.Quota(per_minute=args.quota)
     fake = FakeVirusTotal(**options)
     for i, object_id in enumerate(bench_ids(args.iocs)):
         fake.set_count(object_id, reference_count(i), collection="files")
@@ -57,7 +49,7 @@ def main() -> int:
         print(f"base_url={fake.base_url}\napi_key={fake.api_key}", flush=True)
         for line in sys.stdin:
             if line.strip() == "stats":
-                stats = {"requests": len(fake.requests), "rejected": _rejected(fake)}
+                stats = {"requests": len(fake.requests), "rejected": fake.quota_rejected}
                 print(json.dumps(stats), flush=True)
     return 0
 
