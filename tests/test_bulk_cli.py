@@ -430,3 +430,35 @@ def test_stdout_appended_to_a_file_resumes_like_out(fake: FakeVirusTotal, tmp_pa
         third = subprocess.run(argv, stdout=overwritten, stderr=subprocess.PIPE,
                                env=_env(KEY), timeout=TIMEOUT)  # fmt: skip
     assert third.returncode == 2 and b">>" in third.stderr
+
+
+def test_a_quota_shared_with_the_server_is_kept(tmp_path: Path) -> None:
+    import vt_refs
+
+    source = str(_input(tmp_path, [sha(i) for i in range(40)]))
+    quota = vt_refs.Quota(per_second=20)
+    with FakeVirusTotal(api_key=KEY, quota=quota, default_count=5) as fake:
+        done = bulk(source, "--quota", "20/s", "--concurrency", "8", fake=fake)
+        assert done.returncode == 0, done.stderr
+        assert fake.quota_rejected <= 1  # the server's window is not ours to the millisecond
+    assert _jsonl_rows(done.stdout).total() == 40 * 5
+
+
+def test_a_spent_quota_stops_the_run_with_the_resume_command(
+    fake: FakeVirusTotal, tmp_path: Path
+) -> None:
+    source = str(_input(tmp_path, [sha(i) for i in range(6)]))
+    out, checkpoint = tmp_path / "out.jsonl", tmp_path / "run.sqlite"
+    args = (source, "--out", str(out), "--checkpoint", str(checkpoint), "--concurrency", "1",
+            "--page-size", "40")  # fmt: skip
+    spent = bulk(*args, "--quota", "2/day", fake=fake)  # one request per indicator
+    assert spent.returncode == 3, spent.stderr
+    assert "QuotaExhaustedError" in spent.stderr or "quota" in spent.stderr.lower()
+    resume = spent.stderr.strip().splitlines()[-1]
+    assert "resume with: vt-refs bulk" in resume and "--quota 2/day" in resume
+    before = {ioc for ioc, _, _ in _jsonl_rows(out.read_bytes().decode())}
+    assert len(before) == 2 and before <= {sha(i) for i in range(6)}
+    finished = bulk(*args, fake=fake)  # the next day, or another key: the rest
+    assert finished.returncode == 0, finished.stderr
+    rows = _jsonl_rows(out.read_bytes().decode())
+    assert {ioc for ioc, _, _ in rows} == {sha(i) for i in range(6)} and rows.total() == 150
