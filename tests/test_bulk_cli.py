@@ -462,3 +462,17 @@ def test_a_spent_quota_stops_the_run_with_the_resume_command(
     assert finished.returncode == 0, finished.stderr
     rows = _jsonl_rows(out.read_bytes().decode())
     assert {ioc for ioc, _, _ in rows} == {sha(i) for i in range(6)} and rows.total() == 150
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGPIPE")
+def test_stdout_closed_early_exits_141_quietly(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    source = str(_input(tmp_path, [sha(i) for i in range(40)]))
+    process = subprocess.Popen(_argv((source, "--concurrency", "2"), fake), env=_env(KEY),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    assert json.loads(process.stdout.readline())["ioc"]
+    process.stdout.close()  # `| head -1`
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(TIMEOUT) == 141
+    assert "Traceback" not in err and "Exception ignored" not in err
