@@ -20,7 +20,7 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 
 from .._errors import UsageError, VTError
-from .._pagination import AnyClient
+from .._pagination import AnyClient, _async_pages, _sync_pages
 from ._checkpoint import Checkpoint
 from ._engine import END, Job, Run
 from ._ioc import IOC
@@ -28,21 +28,15 @@ from ._results import IOCResult
 
 
 def _walk_sync(run: Run, job: Job) -> IOCResult | None:
-    """Walk `job`'s pages; None when the run stopped before it finished."""
-    http = run.client.get_httpx_client()
+    """Walk `job`'s pages with the helpers' own page loop (each `next` sends one
+    request, and holds nothing but the walk); None when the run stopped first."""
+    pages = _sync_pages(job.walk, run.client)
     try:
-        while (request := job.walk.next_request()) is not None:
+        while not job.walk.done:
             if run.stopping.is_set():
                 return None
             run.count_request()
-            try:
-                page = job.walk.take(http.request(**request))
-            except VTError:
-                raise
-            except Exception as error:
-                # The cause stays, its frames go: their locals hold the sent headers.
-                raise job.walk.failed(error, http) from error.with_traceback(None)
-            job.take(page)
+            job.take(next(pages))
     except VTError as error:
         return run.result(job, error)
     return run.result(job, None)
@@ -50,20 +44,13 @@ def _walk_sync(run: Run, job: Job) -> IOCResult | None:
 
 async def _walk_async(run: Run, job: Job) -> IOCResult | None:
     """The async twin of `_walk_sync`."""
-    http = run.client.get_async_httpx_client()
+    pages = _async_pages(job.walk, run.client)
     try:
-        while (request := job.walk.next_request()) is not None:
+        while not job.walk.done:
             if run.stopping.is_set():
                 return None
             run.count_request()
-            try:
-                page = job.walk.take(await http.request(**request))
-            except VTError:
-                raise
-            except Exception as error:
-                # The cause stays, its frames go: their locals hold the sent headers.
-                raise job.walk.failed(error, http) from error.with_traceback(None)
-            job.take(page)
+            job.take(await anext(pages))
     except VTError as error:
         return run.result(job, error)
     return run.result(job, None)
