@@ -114,6 +114,21 @@ def _fake_has_quota() -> bool:
     return probe.stdout.strip() == "True"
 
 
+def _quota_pace(results: dict[str, Any]) -> float:
+    """The quickest a sliding per-minute quota lets the run end, over how long it took.
+
+    A per-minute quota (VirusTotal's, the fake's) admits a whole minute's requests at
+    once, so over a run of a minute or two the rate achieved exceeds the nominal one.
+    The quickest possible run sends a minute's worth at the unpaced rate, waits for the
+    window to slide, and so on; this is that time over the measured one (1.0: no slot
+    wasted, no wait longer than the quota imposes)."""
+    run, free = results["vt_refs_quota"], results["vt_refs_free"]
+    waits = -(-run["requests"] // QUOTA) - 1  # whole windows to wait out
+    last = run["requests"] - waits * QUOTA
+    quickest = waits * 60.0 + last / free["requests_per_second"]
+    return float(quickest / run["seconds"])
+
+
 def bench(vt_py_python: str) -> dict[str, Any]:
     """Every bulk measurement; the figures and each target's verdict."""
     results: dict[str, Any] = {"iocs": IOCS, "latency": LATENCY, "concurrency": CONCURRENCY}
@@ -127,6 +142,7 @@ def bench(vt_py_python: str) -> dict[str, Any]:
     with _fake(*(("--quota", str(QUOTA)) if quota_on_fake else ())) as fake:
         results["vt_refs_quota"] = _measured(sys.executable, "vt_refs", fake, "--quota", str(QUOTA))
         results["vt_py_quota"] = _measured(vt_py_python, "vt_py", fake)
+    results["quota_pace"] = _quota_pace(results)
     _log(f"bulk: peak memory over {MEMORY_LINES:,} indicators...")
     results["memory"] = {
         "small": _work(sys.executable, "memory", None, "--lines", "1000"),
@@ -175,6 +191,10 @@ def table(results: dict[str, Any]) -> str:
             f"  {label:<40} {run['requests_per_second']:7.1f} req/s  {run['seconds']:6.1f} s"
             f"  {run['requests']} requests, {run['rejected']} rejected, {errors} failed{extra}"
         )
+    lines.append(
+        f"  under the quota: {results['quota_pace']:.2f} of the quickest pace a sliding "
+        f"{QUOTA}/min window allows (it admits a minute's requests at once)"
+    )
     memory = results["memory"]
     lines.append(
         f"  peak RSS of vt-refs bulk: {memory['large']['maxrss_mb']:.1f} MB over "
