@@ -413,6 +413,8 @@ def main() -> int:
         parser.error("--rounds must be at least 1")
     if not args.profile and not args.vt_py_python:
         parser.error("--vt-py-python is required to benchmark")
+    import stack_cost  # bench/stack_cost.py, beside this script
+
     if args.profile:
         try:
             profile(args.profile)
@@ -435,6 +437,8 @@ def main() -> int:
         results["memory"] = bench_memory()
         log("start-up...")
         results["import_time"] = bench_imports(repeats=9)
+        log("transport stack...")
+        results["transport"] = stack_cost.bench_stack_cost()
     except BenchError as error:
         log(f"bench: {error}")
         return 1
@@ -443,6 +447,7 @@ def main() -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
+    print(stack_cost.line(results["transport"]))
     print(f"\n(written to {args.output})")
     return 0
 

@@ -44,15 +44,15 @@ def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits between retry attempts, recorded instead of slept."""
-    from httpx_retries import retry as retry_module
+    from vt_refs import _retry
 
     recorded: list[float] = []
 
     async def no_wait(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(retry_module.time, "sleep", recorded.append)
-    monkeypatch.setattr(retry_module.asyncio, "sleep", no_wait)
+    monkeypatch.setattr(_retry.time, "sleep", recorded.append)
+    monkeypatch.setattr(_retry.asyncio, "sleep", no_wait)
     return recorded
 
 

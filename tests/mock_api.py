@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -76,3 +77,23 @@ def ok(doc: Any, **headers: str) -> httpx.Response:
 def error(status: int, code: str, message: str = "nope", **headers: str) -> httpx.Response:
     body = {"error": {"code": code, "message": message}}
     return httpx.Response(status, json=body, headers=headers)
+
+
+def walk_error(api: ScriptedAPI, *, run_async: bool = False, **kwargs: Any) -> vt_refs.VTError:
+    """The error a walk of `get_url_related_references` over `api` raises (no retries)."""
+    from vt_refs_api.api.urls import get_url_related_references
+
+    client = api.client(max_retries=0, **kwargs)
+    try:
+        if run_async:
+
+            async def collect() -> None:
+                async for _ in vt_refs.apaginate(get_url_related_references, client, id="x"):
+                    pass
+
+            asyncio.run(collect())
+        else:
+            list(vt_refs.paginate(get_url_related_references, client, id="x"))
+    except vt_refs.VTError as caught:
+        return caught
+    raise AssertionError("no error raised")

@@ -290,7 +290,7 @@ def test_a_page_larger_than_asked_resumes_from_that_page() -> None:
         return httpx.Response(200, json=body)
 
     transport = httpx.MockTransport(handler)
-    with connect("k", base_url="http://api.test/api/v3", transport=transport) as client:
+    with connect("k", base_url="https://api.test/api/v3", transport=transport) as client:
         walk = pages(
             get_url_related_references,
             client,
@@ -343,9 +343,11 @@ def test_an_error_mid_way_says_where_to_resume(fake: FakeVirusTotal) -> None:
     assert done.returncode == 3
     first = json.loads(done.stdout)  # the list is closed even on failure
     assert first == full[:10]
-    error, hint = done.stderr.splitlines()
-    assert error == "vt-refs: InvalidArgumentError (HTTP 400): boom"
-    assert hint.startswith("vt-refs: 10 items written before the error; resume with --cursor ")
+    (line,) = done.stderr.splitlines()  # one line: the error, then where to resume
+    assert line.startswith(
+        "vt-refs: InvalidArgumentError (HTTP 400): boom; "
+        "10 items written before the error; resume with --cursor "
+    )
     rest = cli(URL, "--cursor", resume_cursor(done.stderr), fake=fake)
     assert first + lines(rest.stdout) == full
 
@@ -405,6 +407,7 @@ def test_a_closed_pipe_ends_quietly(fake: FakeVirusTotal) -> None:
     finally:
         proc.kill()
         proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
     assert (proc.returncode, err) == (141, "")
 
 
@@ -450,6 +453,7 @@ def test_progress_on_a_terminal(fake: FakeVirusTotal) -> None:
         os.close(controller)
         proc.kill()
         proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
     assert proc.returncode == 0
     assert len(lines(out.decode())) == 25
     text = seen.decode()

@@ -124,6 +124,13 @@ def test_a_warning_turned_into_an_error_is_raised_every_time() -> None:
         for _ in range(2):
             with pytest.raises(vt_refs.SchemaDriftWarning):
                 vt_refs.parse(Reference, body)
+        # Through a walk too: as itself, not as an unexpected error of the SDK.
+        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        with pytest.raises(vt_refs.SchemaDriftWarning):
+            list(vt_refs.paginate(get_url_related_references, client, id="x"))
+        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        with pytest.raises(vt_refs.SchemaDriftWarning):
+            asyncio.run(_collect(vt_refs.apaginate(get_url_related_references, client, id="x")))
 
 
 HELPERS: dict[str, Callable[[Any], list[Any]]] = {

@@ -75,10 +75,11 @@ def test_retry_after_http_date_is_honoured(sleeps: list[float]) -> None:
     assert len(sleeps) == 1 and 25 <= sleeps[0] <= 30
 
 
-def test_retry_after_is_capped(sleeps: list[float]) -> None:
-    api = ScriptedAPI([httpx.Response(429, headers={"retry-after": "86400"}), ok(page(["a"]))])
-    assert _ids(api) == ["a"]
-    assert sleeps == [_transport.MAX_BACKOFF_SECONDS]
+def test_retry_after_past_the_budget_is_not_waited_for(sleeps: list[float]) -> None:
+    api = ScriptedAPI([error(429, "QuotaExceededError", **{"retry-after": "86400"})])
+    with pytest.raises(vt_refs.QuotaExceededError):
+        _ids(api)
+    assert sleeps == [] and len(api.requests) == 1
 
 
 def test_connection_errors_and_timeouts_are_retried(sleeps: list[float]) -> None:

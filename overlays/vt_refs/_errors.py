@@ -27,6 +27,23 @@ class APITimeoutError(APIConnectionError):
     """The API did not answer in time, and retrying did not help."""
 
 
+class ResponseTooLargeError(VTError):
+    """A response's body, decoded, was larger than `connect(max_response_bytes=...)`.
+
+    Reading stopped at the limit, so memory stayed near it; the request is not retried
+    (the same request would get the same body). `status_code` is the response's status,
+    `limit` the limit in bytes.
+    """
+
+    def __init__(self, status_code: int, limit: int) -> None:
+        self.status_code = status_code
+        self.limit = limit
+        super().__init__(
+            f"response too large (HTTP {status_code}): its body is over the limit of "
+            f"{limit} bytes (max_response_bytes)"
+        )
+
+
 class MalformedResponseError(VTError):
     """A body does not match the model it must parse into.
 
@@ -51,13 +68,24 @@ class APIError(VTError):
     """VirusTotal answered with an error. Subclasses are named exactly as the API's codes.
 
     `code` is the API's error code (None when the body held none, e.g. a proxy's HTML
-    page), `message` the API's message or an excerpt of the body.
+    page), `message` the API's message or an excerpt of the body. `retry_after` is the
+    response's `Retry-After` in seconds from when it arrived (an HTTP date converted, never
+    negative), None when it sent none or one that is not a delay: how long to wait before
+    trying again, e.g. after a `QuotaExceededError` the retries gave up on.
     """
 
-    def __init__(self, status_code: int, code: str | None, message: str) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        code: str | None,
+        message: str,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         self.status_code = status_code
         self.code = code
         self.message = message
+        self.retry_after = retry_after
         label = _bounded(code or "HTTP error")
         super().__init__(f"{label} (HTTP {status_code}): {_bounded(message)}")
 
@@ -153,10 +181,12 @@ _BY_CODE["NotAvailableYetError"] = NotAvailableYet
 _BY_CODE["TooManyRequests"] = TooManyRequestsError
 
 
-def api_error(status_code: int, code: str | None, message: str) -> APIError:
+def api_error(
+    status_code: int, code: str | None, message: str, *, retry_after: float | None = None
+) -> APIError:
     """The exception for an error answer: the code's class, or APIError for unknown codes."""
     cls = _BY_CODE.get(code, APIError) if code is not None else APIError
-    return cls(status_code, code, message)
+    return cls(status_code, code, message, retry_after=retry_after)
 
 
 def _bounded(text: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+from ._errors import UsageError
+
 
 def url_id(url: str) -> str:
     """The identifier of `url` in `/urls/{id}/...` paths.
@@ -13,5 +15,9 @@ def url_id(url: str) -> str:
     which VirusTotal computes over its own canonical form of the URL.
     """
     if not isinstance(url, str):
-        raise TypeError(f"url must be a str, not {type(url).__name__}")
-    return base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
+        raise UsageError(f"url must be a str, not {type(url).__name__}")
+    try:
+        raw = url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("url is not valid text: it holds a lone surrogate") from None
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")

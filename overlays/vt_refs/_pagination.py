@@ -11,30 +11,36 @@ origin through a link.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import itertools
-import json
 import typing
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
-from typing import Any
+from typing import Any, Final, NoReturn
 
 import httpx
 
 from vt_refs_api import AuthenticatedClient, Client
 from vt_refs_api.types import UNSET, Unset
 
-from ._drift import client_on_drift
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    MalformedResponseError,
-    UsageError,
-    api_error,
-    excerpt,
+from ._answers import (
+    api_error_from,
+    body_excerpt,
+    malformed_from,
+    transport_error,
+    unexpected_error,
 )
+from ._drift import client_on_drift
+from ._errors import MalformedResponseError, UsageError, VTError
 from ._parsing import parse_body
+
+__all__ = ["api_error_from"]  # re-exported: the transport's retry layer types errors with it
+
+# More pages than this in a row with no items, each with a cursor, end a walk.
+EMPTY_PAGES_ALLOWED: Final = 5
+# httpx refuses to send a URL longer than this (httpx._urlparse.MAX_URL_LENGTH).
+_MAX_URL_CHARS: Final = 65_536
 
 AnyClient = AuthenticatedClient | Client
 
@@ -45,11 +51,14 @@ def _page_model(operation: ModuleType) -> tuple[type, int]:
     for name in ("sync", "_get_kwargs"):
         if not callable(getattr(operation, name, None)):
             raise UsageError(f"{operation!r} is not a generated endpoint module")
-    params = inspect.signature(operation._get_kwargs).parameters
+    try:
+        params = inspect.signature(operation._get_kwargs).parameters
+        returned = typing.get_type_hints(operation.sync).get("return")
+    except Exception as error:  # no signature, hints naming what does not exist, ...
+        raise UsageError(f"{operation!r} is not a generated endpoint module: {error}") from None
     if "cursor" not in params or "limit" not in params:
         raise UsageError(f"{operation.__name__} does not page: it takes no cursor and limit")
     default_limit = params["limit"].default
-    returned = typing.get_type_hints(operation.sync)["return"]
     models = [
         tp
         for tp in typing.get_args(returned)
@@ -67,32 +76,51 @@ def _positive_int(name: str, value: int | None, minimum: int) -> None:
         raise UsageError(f"{name} must be an int >= {minimum}, not {value!r}")
 
 
-def api_error_from(response: httpx.Response) -> APIError:
-    """The typed error for a non-2xx answer, whatever its body holds."""
-    code: str | None = None
-    message: str | None = None
+@functools.cache
+def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
+    """The parameters of `operation` that go into its URL's path.
+
+    openapi-python-client puts path parameters first, before the `*`, and every other
+    parameter after it: an operation added to the spec later is checked with no change here.
+    """
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = inspect.signature(operation._get_kwargs).parameters.values()
+    return tuple(p.name for p in params if p.kind in positional)
+
+
+def _check_text(name: str, value: str) -> None:
     try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        raw_code, raw_message = body["error"].get("code"), body["error"].get("message")
-        code = raw_code if isinstance(raw_code, str) else None
-        message = raw_message if isinstance(raw_message, str) else None
-    if message is None:
-        text = response.content.decode("utf-8", errors="replace").strip()
-        message = excerpt(text) if text else response.reason_phrase or "no body"
-    return api_error(response.status_code, code, message)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{name} is not valid text: it holds a lone surrogate") from None
 
 
-def _transport_error(error: httpx.HTTPError) -> APIConnectionError:
-    """The SDK's error for a failure to get any answer, wrapping httpx's as its cause."""
-    kind = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
-    return kind(f"{type(error).__name__}: {error}")
+def _check_path_value(name: str, value: object) -> None:
+    """An id is sent percent-encoded as one path segment; a few values cannot be one."""
+    if not isinstance(value, str):
+        raise UsageError(f"{name} must be a str, not {type(value).__name__}")
+    if value in ("", ".", ".."):
+        # "" would request `urls//related_references`, and URL normalisation turns "." and
+        # ".." into another path (`..` names the parent), the key riding along.
+        raise UsageError(f"{name} must be an object id, not {value!r}")
+    _check_text(name, value)
+
+
+def _seen_key(cursor: str) -> bytes:
+    """What a walk remembers of a cursor it sent: 16 bytes, however long the cursor."""
+    return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class _Walk:
-    """The state of one pagination: the cursor, what is left to fetch, the parsing."""
+    """The state of one pagination: the cursor, what is left to fetch, the parsing.
+
+    The server decides when a walk ends, so the walk bounds what a wrong or hostile one can
+    make it do: a cursor it already sent (a loop of any length) and more than
+    `EMPTY_PAGES_ALLOWED` pages in a row with no items raise `MalformedResponseError` at
+    `$.meta.cursor`, and with `max_items` it sends at most `max_items` +
+    `EMPTY_PAGES_ALLOWED` requests. `cut` is how many items of the last page were dropped
+    because the server sent more than `max_items` left room for.
+    """
 
     def __init__(
         self,
@@ -104,12 +132,18 @@ class _Walk:
         cursor: str | None,
         params: dict[str, Any],
     ) -> None:
+        if not isinstance(operation, ModuleType):
+            raise UsageError(f"operation must be a generated endpoint module, not {operation!r}")
         if not isinstance(client, AnyClient):
             raise UsageError(f"client must come from vt_refs.connect(), not {client!r}")
         _positive_int("max_items", max_items, 0)
         _positive_int("page_size", page_size, 1)
-        if cursor is not None and not isinstance(cursor, str):
-            raise UsageError(f"cursor must be a str, not {cursor!r}")
+        if cursor is not None:
+            if not isinstance(cursor, str) or not cursor:
+                raise UsageError(
+                    f"cursor must be a non-empty str (a page's meta.cursor), not {cursor!r}"
+                )
+            _check_text("cursor", cursor)
         for reserved in ("limit", "client"):
             if reserved in params:
                 raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
@@ -121,10 +155,36 @@ class _Walk:
         self.params = params
         self.done = max_items == 0
         self.on_drift = client_on_drift(client)
+        self.cut = 0
+        self.pages = 0
+        self.max_pages = None if max_items is None else max_items + EMPTY_PAGES_ALLOWED
+        self.empty_run = 0
+        self.seen: set[bytes] = set() if cursor is None else {_seen_key(cursor)}
+        self.last: httpx.Response | None = None
         try:  # bind the parameters now, so a bad name fails before any request
             inspect.signature(operation._get_kwargs).bind(**params, cursor=UNSET, limit=1)
         except TypeError as error:
             raise UsageError(f"{operation.__name__}: {error}") from None
+        for name in _path_parameters(operation):
+            if name in params:
+                _check_path_value(name, params[name])
+        self._check_first_request()
+
+    def _check_first_request(self) -> None:
+        """Build the first request now, so that what the operation cannot send fails here,
+        before anything is sent, rather than at the first `next()`."""
+        try:
+            request = self.next_request()
+        except VTError:
+            raise
+        except Exception as error:  # e.g. a query value of the wrong type
+            name = self.operation.__name__
+            raise UsageError(f"{name}: {type(error).__name__}: {error}") from None
+        if request is not None and len(request["url"]) > _MAX_URL_CHARS:
+            raise UsageError(
+                f"{self.operation.__name__}: its URL would be {len(request['url'])} "
+                f"characters long, over the {_MAX_URL_CHARS} httpx sends: is the id right?"
+            )
 
     def next_request(self) -> dict[str, Any] | None:
         """The arguments of `httpx.Client.request` for the next page, or None when done."""
@@ -149,29 +209,81 @@ class _Walk:
     def take(self, response: httpx.Response) -> Any:
         """The page in `response`, after which the walk moves on or ends."""
         if not 200 <= response.status_code < 300:
+            self.done = True
             raise api_error_from(response)
-        page: Any = parse_body(
-            self.model, response.content, status_code=response.status_code, on_drift=self.on_drift
-        )
+        malformed: MalformedResponseError | None = None
+        try:
+            page: Any = parse_body(
+                self.model,
+                response.content,
+                status_code=response.status_code,
+                on_drift=self.on_drift,
+            )
+        except MalformedResponseError as error:
+            malformed = malformed_from(error, response)
+        if malformed is not None:
+            # Raised out here, it carries neither the parser's frames nor the first error,
+            # whose frames hold a half-built model that breaks tracebacks rendered with locals.
+            self.done = True
+            raise malformed.with_traceback(None)
+        self.pages += 1
+        self.last = response
+        data = page.data
         if self.remaining is not None:
-            del page.data[self.remaining :]
-            self.remaining -= len(page.data)
+            self.cut = max(0, len(data) - self.remaining)
+            if self.cut:
+                del data[self.remaining :]
+            self.remaining -= len(data)
         meta = getattr(page, "meta", UNSET)
         next_cursor = getattr(meta, "cursor", UNSET)
-        if isinstance(next_cursor, Unset) or not next_cursor:
+        if isinstance(next_cursor, Unset) or not next_cursor or self.remaining == 0:
             self.done = True
-        elif next_cursor == self.cursor:
-            raise MalformedResponseError(
-                "meta.cursor did not advance: paging on would never end",
-                path="$.meta.cursor",
-                excerpt=excerpt(response.content[:1024].decode("utf-8", errors="replace")),
-                status_code=response.status_code,
+            return page
+        key = _seen_key(next_cursor)
+        if key in self.seen:
+            again = "did not advance" if next_cursor == self.cursor else "repeats an earlier one"
+            self._malformed(response, f"meta.cursor {again}: paging on would never end")
+        self.seen.add(key)
+        self.empty_run = 0 if data else self.empty_run + 1
+        if self.empty_run > EMPTY_PAGES_ALLOWED:
+            self._malformed(
+                response,
+                f"{self.empty_run} pages in a row with no items but a cursor: "
+                "paging on might never end",
             )
-        else:
-            self.cursor = next_cursor
-        if self.remaining == 0:
-            self.done = True
+        if self.max_pages is not None and self.pages >= self.max_pages:
+            self._malformed(
+                response,
+                f"{self.pages} pages, most of them empty, for max_items="
+                f"{self.max_pages - EMPTY_PAGES_ALLOWED}: paging on might never end",
+            )
+        self.cursor = next_cursor
         return page
+
+    def _malformed(self, response: httpx.Response, reason: str) -> NoReturn:
+        self.done = True
+        raise MalformedResponseError(
+            reason,
+            path="$.meta.cursor",
+            excerpt=body_excerpt(response),
+            status_code=response.status_code,
+        )
+
+    def failed(self, error: Exception, http: httpx.Client | httpx.AsyncClient) -> VTError:
+        """The `VTError` for what sending the next request raised, other than a VTError."""
+        self.done = True
+        if isinstance(error, httpx.InvalidURL):
+            if self.last is not None:  # the URL grew by a cursor the server sent
+                return MalformedResponseError(
+                    f"meta.cursor makes the next URL impossible to send ({error})",
+                    path="$.meta.cursor",
+                    excerpt=body_excerpt(self.last),
+                    status_code=self.last.status_code,
+                )
+            return UsageError(f"{self.operation.__name__}: cannot send it: {error}")
+        if isinstance(error, httpx.HTTPError):
+            return transport_error(error)
+        return unexpected_error(error, closed=http.is_closed)
 
 
 def iter_pages(
@@ -246,22 +358,26 @@ def _sync_pages(walk: _Walk, client: AnyClient) -> Iterator[Any]:
     http = client.get_httpx_client()
     while (request := walk.next_request()) is not None:
         try:
-            response = http.request(**request)
-        except httpx.HTTPError as error:
+            page = walk.take(http.request(**request))
+        except (VTError, Warning):  # a warning the caller's filters turned into an error
+            raise
+        except Exception as error:
             # The cause stays, its frames go: their locals hold the sent headers.
-            raise _transport_error(error) from error.with_traceback(None)
-        yield walk.take(response)
+            raise walk.failed(error, http) from error.with_traceback(None)
+        yield page
 
 
 async def _async_pages(walk: _Walk, client: AnyClient) -> AsyncIterator[Any]:
     http = client.get_async_httpx_client()
     while (request := walk.next_request()) is not None:
         try:
-            response = await http.request(**request)
-        except httpx.HTTPError as error:
+            page = walk.take(await http.request(**request))
+        except (VTError, Warning):  # a warning the caller's filters turned into an error
+            raise
+        except Exception as error:
             # The cause stays, its frames go: their locals hold the sent headers.
-            raise _transport_error(error) from error.with_traceback(None)
-        yield walk.take(response)
+            raise walk.failed(error, http) from error.with_traceback(None)
+        yield page
 
 
 async def _async_items(walk: _Walk, client: AnyClient) -> AsyncIterator[Any]:

@@ -4,24 +4,31 @@ Putting key handling, pacing and retries in transports rather than in helpers me
 plain generated operations (`get_url_related_references.sync(...)`) get them too, and the
 sync and async paths share each piece of logic: only the waiting differs.
 
-Stack, outermost first: _KeyTransport (adds the key for the API's origin only) ->
-httpx_retries.RetryTransport (jittered exponential backoff, Retry-After) ->
-_PacedTransport (requests per minute, each attempt counted) -> the network transport.
+Stack, outermost first: _KeyTransport (adds the key for the API's origin only; refuses
+requests once the client is closed) -> RetryTransport (`_retry`: jittered exponential
+backoff, Retry-After, the retry budget) -> _PacedTransport (requests per minute, each
+attempt counted) -> BodyTransport (`_body`: the body read within the size limit and the
+attempt's deadline) -> the network (`_network`: proxies, TLS) or a transport you give.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
-from typing import Final
+from collections.abc import Callable
 
 import httpx
-from httpx_retries import Retry, RetryTransport
 
-RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504, *range(520, 600)})
-# No single wait longer than this, whatever Retry-After says.
-MAX_BACKOFF_SECONDS: Final = 60.0
+from ._body import BodyTransport
+from ._errors import UsageError, VTError
+from ._layer import Layer as _Layer
+from ._network import Network
+from ._redact import RESPONSE_EXTENSION, Redactor
+from ._retry import MAX_BACKOFF_SECONDS, RETRY_STATUSES, RetryTransport
+
+__all__ = ["MAX_BACKOFF_SECONDS", "RETRY_STATUSES", "Pacer", "Secret", "build_stack", "origin"]
 
 
 class Secret:
@@ -50,26 +57,6 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port or default)
 
 
-class _Layer(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Passes requests to a sync and an async transport (or one object that is both)."""
-
-    def __init__(self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport) -> None:
-        self._sync = sync
-        self._async = async_
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._sync.handle_request(request)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._async.handle_async_request(request)
-
-    def close(self) -> None:
-        self._sync.close()
-
-    async def aclose(self) -> None:
-        await self._async.aclose()
-
-
 class _KeyTransport(_Layer):
     """Sends the key to the API's origin and to nothing else.
 
@@ -91,6 +78,10 @@ class _KeyTransport(_Layer):
         self._key = key
         self._header = header
         self._origin = allowed_origin
+        # Text a server sent may echo the key: errors from below are redacted here, and
+        # each response carries the redactor for whoever builds an error from it.
+        self._redact = Redactor(key.reveal())
+        self.closed = False
 
     def __repr__(self) -> str:
         scheme, host, port = self._origin
@@ -110,17 +101,58 @@ class _KeyTransport(_Layer):
             extensions=request.extensions,
         )
 
+    def _marked(self, response: httpx.Response) -> httpx.Response:
+        """`response`, carrying the redactor; its reason phrase (shown by its repr and in
+        httpx's log line) redacted."""
+        response.extensions[RESPONSE_EXTENSION] = self._redact
+        reason = response.extensions.get("reason_phrase")
+        if isinstance(reason, bytes) and self._redact.found_in(reason):
+            text = self._redact(reason.decode("ascii", errors="replace"))
+            response.extensions["reason_phrase"] = text.encode("ascii", errors="replace")
+        return response
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.closed:
+            raise _closed()
         try:
-            return self._sync.handle_request(self._outgoing(request))
+            response = self._sync.handle_request(self._outgoing(request))
         except httpx.RequestError as error:
-            raise _scrubbed(error, request) from None
+            raise _scrubbed(self._redact.exception(error), request) from None
+        except VTError as error:  # built below, maybe from server text; its frames hold the request
+            raise self._redact.exception(error).with_traceback(None) from None
+        except Exception as error:
+            self._redact.exception(error)
+            raise
+        return self._marked(response)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.closed:
+            raise _closed()
         try:
-            return await self._async.handle_async_request(self._outgoing(request))
+            response = await self._async.handle_async_request(self._outgoing(request))
         except httpx.RequestError as error:
-            raise _scrubbed(error, request) from None
+            raise _scrubbed(self._redact.exception(error), request) from None
+        except VTError as error:  # built below, maybe from server text; its frames hold the request
+            raise self._redact.exception(error).with_traceback(None) from None
+        except Exception as error:
+            self._redact.exception(error)
+            raise
+        return self._marked(response)
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await super().aclose()
+
+
+def _closed() -> UsageError:
+    return UsageError(
+        "client is closed: its `with`/`async with` block has ended; use it inside a new "
+        "`with client:` / `async with client:` block, or make one with vt_refs.connect()"
+    )
 
 
 def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.RequestError:
@@ -181,10 +213,10 @@ class _Unavailable(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._kind = kind
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError(f"the transport given to connect() is {self._kind}-only")
+        raise UsageError(f"the transport given to connect() is {self._kind}-only")
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise RuntimeError(f"the transport given to connect() is {self._kind}-only")
+        raise UsageError(f"the transport given to connect() is {self._kind}-only")
 
 
 def build_stack(
@@ -194,32 +226,32 @@ def build_stack(
     allowed_origin: tuple[str, str, int | None],
     max_retries: int,
     backoff_factor: float,
+    max_retry_wait: float,
     requests_per_minute: float | None,
+    max_response_bytes: int,
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+    ssl_context: Callable[[], ssl.SSLContext],
+    proxy: str | None,
+    trust_env: bool,
 ) -> _KeyTransport:
-    """One transport object serving both an httpx.Client and an httpx.AsyncClient."""
+    """One transport object serving both an httpx.Client and an httpx.AsyncClient.
+
+    Built from the inside out: network, body, pacing, retries, key.
+    """
     sync: httpx.BaseTransport
     async_: httpx.AsyncBaseTransport
     if transport is None:
-        verify = httpx.create_ssl_context()  # one context for both halves: it is costly
-        sync = httpx.HTTPTransport(verify=verify)
-        async_ = httpx.AsyncHTTPTransport(verify=verify)
+        sync = async_ = Network(ssl_context=ssl_context(), proxy=proxy, trust_env=trust_env)
     else:
         sync = transport if isinstance(transport, httpx.BaseTransport) else _Unavailable("async")
         async_ = (
             transport if isinstance(transport, httpx.AsyncBaseTransport) else _Unavailable("sync")
         )
-    inner: _Layer = _Layer(sync, async_)
+    layer: _Layer = BodyTransport(sync, async_, limit=max_response_bytes)
     if requests_per_minute is not None:
-        inner = _PacedTransport(sync, async_, Pacer(requests_per_minute))
-    retry = Retry(
-        total=max_retries,
-        backoff_factor=backoff_factor,
-        backoff_jitter=1.0,
-        max_backoff_wait=MAX_BACKOFF_SECONDS,
-        respect_retry_after_header=True,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=["GET", "HEAD", "OPTIONS"],
-    )
-    retrying = RetryTransport(transport=inner, retry=retry)
-    return _KeyTransport(retrying, retrying, key=key, header=header, allowed_origin=allowed_origin)
+        layer = _PacedTransport(layer, layer, Pacer(requests_per_minute))
+    layer = RetryTransport(
+        layer, layer, max_retries=max_retries, backoff_factor=backoff_factor,
+        max_wait=max_retry_wait,
+    )  # fmt: skip
+    return _KeyTransport(layer, layer, key=key, header=header, allowed_origin=allowed_origin)

@@ -10,6 +10,7 @@ for the options and exit statuses.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ._cli._args import build_parser, parse_options
@@ -42,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `vt-refs --help | head -1`
         discard_stdout()
         return _OUTPUT_CLOSED
+    except Exception as error:  # a bug outside the listing (which reports its own): one line
+        from ._cli._errors import Reporter, describe_unexpected
+        from ._cli._stdio import line_writer
+
+        status, message = describe_unexpected(error, os.environ.get("VT_API_KEY"))
+        Reporter(line_writer(sys.stderr)).line(message)
+        return status
 
 
 def _exit_status(code: object) -> int:

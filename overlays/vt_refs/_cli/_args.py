@@ -47,8 +47,10 @@ resuming:
   --cursor that continues exactly after the last item written.
 
 exit status:
-  0 ok, 2 usage error, 3 API error, 4 network error, 5 malformed response,
-  130 interrupted, 141 output closed early (e.g. `| head`).
+  0 ok, 2 usage error, 3 API error, 4 network error or timeout, 5 malformed or too
+  large response (or paging that would never end), 70 internal error (a bug: please
+  report it), 130 interrupted, 141 output closed early (e.g. `| head`). Every failure
+  is one line on stderr, ending with the cursor to resume from when items were written.
 
 examples:
   {API_KEY_ENV}=... vt-refs https://example.com/ --format table
@@ -79,6 +81,10 @@ class Options(NamedTuple):
     timeout: float | None
     max_retries: int | None
     requests_per_minute: float | None
+    max_response_bytes: int | None = None
+    max_retry_wait: float | None = None
+    proxy: str | None = None
+    ca_bundle: str | None = None
     strict: bool = False
 
 
@@ -102,6 +108,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
@@ -236,6 +252,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="space requests evenly; a public key allows 4 (default: no pacing)",
     )
+    connection.add_argument(
+        "--max-retry-wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the most one request waits between its retries, in total; a Retry-After "
+        "past it fails at once (default: 120)",
+    )
+    connection.add_argument(
+        "--max-response-bytes",
+        type=_int_at_least(1),
+        metavar="N",
+        help="refuse a response whose body, decoded, is larger (default: 16 MiB)",
+    )
+    connection.add_argument(
+        "--proxy",
+        type=_nonempty,
+        metavar="URL",
+        help="send every request through this proxy (http://, https:// or socks5://); "
+        "by default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY apply",
+    )
+    connection.add_argument(
+        "--ca-bundle",
+        type=_nonempty,
+        metavar="PATH",
+        help="trust the CAs in this PEM file (or directory) instead of the default ones, "
+        "e.g. a corporate proxy's",
+    )
     return parser
 
 
@@ -264,6 +307,10 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
         timeout=args.timeout,
         max_retries=args.max_retries,
         requests_per_minute=args.requests_per_minute,
+        max_response_bytes=args.max_response_bytes,
+        max_retry_wait=args.max_retry_wait,
+        proxy=args.proxy,
+        ca_bundle=args.ca_bundle,
         strict=args.strict,
     )
 

@@ -1,7 +1,9 @@
 """Exit statuses, and the one-line message for each failure the CLI expects.
 
-Expected failures (a missing key, an API error, the network, a broken body) get one line
-on stderr and a status a script can branch on; only a bug in vt-refs shows a traceback.
+Every failure gets one line on stderr and a status a script can branch on, never a
+traceback: expected ones (a missing key, an API error, the network, a broken body) their
+own status, anything else (a bug in vt-refs) `INTERNAL`. The key never needs masking
+here: the library redacts it from all the server text it puts into an error.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from .._errors import (
     APIError,
     APITimeoutError,
     MalformedResponseError,
+    ResponseTooLargeError,
     UsageError,
     VTError,
 )
@@ -29,6 +32,9 @@ NETWORK: Final = 4
 MALFORMED: Final = 5
 INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
 OUTPUT_CLOSED: Final = 141  # 128 + SIGPIPE, what shells report for `cat big | head -1`
+# An exception's text can be of any length; one line of it is enough.
+_UNEXPECTED_CHARS: Final = 500
+INTERNAL: Final = 70  # EX_SOFTWARE (sysexits.h): an unexpected error, a bug in vt-refs
 
 
 def describe(error: VTError | OutputError) -> tuple[int, str]:
@@ -43,11 +49,30 @@ def describe(error: VTError | OutputError) -> tuple[int, str]:
         return NETWORK, f"timed out: {error}"
     if isinstance(error, APIConnectionError):
         return NETWORK, f"cannot reach the API: {error}"
-    if isinstance(error, MalformedResponseError):
+    if isinstance(error, MalformedResponseError | ResponseTooLargeError):
         return MALFORMED, str(error)
     if isinstance(error, OutputError):
         return OUTPUT_FAILED, str(error)
+    if type(error) is VTError:  # what the library made of an exception it did not expect
+        return INTERNAL, str(error)
     return USAGE, str(error)  # any other VTError: the SDK refused what it was given
+
+
+def describe_unexpected(error: BaseException, secret: str | None) -> tuple[int, str]:
+    """The status and message for an exception that is no VTError: a bug in vt-refs.
+
+    Its text comes from no redacting code, so the key is masked here.
+    """
+    try:
+        text = str(error)
+    except Exception:  # an exception whose str() fails is still reported
+        text = "(no message)"
+    if secret and len(secret) >= 4:  # masking "a" would mangle the message
+        text = text.replace(secret, "<redacted>")
+    if len(text) > _UNEXPECTED_CHARS:
+        text = text[: _UNEXPECTED_CHARS - 1] + "…"
+    name = type(error).__name__
+    return INTERNAL, f"internal error: {name}: {text} (a bug in vt-refs: please report it)"
 
 
 def resume_hint(more: bool, cursor: str | None, repeats: int) -> str:
@@ -64,15 +89,11 @@ def resume_hint(more: bool, cursor: str | None, repeats: int) -> str:
 
 
 class Reporter:
-    """Writes `vt-refs: ...` lines to stderr, one line each, never showing the key."""
+    """Writes `vt-refs: ...` lines to stderr, one line each."""
 
-    def __init__(self, write: WriteLine, secret: str | None = None) -> None:
+    def __init__(self, write: WriteLine) -> None:
         self._write = write
-        self._secret = secret
 
     def line(self, message: str) -> None:
-        """Print `message` as one clean line, the key (if known) masked."""
-        text = clean(message)
-        if self._secret and len(self._secret) >= 4:  # masking "a" would mangle the message
-            text = text.replace(self._secret, "<redacted>")
-        self._write(f"vt-refs: {text}\n")
+        """Print `message` as one clean line."""
+        self._write(f"vt-refs: {clean(message)}\n")

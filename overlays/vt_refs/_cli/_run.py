@@ -22,9 +22,11 @@ from ._errors import (
     USAGE,
     Reporter,
     describe,
+    describe_unexpected,
     resume_hint,
 )
 from ._interrupt import deferred_interrupt
+from ._notices import warnings_to
 from ._operations import operation
 from ._output import OutputError, Writer, writer
 from ._progress import Progress
@@ -48,7 +50,7 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     `encoding` is the terminal's, for the table (JSON is always UTF-8).
     """
     key = api_key(options)
-    report = Reporter(line_writer(stderr), secret=key)
+    report = Reporter(line_writer(stderr))
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "
@@ -66,12 +68,16 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     status, message = OK, ""
     try:
         try:
-            with drift_warnings(report, progress.clear):
+            with warnings_to(report), drift_warnings(report, progress.clear):
                 _list(options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
         except (VTError, OutputError) as error:
             status, message = describe(error)
+        except BrokenPipeError:
+            raise  # the reader left: handled below, quietly
+        except Exception as error:  # a bug: still one line, and where to resume
+            status, message = describe_unexpected(error, key)
         progress.clear()
         if status != OUTPUT_FAILED:
             try:
@@ -93,6 +99,10 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "timeout": options.timeout,
         "max_retries": options.max_retries,
         "requests_per_minute": options.requests_per_minute,
+        "max_response_bytes": options.max_response_bytes,
+        "max_retry_wait": options.max_retry_wait,
+        "proxy": options.proxy,
+        "verify": options.ca_bundle,
         "on_drift": "error" if options.strict else None,
     }
     endpoint = operation(options.object, options.descriptors)
@@ -128,9 +138,9 @@ def _report_end(report: Reporter, status: int, message: str, state: _State) -> N
         started = state.written or state.resume is not None
         report.line(f"interrupted after {items}; {hint}" if hint and started else "interrupted")
         return
+    if hint and state.written:  # still one line: the error, then how to go on
+        message = f"{message}; {items} written before the error; {hint}"
     report.line(message)
-    if hint and state.written:
-        report.line(f"{items} written before the error; {hint}")
 
 
 def _text_encoding() -> str:

@@ -1,10 +1,10 @@
 """The page walk behind the CLI, with a resume cursor that is exact to the item.
 
-`vt_refs.iter_pages` keeps one page size for a whole walk, and `paginate` hides the
-cursors; the CLI needs both a per-page `limit` and every page's cursor. So each page is
-its own one-page `iter_pages` call: the last page before `--max-items` asks for exactly
+The CLI needs every page's cursor, so it drives the library's own walk (`_Walk`, the
+one behind `vt_refs.iter_pages`) page by page: the same cycle, empty-page and request
+bounds, the same errors. The walk asks the last page before `--max-items` for exactly
 the items still wanted, which makes that page's `meta.cursor` start right after the last
-item written. Resuming from it loses nothing and repeats nothing.
+item written: resuming from it loses nothing and repeats nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from vt_refs_api.types import Unset
 
-from .._pagination import AnyClient, iter_pages
+from .._pagination import AnyClient, _sync_pages, _Walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,27 +47,22 @@ def pages(
     max_items: int | None,
 ) -> Iterator[Page]:
     """The pages of `operation` for `object_id`, from `cursor`, up to `max_items` items."""
-    remaining = max_items
-    while True:
-        limit = page_size if remaining is None else min(page_size, remaining)
-        walk = iter_pages(operation, client, id=object_id, page_size=limit, cursor=cursor)
-        page = next(walk)
-        items: list[Any] = list(page.data)
+    walk = _Walk(operation, client, max_items=max_items, page_size=page_size, cursor=cursor,
+                 params={"id": object_id})  # fmt: skip
+    sent = cursor  # the cursor that fetched the page in hand
+    for page in _sync_pages(walk, client):
+        items: list[Any] = page.data
         meta = page.meta
         count = None if isinstance(meta, Unset) else meta.count
         next_cursor = None if isinstance(meta, Unset) else meta.cursor
         if isinstance(next_cursor, Unset) or not next_cursor:
             next_cursor = None
-        if remaining is not None and len(items) > remaining:
+        if walk.cut:
             # The API ignored `limit`: resume from this page's own cursor, repeating some.
-            yield Page(items[:remaining], _count(count), True, cursor, remaining)
+            yield Page(items, _count(count), True, sent, len(items))
             return
         yield Page(items, _count(count), next_cursor is not None, next_cursor)
-        if remaining is not None:
-            remaining -= len(items)
-        if next_cursor is None or remaining == 0:
-            return
-        cursor = next_cursor
+        sent = next_cursor
 
 
 def _count(count: int | Unset | None) -> int | None:

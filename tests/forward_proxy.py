@@ -1,0 +1,145 @@
+"""A small forward proxy on 127.0.0.1 that records what went through it.
+
+CONNECT opens a tunnel (as for any https:// request) and records the bytes the client
+sent into it, so a test can check that the key never travels in the clear; an absolute-
+form request (http:// through a proxy) is forwarded, one request per connection, and its
+head recorded. Bounded: every socket has a timeout and `stop()` ends every thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Passage:
+    """One request the proxy handled: `CONNECT host:port` or `GET http://...`."""
+
+    method: str
+    target: str
+    head: bytes
+    tunnelled: bytearray = field(default_factory=bytearray)
+
+
+class ForwardProxy:
+    def __init__(self) -> None:
+        self.passages: list[Passage] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> ForwardProxy:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._acceptor.join(timeout=5)
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout=10)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._handle, args=(client,), daemon=True)
+            with self._lock:
+                self._threads.append(thread)
+            thread.start()
+
+    def _handle(self, client: socket.socket) -> None:
+        upstream: socket.socket | None = None
+        try:
+            client.settimeout(10)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+            passage = Passage(method, target, head)
+            with self._lock:
+                self.passages.append(passage)
+            if method == "CONNECT":
+                host, _, port = target.rpartition(":")
+                upstream = socket.create_connection((host, int(port)), timeout=10)
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                passage.tunnelled += rest
+                if rest:
+                    upstream.sendall(rest)
+                self._relay(client, upstream, passage)
+            else:
+                upstream = self._forward(target, head, rest)
+                self._answer(client, upstream)
+        except (OSError, ValueError):
+            return
+        finally:
+            for sock in (client, upstream):
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.close()
+
+    def _forward(self, target: str, head: bytes, rest: bytes) -> socket.socket:
+        """Sends an absolute-form request on as origin-form, asking the origin to close."""
+        without_scheme = target.split("://", 1)[1]
+        hostport, slash, path = without_scheme.partition("/")
+        host, _, port = hostport.rpartition(":")
+        lines = head.split(b"\r\n")
+        method = lines[0].split(b" ", 1)[0]
+        kept = [
+            line
+            for line in lines[1:]
+            if not line.lower().startswith((b"connection:", b"proxy-connection:"))
+        ]
+        request_line = method + b" " + (slash + path).encode("latin-1") + b" HTTP/1.1"
+        out = b"\r\n".join([request_line, *kept, b"Connection: close"]) + b"\r\n\r\n" + rest
+        upstream = socket.create_connection((host, int(port or 80)), timeout=10)
+        upstream.sendall(out)
+        return upstream
+
+    def _answer(self, client: socket.socket, upstream: socket.socket) -> None:
+        """The origin's whole answer, marked `Connection: close`: one request a connection."""
+        answer = b""
+        while chunk := upstream.recv(65536):
+            answer += chunk
+        response_head, _, body = answer.partition(b"\r\n\r\n")
+        lines = [
+            line
+            for line in response_head.split(b"\r\n")
+            if not line.lower().startswith(b"connection:")
+        ]
+        client.sendall(b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n" + body)
+
+    def _relay(self, client: socket.socket, upstream: socket.socket, passage: Passage) -> None:
+        sockets = [client, upstream]
+        while not self._stopping.is_set():
+            ready, _, _ = select.select(sockets, [], [], 0.1)
+            for sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                if sock is client:
+                    passage.tunnelled += data
+                    upstream.sendall(data)
+                else:
+                    client.sendall(data)

@@ -1,0 +1,178 @@
+"""A server that echoes the key gets it into no exception text and no log record.
+
+The library redacts (the CLI relies on it; tests/test_cli_failures.py checks the CLI):
+messages, codes, excerpts, reasons, httpx's own error text, and the records of the HTTP
+libraries' loggers. Each test's server echoes the key where a real one could.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import pickle
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from hostile import KEY as SERVER_KEY
+from hostile import Answer, HostileServer, Seen, page
+
+import vt_refs
+from vt_refs._redact import Redactor
+from vt_refs_api.api.urls import get_url_related_references
+
+from mock_api import KEY, ScriptedAPI, error, ok, walk_error
+from mock_api import page as mock_page
+
+
+def _everything_shown(caught: BaseException) -> str:
+    """All text an error shows: str, repr, attributes, and its chain rendered with locals."""
+    parts = [str(caught), repr(caught), repr(vars(caught))]
+    rendered = traceback.TracebackException.from_exception(caught, capture_locals=True)
+    parts.extend(rendered.format())
+    return "".join(parts)
+
+
+def _assert_no_key(text: str, key: str = KEY) -> None:
+    assert key not in text
+    # Not half of it either: no 10 characters of the key in a row.
+    assert not any(key[i : i + 10] in text for i in range(len(key) - 9))
+
+
+@pytest.mark.parametrize("run_async", [False, True], ids=["sync", "async"])
+def test_the_apis_error_message_and_code(run_async: bool) -> None:
+    api = ScriptedAPI([error(401, f"Wrong{KEY}", f"the key {KEY} is wrong; again: {KEY}")])
+    caught = walk_error(api, run_async=run_async)
+    assert isinstance(caught, vt_refs.APIError)
+    assert caught.message == "the key <redacted> is wrong; again: <redacted>"
+    assert caught.code == "Wrong<redacted>"
+    _assert_no_key(_everything_shown(caught))
+
+
+def test_an_html_error_page() -> None:
+    body = f"<html><body>Bad gateway for x-apikey: {KEY}</body></html>".encode()
+    caught = walk_error(ScriptedAPI([httpx.Response(502, content=body)]))
+    assert isinstance(caught, vt_refs.APIError) and "<redacted>" in caught.message
+    _assert_no_key(_everything_shown(caught))
+
+
+def test_a_reason_phrase() -> None:
+    reason = f"Denied {KEY}".encode()
+    api = ScriptedAPI([httpx.Response(403, extensions={"reason_phrase": reason})])
+    caught = walk_error(api)
+    assert isinstance(caught, vt_refs.APIError) and caught.message == "Denied <redacted>"
+
+
+@pytest.mark.parametrize("offset", [0, 150, 185, 195, 199, 600, 1010])
+def test_a_malformed_body_even_where_the_excerpt_is_cut(offset: int) -> None:
+    body = ("x" * offset + KEY + "y" * 2000).encode()
+    caught = walk_error(ScriptedAPI([httpx.Response(200, content=body)]))
+    assert isinstance(caught, vt_refs.MalformedResponseError)
+    _assert_no_key(caught.excerpt + caught.reason + caught.path)
+    _assert_no_key(_everything_shown(caught))
+
+
+def test_a_body_that_parses_but_breaks_the_model() -> None:
+    doc = mock_page(["a" * 64])
+    doc["data"][0]["attributes"]["title"] = 5
+    doc["meta"]["note"] = KEY
+    body = json.dumps(doc).encode()
+    # Drift is an error under "error" (under "warn", the default, it would be kept).
+    caught = walk_error(ScriptedAPI([httpx.Response(200, content=body)]), on_drift="error")
+    assert isinstance(caught, vt_refs.MalformedResponseError)
+    assert caught.path == "$.data[0].attributes.title"
+    _assert_no_key(_everything_shown(caught))
+
+
+def test_the_excerpt_of_a_page_that_loops() -> None:
+    doc = mock_page(["a" * 64], cursor="A")
+    doc["data"][0]["attributes"]["title"] = KEY
+    api = ScriptedAPI(default=ok(doc))
+    caught = walk_error(api)
+    assert isinstance(caught, vt_refs.MalformedResponseError) and caught.path == "$.meta.cursor"
+    assert "<redacted>" in caught.excerpt
+    # (The pages before hold it as data: the error's own text must not.)
+    _assert_no_key(str(caught) + repr(caught) + repr(vars(caught)))
+
+
+@pytest.mark.parametrize("run_async", [False, True], ids=["sync", "async"])
+def test_httpxs_own_error_text(run_async: bool) -> None:
+    api = ScriptedAPI([httpx.RemoteProtocolError(f"illegal status line: b'HTTP/1.1 {KEY}'")])
+    caught = walk_error(api, run_async=run_async)
+    assert isinstance(caught, vt_refs.APIConnectionError)
+    assert "<redacted>" in str(caught)
+    _assert_no_key(_everything_shown(caught))
+
+
+def test_the_forms_a_server_could_echo_it_in() -> None:
+    key = 'a key/with "quotes" and %'
+    echoed = [key, json.dumps(key)[1:-1], httpx.QueryParams({"k": key})["k"]]
+    from urllib.parse import quote
+
+    echoed.append(quote(key, safe=""))
+    for text in echoed:
+        api = ScriptedAPI([error(400, "BadRequestError", f"got {text}!")])
+        client = vt_refs.connect(key, base_url="https://vt.test/api/v3", transport=api.transport,
+                                 max_retries=0)  # fmt: skip
+        with pytest.raises(vt_refs.APIError) as caught:
+            list(vt_refs.paginate(get_url_related_references, client, id="x"))
+        assert caught.value.message == "got <redacted>!", text
+
+
+def test_the_redactor_never_shows_the_key() -> None:
+    redactor = Redactor(KEY)
+    assert KEY not in repr(redactor) and KEY not in str(redactor)
+    with pytest.raises(TypeError):
+        pickle.dumps(redactor)
+
+
+# --- Log records, over a real connection ----------------------------------------------
+
+
+def _echoing(seen: Seen) -> Answer:
+    """Echoes the key it received everywhere it can: reason, headers, body."""
+    key = seen.headers.get("x-apikey", "")
+    if seen.query.get("cursor") == "2":
+        body = json.dumps({"error": {"code": "QuotaExceededError", "message": key}})
+        headers = {"Retry-After": f"soon {key}", "X-Echo": key, "Content-Type": "text/json"}
+        return Answer(429, body.encode(), headers, reason=f"Slow down {key}")
+    answer = page(["a"], cursor=str(int(seen.query.get("cursor", "0")) + 1))
+    answer.headers["X-Echo"] = key
+    answer.reason = f"OK {key}"
+    return answer
+
+
+Runner = Callable[[Any], None]
+
+
+def _sync_run(client: Any) -> None:
+    list(vt_refs.paginate(get_url_related_references, client, id="x"))
+
+
+def _async_run(client: Any) -> None:
+    async def collect() -> None:
+        async with client:
+            async for _ in vt_refs.apaginate(get_url_related_references, client, id="x"):
+                pass
+
+    asyncio.run(collect())
+
+
+@pytest.mark.parametrize("run", [_sync_run, _async_run], ids=["sync", "async"])
+def test_no_log_record_of_any_level_holds_it(run: Runner, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with HostileServer(_echoing) as server:
+        client = vt_refs.connect(SERVER_KEY, base_url=server.base_url, max_retries=1,
+                                 backoff_factor=0)  # fmt: skip
+        with pytest.raises(vt_refs.QuotaExceededError) as caught:
+            run(client)
+        client.get_httpx_client().close()
+    assert len(server.requests) == 4  # pages 0 and 1, then the 429 and its retry
+    assert all(r.headers["x-apikey"] == SERVER_KEY for r in server.requests)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("<redacted>" in m for m in messages)  # the records were there, redacted
+    _assert_no_key("\n".join(messages) + caplog.text, SERVER_KEY)
+    _assert_no_key(_everything_shown(caught.value), SERVER_KEY)
