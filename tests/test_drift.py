@@ -10,6 +10,7 @@ import asyncio
 import copy
 import gc
 import json
+import pickle
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -57,6 +58,9 @@ def _drift_warnings() -> Iterator[list[vt_refs.SchemaDriftWarning]]:
 def test_the_warning_is_public_and_a_user_warning() -> None:
     assert "SchemaDriftWarning" in vt_refs.__all__
     assert issubclass(vt_refs.SchemaDriftWarning, UserWarning)
+    warning = vt_refs.SchemaDriftWarning("M", "f", "$.f", "string", "null")
+    copied = pickle.loads(pickle.dumps(warning))
+    assert (copied.model, copied.path, str(copied)) == ("M", "$.f", str(warning))
 
 
 @pytest.mark.parametrize("bad", ["strict", "WARN", None, True, ""])
