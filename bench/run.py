@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
+import quota_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).with_name("_worker.py")
@@ -439,6 +440,8 @@ def main() -> int:
         results["import_time"] = bench_imports(repeats=9)
         log("transport stack...")
         results["transport"] = stack_cost.bench_stack_cost()
+        log("quota and cache...")
+        results["quota_cache"] = quota_cache.run()
     except BenchError as error:
         log(f"bench: {error}")
         return 1
@@ -448,6 +451,8 @@ def main() -> int:
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
     print(stack_cost.line(results["transport"]))
+    print()
+    print(quota_cache.table(results["quota_cache"]))
     print(f"\n(written to {args.output})")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,12 @@ def seed_page() -> dict[str, Any]:
     """The example page of VirusTotal's documentation (shared/seed), verbatim."""
     page: dict[str, Any] = json.loads((DATA / "seed_page.json").read_text(encoding="utf-8"))
     return page
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis-protocol server for the session (see tests/redis_server.py)."""
+    from redis_server import redis_server
+
+    with redis_server() as url:
+        yield url

@@ -710,4 +710,5 @@ def test_help_and_usage_errors_load_only_the_argument_parser() -> None:
             check=True,
         )
         last = done.stderr.splitlines()[-1]
-        assert last == f"{status} vt_refs._cli._args vt_refs._cli._stdio"
+        parser = "vt_refs._cli._args vt_refs._cli._stdio vt_refs._cli._store_options"
+        assert last == f"{status} {parser}"

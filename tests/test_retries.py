@@ -1,4 +1,5 @@
-"""Retries, backoff, Retry-After and pacing, with the clock under the test's control."""
+"""Retries, backoff and Retry-After, with the clock under the test's control (the quota's
+waits are tested in test_quota.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import httpx
 import pytest
 
 import vt_refs
-from vt_refs import _transport
 from vt_refs_api.api.urls import get_url_related_references
 
 from mock_api import ScriptedAPI, error, ok, page
@@ -113,83 +113,3 @@ def test_async_retries_share_the_behaviour(sleeps: list[float]) -> None:
 
     assert asyncio.run(run()) == ["a", "b"]
     assert len(api.requests) == 3 and len(sleeps) == 2
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def test_pacer_spaces_requests_evenly(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = _Clock()
-    monkeypatch.setattr(_transport.time, "monotonic", clock.monotonic)
-    monkeypatch.setattr(_transport.time, "sleep", clock.sleep)
-    api = ScriptedAPI([ok(page(["1"], cursor="a")), ok(page(["2"], cursor="b")), ok(page(["3"]))])
-    assert _ids(api, requests_per_minute=4) == ["1", "2", "3"]
-    assert clock.sleeps == [15.0, 15.0]
-
-
-def test_pacer_counts_retried_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = _Clock()
-    monkeypatch.setattr(_transport.time, "monotonic", clock.monotonic)
-    monkeypatch.setattr(_transport.time, "sleep", clock.sleep)
-    api = ScriptedAPI([httpx.Response(503), ok(page(["1"]))])
-    assert _ids(api, requests_per_minute=60) == ["1"]
-    # The retry's own wait (0 s with backoff_factor=0) goes through the same clock.
-    assert [s for s in clock.sleeps if s] == [1.0]
-
-
-def test_async_pacing_awaits_instead_of_blocking(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = _Clock()
-    awaited: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        awaited.append(seconds)
-        clock.now += seconds
-
-    def forbidden(seconds: float) -> None:
-        raise AssertionError("the async path must not block the event loop")
-
-    monkeypatch.setattr(_transport.time, "monotonic", clock.monotonic)
-    monkeypatch.setattr(_transport.time, "sleep", forbidden)
-    monkeypatch.setattr(_transport.asyncio, "sleep", fake_sleep)
-    api = ScriptedAPI([ok(page(["1"], cursor="a")), ok(page(["2"]))])
-    client = api.client(requests_per_minute=30)
-
-    async def run() -> list[str]:
-        return [r.id async for r in vt_refs.apaginate(get_url_related_references, client, id="x")]
-
-    assert asyncio.run(run()) == ["1", "2"]
-    assert awaited == [2.0]
-
-
-def test_pacer_is_shared_by_sync_and_async_use_of_one_client(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    clock = _Clock()
-
-    async def fake_sleep(seconds: float) -> None:
-        clock.sleeps.append(seconds)
-        clock.now += seconds
-
-    monkeypatch.setattr(_transport.time, "monotonic", clock.monotonic)
-    monkeypatch.setattr(_transport.time, "sleep", clock.sleep)
-    monkeypatch.setattr(_transport.asyncio, "sleep", fake_sleep)
-    api = ScriptedAPI(default=lambda request: ok(page(["1"])))
-    client = api.client(requests_per_minute=6)
-    list(vt_refs.paginate(get_url_related_references, client, id="x"))
-
-    async def run() -> None:
-        async for _ in vt_refs.apaginate(get_url_related_references, client, id="x"):
-            pass
-
-    asyncio.run(run())
-    assert clock.sleeps == [10.0]

@@ -29,6 +29,7 @@ from ._errors import (
     NotAvailableYet,
     NotFoundError,
     QuotaExceededError,
+    QuotaExhaustedError,
     ResponseTooLargeError,
     TooManyRequestsError,
     TransientError,
@@ -40,12 +41,14 @@ from ._errors import (
     WrongCredentialsError,
 )
 from ._ids import url_id
+from ._provenance import from_cache
 
 if TYPE_CHECKING:
     from ._client import DEFAULT_BASE_URL, connect
     from ._drift import SchemaDriftWarning
     from ._pagination import aiter_pages, apaginate, iter_pages, paginate
     from ._parsing import parse
+    from ._quota_spec import Quota
     from ._relationships import arelated_references, related_references
 
 _LAZY = {
@@ -57,6 +60,7 @@ _LAZY = {
     "iter_pages": "._pagination",
     "paginate": "._pagination",
     "parse": "._parsing",
+    "Quota": "._quota_spec",
     "arelated_references": "._relationships",
     "related_references": "._relationships",
 }
@@ -90,7 +94,9 @@ __all__ = [
     "MalformedResponseError",
     "NotAvailableYet",
     "NotFoundError",
+    "Quota",
     "QuotaExceededError",
+    "QuotaExhaustedError",
     "ResponseTooLargeError",
     "SchemaDriftWarning",
     "TooManyRequestsError",
@@ -105,6 +111,7 @@ __all__ = [
     "apaginate",
     "arelated_references",
     "connect",
+    "from_cache",
     "iter_pages",
     "paginate",
     "parse",

@@ -16,6 +16,8 @@ from vt_refs_api import AuthenticatedClient
 from ._decoders import ACCEPT_ENCODING
 from ._drift import OnDrift, check_on_drift, set_client_on_drift
 from ._errors import UsageError
+from ._quota_spec import Quota
+from ._stores import parse_store_url
 from ._transport import Secret, _KeyTransport, build_stack, origin
 
 DEFAULT_BASE_URL: Final = "https://www.virustotal.com/api/v3"
@@ -166,6 +168,28 @@ def _ssl_context(verify: object, trust_env: bool, allow_insecure_http: bool) -> 
         raise UsageError(f"verify={path!r} is not a readable CA bundle: {error}") from None
 
 
+def _quota(quota: object, requests_per_minute: object) -> Quota | None:
+    if quota is not None and not isinstance(quota, Quota):
+        raise UsageError(f"quota must be a vt_refs.Quota or None, not {quota!r}")
+    if requests_per_minute is None:
+        return quota
+    if quota is not None:
+        raise UsageError("give quota= or requests_per_minute=, not both")
+    value = requests_per_minute
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 1
+        or value != int(value)
+    ):
+        raise UsageError(
+            f"requests_per_minute must be a whole number >= 1, not {value!r} "
+            "(for slower rates use quota=vt_refs.Quota(per_hour=...))"
+        )
+    return Quota(per_minute=int(value))
+
+
 def connect(
     api_key: str | None = None,
     *,
@@ -182,6 +206,11 @@ def connect(
     verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
     trust_env: bool = True,
     allow_insecure_http: bool = False,
+    quota: Quota | None = None,
+    quota_store: str | None = None,
+    max_quota_wait: float | None = 60.0,
+    cache: str | None = None,
+    cache_ttl: float = 86400.0,
     on_drift: OnDrift = "warn",
 ) -> AuthenticatedClient:
     """A client that every generated operation accepts, sync and async at once.
@@ -194,10 +223,17 @@ def connect(
     Retry-After; the waits of one request add up to at most `max_retry_wait` seconds, and
     a Retry-After past that budget is not waited for: the typed error is raised at once.
     A body over `max_response_bytes` (decoded) raises ResponseTooLargeError.
-    `requests_per_minute` spaces requests evenly (a public key allows 4).
     Proxies: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY when `trust_env` (as httpx), or
     `proxy=` for every request; `verify` is True, a CA bundle path or an SSLContext.
     `base_url` must be https:// unless it is this machine or `allow_insecure_http=True`.
+    `quota` (a `vt_refs.Quota`) holds every window at once for all clients of the key in
+    this process, or, with `quota_store` (`sqlite:///path.db`: one host's processes,
+    `redis://host:port/db`: any hosts), for all of them; each attempt spends a permit.
+    A request waits for its permit, or raises QuotaExhaustedError at once when none is
+    free within `max_quota_wait` seconds (None: waits as long as it takes).
+    `requests_per_minute=N` is a shorthand for `quota=Quota(per_minute=N)`.
+    `cache` (`sqlite:///path.db` or `redis://host:port/db`) keeps 2xx answers to GET for
+    `cache_ttl` seconds, per key; a hit sends nothing and spends no quota.
     `transport` replaces the network transport under the SDK's stack (an
     `httpx.MockTransport` in tests).
     `on_drift` is how every helper walking with this client parses pages (see
@@ -219,12 +255,6 @@ def connect(
         or max_response_bytes < 1
     ):
         raise UsageError(f"max_response_bytes must be an int >= 1, not {max_response_bytes!r}")
-    if requests_per_minute is not None:
-        # At most a year between requests: sleeps and clocks cannot hold much more.
-        _check_number(
-            "requests_per_minute", requests_per_minute, minimum=60 / _MAX_SECONDS,
-            allow_equal=True, maximum=1e9,
-        )  # fmt: skip
     for name, flag in (("trust_env", trust_env), ("allow_insecure_http", allow_insecure_http)):
         if not isinstance(flag, bool):
             raise UsageError(f"{name} must be True or False, not {flag!r}")
@@ -236,6 +266,14 @@ def connect(
         )
     if not isinstance(verify, bool | str | os.PathLike | ssl.SSLContext):
         raise UsageError(f"verify must be True, a CA bundle path or an ssl.SSLContext: {verify!r}")
+    quota = _quota(quota, requests_per_minute)
+    quota_url = None if quota_store is None else parse_store_url("quota_store", quota_store)
+    if quota_url is not None and quota is None:
+        raise UsageError("quota_store= needs quota= (or requests_per_minute=)")
+    if max_quota_wait is not None:
+        _check_number("max_quota_wait", max_quota_wait, minimum=0, allow_equal=True)
+    cache_url = None if cache is None else parse_store_url("cache", cache)
+    _check_number("cache_ttl", cache_ttl, minimum=0, allow_equal=False)
     drift = check_on_drift(on_drift)
     base = str(url).rstrip("/")
     stack = build_stack(
@@ -245,13 +283,17 @@ def connect(
         max_retries=max_retries,
         backoff_factor=backoff_factor,
         max_retry_wait=max_retry_wait,
-        requests_per_minute=requests_per_minute,
         max_response_bytes=max_response_bytes,
         transport=transport,
         # Built only for the network transport: loading the CAs costs milliseconds.
         ssl_context=lambda: _ssl_context(verify, trust_env, allow_insecure_http),
         proxy=proxy,
         trust_env=trust_env,
+        quota=quota,
+        quota_store=quota_url,
+        max_quota_wait=max_quota_wait,
+        cache=cache_url,
+        cache_ttl=cache_ttl,
     )
     http_timeout = httpx.Timeout(timeout)
     client = _Client(

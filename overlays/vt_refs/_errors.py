@@ -6,7 +6,10 @@ API's error code, where a body broke) and nothing secret: no request headers, no
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import datetime
 
 _EXCERPT_CHARS: Final = 200
 
@@ -200,3 +203,21 @@ def excerpt(text: str) -> str:
     if len(text) <= _EXCERPT_CHARS:
         return text
     return text[: _EXCERPT_CHARS - 1] + "…"
+
+
+class QuotaExhaustedError(VTError):
+    """The client's own quota has no free slot within `max_quota_wait`: nothing was sent.
+
+    `retry_at` (an aware UTC datetime) is when the full window frees a slot; `window` names
+    it (`"per_day"`, ...) and `limit` is its size. Raised at once instead of sleeping for
+    hours; connect(max_quota_wait=None) waits instead.
+    """
+
+    def __init__(self, *, retry_at: datetime.datetime, window: str, limit: int) -> None:
+        self.retry_at = retry_at
+        self.window = window
+        self.limit = limit
+        super().__init__(
+            f"quota {window}={limit} is spent: the next request can go at "
+            f"{retry_at.isoformat(timespec='seconds')}, later than max_quota_wait allows"
+        )

@@ -34,6 +34,7 @@ from ._answers import (
 from ._drift import client_on_drift
 from ._errors import MalformedResponseError, UsageError, VTError
 from ._parsing import parse_body
+from ._provenance import FROM_CACHE, mark_cached
 
 __all__ = ["api_error_from"]  # re-exported: the transport's retry layer types errors with it
 
@@ -226,6 +227,8 @@ class _Walk:
             # whose frames hold a half-built model that breaks tracebacks rendered with locals.
             self.done = True
             raise malformed.with_traceback(None)
+        if response.extensions.get(FROM_CACHE):
+            mark_cached(page, *page.data)
         self.pages += 1
         self.last = response
         data = page.data

@@ -5,19 +5,18 @@ plain generated operations (`get_url_related_references.sync(...)`) get them too
 sync and async paths share each piece of logic: only the waiting differs.
 
 Stack, outermost first: _KeyTransport (adds the key for the API's origin only; refuses
-requests once the client is closed) -> RetryTransport (`_retry`: jittered exponential
-backoff, Retry-After, the retry budget) -> _PacedTransport (requests per minute, each
+requests once the client is closed) -> the cache (`_cache`, when `cache=`: a hit costs
+neither retries nor quota) -> RetryTransport (`_retry`: jittered exponential backoff,
+Retry-After, the retry budget) -> the quota (`_quota`, when `quota=`: every window, each
 attempt counted) -> BodyTransport (`_body`: the body read within the size limit and the
 attempt's deadline) -> the network (`_network`: proxies, TLS) or a transport you give.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import threading
-import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -27,28 +26,13 @@ from ._layer import Layer as _Layer
 from ._network import Network
 from ._redact import RESPONSE_EXTENSION, Redactor
 from ._retry import MAX_BACKOFF_SECONDS, RETRY_STATUSES, RetryTransport
+from ._secret import Secret
 
-__all__ = ["MAX_BACKOFF_SECONDS", "RETRY_STATUSES", "Pacer", "Secret", "build_stack", "origin"]
+if TYPE_CHECKING:
+    from ._quota_spec import Quota
+    from ._stores import StoreURL
 
-
-class Secret:
-    """An API key that never shows itself in a repr, a str or a pickle."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('<redacted>')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> str | tuple[object, ...]:
-        raise TypeError("an API key is not picklable")
+__all__ = ["MAX_BACKOFF_SECONDS", "RETRY_STATUSES", "Secret", "build_stack", "origin"]
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -166,46 +150,6 @@ def _scrubbed(error: httpx.RequestError, request: httpx.Request) -> httpx.Reques
     return error.with_traceback(None)
 
 
-class Pacer:
-    """Spaces request starts evenly at `per_minute`, across threads and event loops.
-
-    `reserve()` books the next free slot and says how long to wait for it, so sync callers
-    sleep and async callers await the same figure.
-    """
-
-    def __init__(self, per_minute: float) -> None:
-        self._interval = 60.0 / per_minute
-        self._next = float("-inf")
-        self._lock = threading.Lock()
-
-    def reserve(self) -> float:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-            return start - now
-
-
-class _PacedTransport(_Layer):
-    def __init__(
-        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, pacer: Pacer
-    ) -> None:
-        super().__init__(sync, async_)
-        self._pacer = pacer
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        delay = self._pacer.reserve()
-        if delay > 0:
-            time.sleep(delay)
-        return self._sync.handle_request(request)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        delay = self._pacer.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return await self._async.handle_async_request(request)
-
-
 class _Unavailable(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Stands for the half (sync or async) a user-supplied transport does not provide."""
 
@@ -227,16 +171,20 @@ def build_stack(
     max_retries: int,
     backoff_factor: float,
     max_retry_wait: float,
-    requests_per_minute: float | None,
     max_response_bytes: int,
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
     ssl_context: Callable[[], ssl.SSLContext],
     proxy: str | None,
     trust_env: bool,
+    quota: Quota | None = None,
+    quota_store: StoreURL | None = None,
+    max_quota_wait: float | None = None,
+    cache: StoreURL | None = None,
+    cache_ttl: float = 86400.0,
 ) -> _KeyTransport:
     """One transport object serving both an httpx.Client and an httpx.AsyncClient.
 
-    Built from the inside out: network, body, pacing, retries, key.
+    Built from the inside out: network, body, quota, retries, cache, key.
     """
     sync: httpx.BaseTransport
     async_: httpx.AsyncBaseTransport
@@ -248,10 +196,17 @@ def build_stack(
             transport if isinstance(transport, httpx.AsyncBaseTransport) else _Unavailable("sync")
         )
     layer: _Layer = BodyTransport(sync, async_, limit=max_response_bytes)
-    if requests_per_minute is not None:
-        layer = _PacedTransport(layer, layer, Pacer(requests_per_minute))
+    if quota is not None:  # imported here: pyrate-limiter loads only when a quota is used
+        from ._quota import quota_layer
+
+        layer = quota_layer(layer, layer, key=key, quota=quota, store=quota_store,
+                            max_wait=max_quota_wait)  # fmt: skip
     layer = RetryTransport(
         layer, layer, max_retries=max_retries, backoff_factor=backoff_factor,
         max_wait=max_retry_wait,
     )  # fmt: skip
+    if cache is not None:  # imported here: hishel loads only when a cache is used
+        from ._cache import cache_layer
+
+        layer = cache_layer(layer, layer, key=key, store=cache, ttl=cache_ttl)
     return _KeyTransport(layer, layer, key=key, header=header, allowed_origin=allowed_origin)

@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from typing import Final, Literal, NamedTuple, NoReturn
+from typing import Any, Final, Literal, NamedTuple, NoReturn
+
+from ._store_options import EPILOG as STORES_EPILOG
+from ._store_options import add_options as add_store_options
+from ._store_options import connect_settings
 
 API_KEY_ENV: Final = "VT_API_KEY"
 OBJECTS: Final = ("urls", "files", "domains", "ip_addresses", "threat_actors")
@@ -46,6 +50,7 @@ resuming:
   When --max-items stops early, or Ctrl-C interrupts, the last stderr line gives the
   --cursor that continues exactly after the last item written.
 
+{STORES_EPILOG}
 exit status:
   0 ok, 2 usage error, 3 API error, 4 network error or timeout, 5 malformed or too
   large response (or paging that would never end), 70 internal error (a bug: please
@@ -85,6 +90,8 @@ class Options(NamedTuple):
     max_retry_wait: float | None = None
     proxy: str | None = None
     ca_bundle: str | None = None
+    # connect() arguments of the "quota and cache" group (_store_options), when given.
+    stores: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple field: never mutated
     strict: bool = False
 
 
@@ -250,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--requests-per-minute",
         type=_positive_float,
         metavar="N",
-        help="space requests evenly; a public key allows 4 (default: no pacing)",
+        help="shorthand for --quota N/min (a public key allows 4; prefer --quota public)",
     )
     connection.add_argument(
         "--max-retry-wait",
@@ -279,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="trust the CAs in this PEM file (or directory) instead of the default ones, "
         "e.g. a corporate proxy's",
     )
+    add_store_options(parser)
     return parser
 
 
@@ -311,6 +319,7 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
         max_retry_wait=args.max_retry_wait,
         proxy=args.proxy,
         ca_bundle=args.ca_bundle,
+        stores=connect_settings(args, parser),
         strict=args.strict,
     )
 

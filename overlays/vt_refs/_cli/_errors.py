@@ -16,6 +16,7 @@ from .._errors import (
     APIError,
     APITimeoutError,
     MalformedResponseError,
+    QuotaExhaustedError,
     ResponseTooLargeError,
     UsageError,
     VTError,
@@ -55,6 +56,8 @@ def describe(error: VTError | OutputError) -> tuple[int, str]:
         return OUTPUT_FAILED, str(error)
     if type(error) is VTError:  # what the library made of an exception it did not expect
         return INTERNAL, str(error)
+    if isinstance(error, QuotaExhaustedError):  # our own quota: an API limit all the same
+        return API, str(error)
     return USAGE, str(error)  # any other VTError: the SDK refused what it was given
 
 

@@ -42,6 +42,8 @@ class _State:
     written: int = 0
     more: bool = True
     repeats: int = 0
+    pages: int = 0
+    cached: int = 0  # pages the cache answered
 
 
 def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | None) -> int:
@@ -90,6 +92,8 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
         discard_stdout()
         return OUTPUT_CLOSED
     _report_end(report, status, message, state)
+    if "cache" in options.stores:
+        report.line(f"the cache answered {state.cached} of {state.pages} requests")
     return status
 
 
@@ -103,6 +107,7 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "max_retry_wait": options.max_retry_wait,
         "proxy": options.proxy,
         "verify": options.ca_bundle,
+        **options.stores,
         "on_drift": "error" if options.strict else None,
     }
     endpoint = operation(options.object, options.descriptors)
@@ -123,6 +128,8 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
                 out.page(page.items)
                 state.written += len(page.items)
                 state.more, state.resume, state.repeats = page.more, page.resume, page.repeats
+                state.pages += 1
+                state.cached += page.from_cache
             progress.show(state.written, page.count)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from vt_refs_api.types import Unset
 
 from .._pagination import AnyClient, _sync_pages, _Walk
+from .._provenance import from_cache as cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Page:
     more: bool
     resume: str | None
     repeats: int = 0
+    from_cache: bool = False  # answered by the cache (connect(cache=...)): nothing sent
 
 
 def pages(
@@ -59,9 +61,9 @@ def pages(
             next_cursor = None
         if walk.cut:
             # The API ignored `limit`: resume from this page's own cursor, repeating some.
-            yield Page(items, _count(count), True, sent, len(items))
+            yield Page(items, _count(count), True, sent, len(items), cached(page))
             return
-        yield Page(items, _count(count), next_cursor is not None, next_cursor)
+        yield Page(items, _count(count), next_cursor is not None, next_cursor, 0, cached(page))
         sent = next_cursor
 
 

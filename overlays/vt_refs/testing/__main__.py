@@ -12,6 +12,7 @@ import sys
 import threading
 from types import FrameType
 
+from .._quota_spec import Quota
 from . import DEFAULT_API_KEY, FakeVirusTotal
 
 
@@ -39,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="references per object, except the seed URL's 2 (default: %(default)s)",
     )
+    parser.add_argument(
+        "--quota",
+        metavar="SPEC",
+        help="answer 429 QuotaExceededError past this quota per key, e.g. 4/min,500/day "
+        "or public (default: none)",
+    )
     return parser
 
 
@@ -47,12 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        quota = None if args.quota is None else Quota.parse(args.quota)
         fake = FakeVirusTotal(
             host=args.host,
             port=args.port,
             api_key=args.api_key,
             default_count=args.count,
             record_requests=False,  # nothing could read them, and it may run for days
+            quota=quota,
         )
     except ValueError as error:
         parser.error(str(error))

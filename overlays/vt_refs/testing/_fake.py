@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, NamedTuple, Self
 
+from .._quota_spec import Quota
 from ._app import App
 from ._data import JsonObject
 from ._faults import (
@@ -23,6 +24,7 @@ from ._faults import (
     RedirectFault,
     fault_response,
 )
+from ._quota import QuotaEnforcer
 from ._records import RecordedRequest
 from ._responses import Response
 from ._routes import API_PREFIX, COLLECTIONS, PATH_TEMPLATES, ObjectKey, object_key
@@ -96,6 +98,7 @@ class FakeVirusTotal:
         default_count: int = 25,
         max_limit: int = 40,
         record_requests: bool = True,
+        quota: Quota | None = None,
     ) -> None:
         """Configure a fake; nothing listens until start().
 
@@ -104,6 +107,9 @@ class FakeVirusTotal:
         values are clamped to: VirusTotal does not document it, 40 is commonly reported.
         `record_requests=False` keeps `requests` empty, so a long-running fake (the
         command line one) does not grow without bound.
+        `quota` (a `vt_refs.Quota`) makes it answer 429 QuotaExceededError past any of its
+        windows, per API key, counting every request it receives on arrival (rejected ones
+        too); `quota_rejected` says how many it rejected.
         """
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
@@ -118,6 +124,7 @@ class FakeVirusTotal:
         self._record = bool(record_requests)
         self._stopping = threading.Event()
         self._running: _Running | None = None
+        self._quota = None if quota is None else QuotaEnforcer(quota, record=self._record)
 
     # Lifecycle
 
@@ -349,7 +356,29 @@ class FakeVirusTotal:
 
     # Serving (called on the server's handler threads)
 
+    @property
+    def quota_rejected(self) -> int:
+        """How many requests the quota (`FakeVirusTotal(quota=...)`) answered with 429."""
+        return 0 if self._quota is None else self._quota.rejected
+
+    @property
+    def quota_arrivals(self) -> list[tuple[float, bool]]:
+        """Each request the quota counted: (time.monotonic() at arrival, admitted), oldest
+        first; empty with `record_requests=False`. For measuring how much of the quota
+        clients use."""
+        if self._quota is None:
+            return []
+        with self._quota.lock:
+            return list(self._quota.arrivals)
+
     def _dispatch(self, request: RecordedRequest) -> Response | None:
+        if self._quota is not None:
+            rejected = self._quota.admit(request.headers.get("x-apikey", ""))
+            if rejected is not None:
+                if self._record:
+                    with self._log_lock:
+                        self._log.append(request)
+                return rejected
         fault = self._faults.take()
         if self._record:
             with self._log_lock:

@@ -1,0 +1,68 @@
+"""One process of the shared-quota tests and benchmark: 2 walkers (a sync thread and an
+async one) paging the fake under one quota store; prints one JSON line of what it got.
+
+Usage: quota_worker.py BASE_URL API_KEY QUOTA STORE ID [ID ...]; it prints `ready`, waits
+for a line on stdin (so every process starts at once), then walks one ID per walker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+import vt_refs
+
+
+def _connect(base_url: str, key: str, quota: str, store: str, cache: str | None) -> Any:
+    return vt_refs.connect(
+        key,
+        base_url=base_url,
+        quota=vt_refs.Quota.parse(quota),
+        quota_store=None if store == "-" else store,
+        cache=cache,
+        backoff_factor=0.05,
+        max_retries=8,
+        max_quota_wait=120,
+    )
+
+
+def main(argv: list[str]) -> int:
+    base_url, key, quota, store, cache, *ids = argv
+    results: dict[str, Any] = {}
+
+    def sync_walk(object_id: str) -> None:
+        with _connect(base_url, key, quota, store, cache or None) as client:
+            refs = list(vt_refs.related_references(client, id=object_id, page_size=1))
+        results[object_id] = [r.id for r in refs]
+
+    def async_walk(object_id: str) -> None:
+        async def run() -> list[str]:
+            async with _connect(base_url, key, quota, store, cache or None) as client:
+                pages = vt_refs.arelated_references(client, id=object_id, page_size=1)
+                return [r.id async for r in pages]
+
+        results[object_id] = asyncio.run(run())
+
+    with _connect(base_url, key, quota, store, cache or None):  # imports, opens the stores
+        pass
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=sync_walk if i % 2 == 0 else async_walk, args=(object_id,))
+        for i, object_id in enumerate(ids)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"items": results, "seconds": time.monotonic() - started}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,106 @@
+"""Four processes, two walkers each (one sync, one async), share one quota store and page
+one fake that enforces the same quota: the fake rejects next to nothing, nothing is lost,
+and together they use the quota nearly in full."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import vt_refs
+from vt_refs.testing import FakeVirusTotal
+
+WORKER = Path(__file__).with_name("quota_worker.py")
+PROCESSES = 4
+PAGES = 12  # per walker: 4 processes x 2 walkers x 12 = 96 requests, within 120/min
+QUOTA = "20/s,120/min"
+
+
+def _ids(process: int) -> list[str]:
+    return [f"{process:x}{walker:x}".ljust(64, "c") for walker in range(2)]
+
+
+def run_processes(
+    fake: FakeVirusTotal, store: str, *, key: str | None = None, cache: str = ""
+) -> list[dict[str, Any]]:
+    """Start the workers, release them together, and collect what each got."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                fake.base_url,
+                key or fake.api_key,
+                QUOTA,
+                store,
+                cache,
+                *_ids(p),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for p in range(PROCESSES)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline().strip() == "ready"
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        results = []
+        for worker in workers:
+            out, _ = worker.communicate(timeout=90)
+            assert worker.returncode == 0
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        return results
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+
+def allowed_in(seconds: float, per_second: int, cap: int) -> int:
+    """The most a sliding per-second window lets through in an interval this long."""
+    return min(per_second * (math.floor(seconds) + 1), cap)
+
+
+def check_shared_quota(fake: FakeVirusTotal, results: list[dict[str, Any]]) -> None:
+    for process, result in enumerate(results):
+        for object_id in _ids(process):  # every walker got every item: nothing lost
+            assert len(set(result["items"][object_id])) == PAGES
+    arrivals = fake.quota_arrivals
+    admitted = [t for t, ok in arrivals if ok]
+    assert len(admitted) == PROCESSES * 2 * PAGES
+    assert fake.quota_rejected <= 0.02 * len(arrivals), fake.quota_rejected
+    # No 1 s window ever held more than 20 admitted requests (the fake enforces it) ...
+    busy = admitted[-1] - admitted[0]
+    utilisation = len(admitted) / allowed_in(busy, 20, 120)
+    # ... and together the processes went nearly as fast as the quota allows.
+    assert utilisation >= 0.90, (utilisation, busy)
+
+
+@pytest.mark.timeout(120)
+def test_processes_share_a_sqlite_quota(tmp_path: Path) -> None:
+    with FakeVirusTotal(quota=vt_refs.Quota.parse(QUOTA), default_count=PAGES) as fake:
+        results = run_processes(fake, f"sqlite:///{tmp_path}/quota.db")
+        check_shared_quota(fake, results)
+
+
+@pytest.mark.timeout(120)
+def test_processes_share_a_redis_quota(redis_url: str) -> None:
+    with FakeVirusTotal(quota=vt_refs.Quota.parse(QUOTA), default_count=PAGES) as fake:
+        results = run_processes(fake, redis_url)
+        check_shared_quota(fake, results)
