@@ -236,11 +236,11 @@ def connect(
     `cache_ttl` seconds, per key; a hit sends nothing and spends no quota.
     `transport` replaces the network transport under the SDK's stack (an
     `httpx.MockTransport` in tests).
+    Use it as `with connect() as client:` or `async with connect() as client:`; either
+    closes the whole client.
     `on_drift` is how every helper walking with this client parses pages (see
     `vt_refs.parse`): "warn" keeps a page whose optional fields drift from the spec,
     "error" rejects it.
-    Use it as `with connect() as client:` or `async with connect() as client:`; either
-    closes the whole client.
     """
     key = _api_key(api_key)
     url = _base_url(base_url, allow_insecure_http)
