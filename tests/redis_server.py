@@ -43,8 +43,11 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the Redis server exited: {log.read_text(errors='replace')}")
-        with contextlib.suppress(redis.exceptions.ConnectionError):
-            if redis.Redis.from_url(url, socket_timeout=1).ping():
+        with (
+            contextlib.suppress(redis.exceptions.ConnectionError),
+            redis.Redis.from_url(url, socket_timeout=1) as client,
+        ):
+            if client.ping():
                 return
         time.sleep(0.02)
     raise RuntimeError(f"the Redis server did not answer within {_READY_WITHIN} s")

@@ -31,10 +31,14 @@ def cache_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/cache.db"
     url: str = request.getfixturevalue("redis_url")
-    # Each test its own database number would limit us to 16; a fresh key prefix is not
-    # configurable, so flush instead: tests of one session run one at a time.
-    redis.Redis.from_url(url).flushdb()
-    return url
+    return url  # never flushed ($REDIS_URL may be shared): each test uses keys of its own
+
+
+def _fake(**kwargs: Any) -> FakeVirusTotal:
+    """A fake with a key of its own: entries (and quotas) are per key, so no test sees
+    another's, whatever the store held before."""
+    kwargs.setdefault("api_key", f"k-{uuid.uuid4().hex}")
+    return FakeVirusTotal(**kwargs)
 
 
 def _pages(client: Any) -> list[Any]:
@@ -48,7 +52,7 @@ def _connect(fake: FakeVirusTotal, cache: str, key: str | None = None, **kw: Any
 def test_a_second_walk_sends_nothing_and_spends_no_quota(cache_url: str) -> None:
     quota = vt_refs.Quota(per_minute=3)
     # A key of its own: the process shares one quota per key, whatever the test.
-    with FakeVirusTotal(default_count=COUNT, api_key=f"k-{uuid.uuid4().hex}") as fake:
+    with _fake(default_count=COUNT) as fake:
         with _connect(fake, cache_url, quota=quota, max_quota_wait=0) as client:
             first = _pages(client)
             assert len(fake.requests) == 3 and not any(map(vt_refs.from_cache, first))
@@ -60,7 +64,7 @@ def test_a_second_walk_sends_nothing_and_spends_no_quota(cache_url: str) -> None
 
 
 def test_async_walks_share_the_cache(cache_url: str) -> None:
-    with FakeVirusTotal(default_count=COUNT) as fake:
+    with _fake(default_count=COUNT) as fake:
         with _connect(fake, cache_url) as client:
             first = _pages(client)
 
@@ -86,7 +90,7 @@ def test_another_process_is_served_from_the_cache(cache_url: str, tmp_path: Path
         "    refs = list(vt_refs.related_references(client, id=object_id, page_size=10))\n"
         "print(len(refs))\n"
     )
-    with FakeVirusTotal(default_count=COUNT, api_key=f"k-{uuid.uuid4().hex}") as fake:
+    with _fake(default_count=COUNT) as fake:
         quota_store = f"sqlite:///{tmp_path}/quota.db"
         command = [sys.executable, "-c", script, fake.base_url, fake.api_key, cache_url,
                    quota_store, OBJECT]  # fmt: skip
@@ -98,7 +102,7 @@ def test_another_process_is_served_from_the_cache(cache_url: str, tmp_path: Path
 
 def test_entries_expire_after_the_ttl(cache_url: str) -> None:
     with (
-        FakeVirusTotal(default_count=5) as fake,
+        _fake(default_count=5) as fake,
         _connect(fake, cache_url, cache_ttl=0.5) as client,
     ):
         _pages(client)
@@ -111,7 +115,7 @@ def test_entries_expire_after_the_ttl(cache_url: str) -> None:
 
 def test_another_key_misses(cache_url: str) -> None:
     other = f"other-{uuid.uuid4().hex}"
-    with FakeVirusTotal(default_count=5) as fake:
+    with _fake(default_count=5) as fake:
         with _connect(fake, cache_url) as client:
             _pages(client)
         with (
@@ -123,7 +127,7 @@ def test_another_key_misses(cache_url: str) -> None:
 
 
 def test_errors_are_never_kept(cache_url: str) -> None:
-    with FakeVirusTotal(default_count=5) as fake:
+    with _fake(default_count=5) as fake:
         fake.fail_next(1, status=404, code="NotFoundError")
         with _connect(fake, cache_url, max_retries=0) as client:
             with pytest.raises(vt_refs.NotFoundError):
@@ -133,7 +137,7 @@ def test_errors_are_never_kept(cache_url: str) -> None:
 
 
 def test_items_of_a_cached_page_parse_like_fresh_ones(cache_url: str) -> None:
-    with FakeVirusTotal(default_count=COUNT) as fake:
+    with _fake(default_count=COUNT) as fake:
         with _connect(fake, cache_url) as client:
             fresh = list(vt_refs.related_references(client, id=OBJECT, max_items=25))
             cached = list(vt_refs.related_references(client, id=OBJECT, max_items=25))
@@ -142,7 +146,6 @@ def test_items_of_a_cached_page_parse_like_fresh_ones(cache_url: str) -> None:
 
 
 def test_the_key_is_nowhere_in_the_stores(tmp_path: Path, redis_url: str) -> None:
-    redis.Redis.from_url(redis_url).flushdb()
     key = f"secret-{uuid.uuid4().hex}"
     secrets = [key.encode(), hashlib.sha256(key.encode()).hexdigest().encode(),
                hashlib.sha256(key.encode()).digest()]  # fmt: skip
@@ -178,7 +181,7 @@ def test_the_key_is_nowhere_in_the_stores(tmp_path: Path, redis_url: str) -> Non
 def test_a_failing_store_is_a_miss_not_a_lost_answer(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with FakeVirusTotal(default_count=5) as fake:
+    with _fake(default_count=5) as fake:
         with (
             _connect(fake, "redis://127.0.0.1:1/0") as client,  # nothing listens there
             caplog.at_level(logging.WARNING, logger="vt_refs.cache"),
@@ -202,7 +205,7 @@ def test_from_cache_tells_items_and_forgets_them_with_their_page(cache_url: str)
 
     from vt_refs import _provenance
 
-    with FakeVirusTotal(default_count=5) as fake, _connect(fake, cache_url) as client:
+    with _fake(default_count=5) as fake, _connect(fake, cache_url) as client:
         fresh = list(vt_refs.related_references(client, id=OBJECT))
         cached = list(vt_refs.related_references(client, id=OBJECT))
     assert not any(map(vt_refs.from_cache, fresh))

@@ -345,3 +345,23 @@ def test_every_quota_makes_a_limiter() -> None:
             _quota_store.permits(quota.windows(), None, f"all-quotas-{made}")
             made += 1
     assert made == 10 * len(limits) ** 2
+
+
+def test_slow_round_trips_widen_the_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request delayed on its way reaches the server's next window: slow answers make
+    the client count its windows longer (the round trips, at most half the window)."""
+    clock = _Clock(monkeypatch)
+    sent_at: list[float] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        sent_at.append(clock.now)
+        clock.now += 3.0  # the answer takes 3 s
+        n = len(sent_at)
+        return ok(page([str(n)], cursor=None if n == 4 else f"c{n}"))
+
+    api = ScriptedAPI(default=slow)
+    with _connect(api, quota=vt_refs.Quota(per_minute=2)) as client:
+        _walk(client)
+    assert len(sent_at) == 4
+    # The third goes 60 s + 3 s after the first; without the round trips, 60 s + 2 s.
+    assert 62.9 <= sent_at[2] - sent_at[0] <= 63.1

@@ -51,6 +51,10 @@ class QuotaGate:
             raise _exhausted(denial)
         return denial.wait
 
+    def observe(self, seconds: float) -> None:
+        """How long a request took from its permit to its answer (see the arrival margin)."""
+        self._permits.observe(seconds)
+
     def wait(self) -> None:
         deadline = self._deadline()
         while (delay := self._next_wait(deadline)) is not None:
@@ -93,11 +97,17 @@ class QuotaTransport(_Layer):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._gate.wait()
-        return self._sync.handle_request(request)
+        sent = time.monotonic()
+        response = self._sync.handle_request(request)
+        self._gate.observe(time.monotonic() - sent)
+        return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await self._gate.await_permit()
-        return await self._async.handle_async_request(request)
+        sent = time.monotonic()
+        response = await self._async.handle_async_request(request)
+        self._gate.observe(time.monotonic() - sent)
+        return response
 
 
 def quota_layer(

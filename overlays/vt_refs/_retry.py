@@ -31,6 +31,7 @@ RETRY_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteP
 # No backoff of ours waits longer than this (a server's Retry-After may, within the budget).
 MAX_BACKOFF_SECONDS: Final = 60.0
 
+
 log: Final = logging.getLogger("vt_refs")
 # Waits at least this long are logged as warnings (shown even with no logging set up):
 # a program that goes quiet for this long should say why. Shorter ones are INFO.

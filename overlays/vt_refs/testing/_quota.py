@@ -33,8 +33,8 @@ class QuotaEnforcer:
 
     def admit(self, key: str) -> Response | None:
         """None when `key` is within every window, else the 429 to answer with."""
-        now = time.monotonic()
-        with self.lock:
+        with self.lock:  # stamped under the lock, so the log stays in arrival order
+            now = time.monotonic()
             log = self._arrivals.setdefault(key, collections.deque())
             while log and log[0] <= now - self._longest:
                 log.popleft()
