@@ -5,6 +5,7 @@ and together they use the quota nearly in full."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -71,10 +72,9 @@ def run_processes(
                 worker.wait()
 
 
-def allowed_in(seconds: float, per_second: int, cap: int) -> float:
-    """About the most a sliding per-second window lets through in an interval this long
-    (the exact figure, per_second x (whole seconds + 1), jumps at each whole second)."""
-    return min(per_second * (seconds + 1), cap)
+def allowed_in(seconds: float, per_second: int, cap: int) -> int:
+    """The most a sliding per-second window lets through in an interval this long."""
+    return min(per_second * (math.floor(seconds) + 1), cap)
 
 
 def check_shared_quota(fake: FakeVirusTotal, results: list[dict[str, Any]]) -> None:
