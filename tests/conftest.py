@@ -31,6 +31,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# The CA, TLS server and proxy fixtures of the transport tests.
+pytest_plugins = ["transport_fixtures"]
+
 
 def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     """`node`, with its local `$ref`s into `spec` followed."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
-import threading
+import ssl
 from dataclasses import dataclass, field
+
+from raw_listener import Listener
 
 
 @dataclass
@@ -25,50 +27,31 @@ class Passage:
     tunnelled: bytearray = field(default_factory=bytearray)
 
 
-class ForwardProxy:
-    def __init__(self) -> None:
+class ForwardProxy(Listener):
+    """With `tls`, an https:// proxy: TLS to the proxy, and the tunnel inside that."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__()
+        self.tls = tls
         self.passages: list[Passage] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._acceptor = threading.Thread(target=self._accept, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        return f"https://localhost:{self.port}" if self.tls else f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ForwardProxy:
-        self._acceptor.start()
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stopping.set()
-        self._acceptor.join(timeout=5)
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout=10)
-        self._listener.close()
+        self.stop()
 
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._handle, args=(client,), daemon=True)
-            with self._lock:
-                self._threads.append(thread)
-            thread.start()
-
-    def _handle(self, client: socket.socket) -> None:
+    def serve(self, client: socket.socket) -> None:
         upstream: socket.socket | None = None
         try:
             client.settimeout(10)
+            if self.tls is not None:
+                client = self.tls.wrap_socket(client, server_side=True)
             data = b""
             while b"\r\n\r\n" not in data:
                 chunk = client.recv(65536)
@@ -91,7 +74,7 @@ class ForwardProxy:
             else:
                 upstream = self._forward(target, head, rest)
                 self._answer(client, upstream)
-        except (OSError, ValueError):
+        except (OSError, ValueError, ssl.SSLError):
             return
         finally:
             for sock in (client, upstream):
@@ -133,7 +116,9 @@ class ForwardProxy:
     def _relay(self, client: socket.socket, upstream: socket.socket, passage: Passage) -> None:
         sockets = [client, upstream]
         while not self._stopping.is_set():
-            ready, _, _ = select.select(sockets, [], [], 0.1)
+            # TLS may hold decrypted bytes that select() cannot see.
+            buffered = [s for s in sockets if isinstance(s, ssl.SSLSocket) and s.pending()]
+            ready = buffered or select.select(sockets, [], [], 0.1)[0]
             for sock in ready:
                 data = sock.recv(65536)
                 if not data:

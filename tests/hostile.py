@@ -1,34 +1,25 @@
-"""A scripted HTTP server on 127.0.0.1 that answers as a wrong or hostile API would.
+"""Scripted answers of a wrong or hostile API, served by `hostile_server.HostileServer`.
 
-`HostileServer(respond)` calls `respond(request)` for every request and sends back what it
-returns, verbatim: any status, reason phrase, headers and body, so a test can echo the key,
-loop cursors or send empty pages for ever. It stops answering (closing connections) after
-`max_requests`, so a client that does not stop cannot keep a test running: the count it
-reached is the evidence.
+`serve(respond)` answers every request with what `respond(seen)` returns, verbatim: any
+status, reason phrase, headers and body, so a test can echo the key, loop cursors or send
+empty pages for ever. Past `max_requests` it closes connections unanswered, so a client
+that does not stop cannot keep a test running: `server.seen` is the evidence.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-import threading
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+
+from hostile_server import Behaviour, HostileServer, Seen
 
 KEY = "hostile-test-key-6c0ffee5a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
-
-@dataclass(frozen=True)
-class Seen:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
+__all__ = ["KEY", "Answer", "HostileServer", "Seen", "cycling", "empty_pages", "error", "page"]
 
 
 @dataclass
@@ -36,10 +27,7 @@ class Answer:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    reason: str | None = None
-
-
-Respond = Callable[[Seen], Answer]
+    reason: str = "X"
 
 
 def page(ids: list[str], cursor: str | None = None) -> Answer:
@@ -57,84 +45,41 @@ def error(status: int, code: str, message: str, **headers: str) -> Answer:
     return Answer(status, body, {"Content-Type": "application/json", **headers})
 
 
-class HostileServer:
-    """Runs `respond` behind a threading HTTP/1.1 server; use as a context manager."""
+def _answering(respond: Callable[[Seen], Answer], max_requests: int) -> Behaviour:
+    count = itertools.count()
 
-    def __init__(self, respond: Respond, *, max_requests: int = 200) -> None:
-        self.respond = respond
-        self.max_requests = max_requests
-        self.requests: list[Seen] = []
-        self._lock = threading.Lock()
-        server = self
+    def behaviour(sock: socket.socket, seen: Seen) -> bool:
+        if next(count) >= max_requests:
+            return False  # closed unanswered
+        answer = respond(seen)
+        lines = [f"HTTP/1.1 {answer.status} {answer.reason}"]
+        lines += [f"{name}: {value}" for name, value in answer.headers.items()]
+        lines.append(f"Content-Length: {len(answer.body)}")
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
+        return True
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                pass
-
-            def do_GET(self) -> None:
-                split = urlsplit(self.path)
-                seen = Seen(
-                    "GET",
-                    split.path,
-                    dict(parse_qsl(split.query, keep_blank_values=True)),
-                    {k.lower(): v for k, v in self.headers.items()},
-                )
-                with server._lock:
-                    if len(server.requests) >= server.max_requests:
-                        self.close_connection = True
-                        return
-                    server.requests.append(seen)
-                answer = server.respond(seen)
-                self.send_response_only(answer.status, answer.reason)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/v3"
-
-    def __enter__(self) -> HostileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+    return behaviour
 
 
-def cycling(cursors: list[str], ids_per_page: int = 1) -> Respond:
+def serve(respond: Callable[[Seen], Answer], *, max_requests: int = 200) -> HostileServer:
+    """A server answering every request with `respond(seen)`; use it as a context manager."""
+    return HostileServer(default=_answering(respond, max_requests))
+
+
+def cycling(cursors: list[str], ids_per_page: int = 1) -> Callable[[Seen], Answer]:
     """Pages whose `meta.cursor` goes round `cursors` for ever (A, B, A, B, ...)."""
-    state = {"n": 0}
+    count = itertools.count()
 
     def respond(seen: Seen) -> Answer:
-        n = state["n"]
-        state["n"] += 1
-        ids = [f"{n}-{i}" for i in range(ids_per_page)]
-        return page(ids, cursors[n % len(cursors)])
+        n = next(count)
+        return page([f"{n}-{i}" for i in range(ids_per_page)], cursors[n % len(cursors)])
 
     return respond
 
 
-def empty_pages() -> Respond:
+def empty_pages() -> Callable[[Seen], Answer]:
     """Pages with no items and a fresh cursor each time, for ever."""
-
-    count = iter(range(10**9))
+    count = itertools.count()
 
     def respond(seen: Seen) -> Answer:
         return page([], f"fresh-{next(count)}")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from raw_listener import Listener
+
 KEY = "hostile-test-key-5f3a9c"
 # Pauses wait on this (never set) rather than time.sleep, which tests may patch.
 _NEVER = threading.Event()
@@ -205,8 +207,8 @@ def endless(chunked: bool = True, piece: int = 1 << 16, total: int = 1 << 30) ->
     return answer
 
 
-@dataclass
-class HostileServer:
+@dataclass(eq=False)
+class HostileServer(Listener):
     """The server: `script` answers the first requests in order, then `default`."""
 
     script: list[Behaviour] = field(default_factory=list)
@@ -216,21 +218,7 @@ class HostileServer:
     seen: list[Seen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind((self.host, 0))
-        self._listener.listen(64)
-        self._listener.settimeout(0.1)
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._sockets: set[socket.socket] = set()
-        self._acceptor = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def port(self) -> int:
-        port: int = self._listener.getsockname()[1]
-        return port
+        Listener.__init__(self, self.host)
 
     @property
     def base_url(self) -> str:
@@ -239,43 +227,17 @@ class HostileServer:
         return f"{scheme}://{host}:{self.port}/api/v3"
 
     def __enter__(self) -> HostileServer:
-        self._acceptor.start()
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._acceptor.join(timeout=5)
-        with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout=10)
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sock, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
-            with self._lock:
-                self._sockets.add(sock)
-                self._threads.append(thread)
-            thread.start()
-
     def _next(self) -> Behaviour:
         with self._lock:
             return self.script.pop(0) if self.script else self.default
 
-    def _serve(self, raw: socket.socket) -> None:
+    def serve(self, raw: socket.socket) -> None:
         sock: socket.socket = raw
         try:
             raw.settimeout(10)
@@ -306,7 +268,3 @@ class HostileServer:
         finally:
             with contextlib.suppress(OSError):
                 sock.close()
-            with contextlib.suppress(OSError):
-                raw.close()
-            with self._lock:
-                self._sockets.discard(raw)

@@ -31,6 +31,12 @@ What the strategies produce:
   key removed, a non-object top level, truncated JSON, or bytes that are not JSON at all.
   `data` is a decoded JSON value (dict for the in-document mutations) or `bytes`; `path` is
   where a strict parser must report the failure (JSONPath, see `json_path`).
+  `drift` says whether the mutation is schema drift: a wrong type whose nearest enclosing
+  property (the mutated one, or the list it is an item of) is optional, which a parser
+  under `on_drift="warn"` keeps as a raw value instead of failing (see `is_drift`).
+- `drift_document(spec, name)`: drift only: null (where the spec does not allow it) or
+  another JSON type at a random optional property at any depth, inside lists too, or at
+  an item of an optional list; absent optional properties are added with a wrong value.
 - `big_invalid_document(spec, name)`: the same mutations in bodies of more than 100 KB,
   with huge wrong values, to check that errors carry only a bounded excerpt.
 - `full_document(spec, name)` / `all_mutations(spec, name)`: not random: the document with
@@ -55,6 +61,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 import yaml
+from hypothesis import assume
 from hypothesis import strategies as st
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -108,14 +115,22 @@ NASTY_UNITS: Final = ("\x00", "\x7f", "\u0085", "\u2028", "\ue000", "\U000f0000"
 
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
+# Optional properties whose wrong values are never drift: pagination relies on
+# `meta.cursor`, and a mistyped cursor dropped as drift would end a walk early.
+NEVER_DRIFT: Final = frozenset({SCHEMA_PREFIX + "CollectionMeta/properties/cursor"})
+
 Segment = str | int
 
 
 class Invalid(NamedTuple):
-    """An invalid body and the JSONPath where a strict parser must report it."""
+    """An invalid body and the JSONPath where a strict parser must report it.
+
+    `drift`: the break is schema drift, an error only under `on_drift="error"`.
+    """
 
     data: Any
     path: str
+    drift: bool = False
 
     def __repr__(self) -> str:
         # Hypothesis prints failing examples: a 100 KB body would bury the report.
@@ -123,7 +138,7 @@ class Invalid(NamedTuple):
         if len(text) > REPR_CHARS:
             hidden = len(text) - REPR_CHARS
             text = f"{text[: REPR_CHARS // 2]} <...{hidden} chars...> {text[-REPR_CHARS // 2 :]}"
-        return f"Invalid(data={text}, path={self.path!r})"
+        return f"Invalid(data={text}, path={self.path!r}, drift={self.drift})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
@@ -564,6 +579,28 @@ def _replace(doc: Any, path: tuple[Segment, ...], value: Any) -> Any:
     return doc
 
 
+def is_drift(root: Node, path: Sequence[Segment]) -> bool:
+    """Whether a wrong value at `path` (below schema `root`) is schema drift.
+
+    It is when the nearest enclosing property (the one at `path`, or the one holding the
+    list `path` is an item of) is optional and not in NEVER_DRIFT: the parser then leaves
+    that property UNSET and keeps the raw value. A required property (and so an item of
+    `data`) or the root is never drift.
+    """
+    node, holder = root, None
+    for segment in path:
+        if isinstance(segment, int):
+            assert node.items is not None
+            node = node.items
+        else:
+            holder = (node, segment)
+            node = node.properties[segment]
+    if holder is None:
+        return False
+    parent, key = holder
+    return key not in parent.required and parent.properties[key].pointer not in NEVER_DRIFT
+
+
 def _is_json_object(raw: bytes) -> bool:
     """Whether any plausible decoding of `raw` (UTF-8, BOM, UTF-16/32 sniffing) is an object."""
     decodings: list[Callable[[], bytes | str]] = [
@@ -631,7 +668,47 @@ def _wrong_type(
         value = _huge_value(draw(st.sampled_from(kinds)), draw(PADDING_UNITS))
     else:
         value = draw(wrong_value(slot))
-    return Invalid(_replace(doc, path, value), json_path(path))
+    return Invalid(_replace(doc, path, value), json_path(path), is_drift(node, path))
+
+
+def _drift_value(node: Node) -> st.SearchStrategy[Any]:
+    """A wrong value for `node`, null as often as all other kinds together when wrong."""
+    if "null" in wrong_kinds(node):
+        return st.one_of(st.none(), wrong_value(node))
+    return wrong_value(node)
+
+
+@st.composite
+def _drifted(draw: st.DrawFn, node: Node, documents: st.SearchStrategy[Any]) -> Invalid:
+    doc = draw(documents)
+    slots = [(path, slot) for path, slot, _ in _walk(node, doc, ()) if is_drift(node, path)]
+    # Optional properties the document leaves out may drift too: add them, wrongly.
+    slots += [
+        ((*path, key), child)
+        for path, slot, value in _walk(node, doc, ())
+        if isinstance(value, dict) and "object" in slot.types
+        for key, child in slot.properties.items()
+        if key not in value and is_drift(node, (*path, key))
+    ]
+    assume(slots)
+    patterns = sorted({_pattern(path) for path, _ in slots})
+    pattern = draw(st.sampled_from(patterns))
+    path, slot = draw(st.sampled_from([s for s in slots if _pattern(s[0]) == pattern]))
+    return Invalid(_replace(doc, path, draw(_drift_value(slot))), json_path(path), True)
+
+
+def can_drift(spec: Mapping[str, Any], name: str) -> bool:
+    """Whether schema `name` has any optional property, at any depth, that may drift."""
+    node = schema_node(spec, name)
+    return any(is_drift(node, path) for path, _, _ in _walk(node, _full(node), ()))
+
+
+def drift_document(
+    spec: Mapping[str, Any], name: str, *, documents: st.SearchStrategy[Any] | None = None
+) -> st.SearchStrategy[Invalid]:
+    """Documents with one drift (see the module docstring), each with its JSONPath."""
+    node = schema_node(spec, name)
+    return _drifted(node, valid_document(spec, name) if documents is None else documents)
 
 
 @st.composite
@@ -793,8 +870,10 @@ def all_mutations(spec: Mapping[str, Any], name: str) -> list[Invalid]:
     found = []
     for path, slot, value in _walk(node, doc, ()):
         for kind in wrong_kinds(slot):
+            drift = is_drift(node, path)
             found += [
-                Invalid(_replace(doc, path, wrong), json_path(path)) for wrong in _CANONICAL[kind]
+                Invalid(_replace(doc, path, wrong), json_path(path), drift)
+                for wrong in _CANONICAL[kind]
             ]
         if isinstance(value, dict):
             for key in sorted(slot.required):

@@ -75,11 +75,12 @@ def cli(
     fake: FakeVirusTotal | None = None,
     key: str | None = KEY,
     script: bool = False,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run vt-refs to the end; the key (from VT_API_KEY) must never show."""
     done = subprocess.run(
         _argv(args, fake, script),
-        env=_env(key),
+        env=_env(key, env),
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -605,6 +606,64 @@ def test_malformed_body_is_5_with_its_path(fake: FakeVirusTotal, body: bytes, pa
     assert (done.returncode, done.stdout) == (5, "")
     assert done.stderr.startswith(f"vt-refs: malformed response (HTTP 200) at {path}: ")
     assert len(done.stderr.splitlines()) == 1
+
+
+# Schema drift
+
+
+def _drifting_references(n: int) -> list[dict[str, Any]]:
+    """References whose optional fields drift: every title null, dates as strings."""
+    return [
+        {
+            "type": "reference",
+            "id": f"{i:064x}",
+            "attributes": {"title": None, "author": "A", "creation_date": str(1_700_000_000 + i)},
+            "links": {"self": f"https://www.virustotal.com/api/v3/references/{i:064x}"},
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("environment", [{}, {"PYTHONWARNINGS": "error"}])
+def test_drift_warns_once_per_field_and_writes_items_as_sent(
+    fake: FakeVirusTotal, environment: dict[str, str]
+) -> None:
+    fake.set_count(MD5, 0, collection="files")
+    fake.add_references(MD5, _drifting_references(12), collection="files")
+    expected = served(fake, f"/files/{MD5}/related_references")
+    done = cli("--object", "files", "--id", MD5, "--page-size", "5", fake=fake, env=environment)
+    assert done.returncode == 0, done.stderr
+    assert lines(done.stdout) == expected and len(expected) == 12
+    assert done.stderr.splitlines() == [
+        "vt-refs: warning: ReferenceAttributes.title at $.data[0].attributes.title: "
+        "expected string, got null; written as sent (--strict makes this an error)",
+        "vt-refs: warning: ReferenceAttributes.creation_date at "
+        "$.data[0].attributes.creation_date: expected integer, got string; written as sent "
+        "(--strict makes this an error)",
+    ]
+    assert len(fake.requests) == 3
+
+
+def test_drift_shows_in_the_table_as_an_empty_cell(fake: FakeVirusTotal) -> None:
+    fake.set_count("example.com", 0, collection="domains")
+    fake.add_references("example.com", _drifting_references(2), collection="domains")
+    done = cli("--object", "domains", "--id", "example.com", "--format", "table", fake=fake)
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert header.split()[:2] == ["title", "author"] and len(rows) == 2
+    assert all(row.split()[0] == "A" for row in rows), rows
+    assert len(done.stderr.splitlines()) == 2
+
+
+def test_strict_makes_drift_a_malformed_response(fake: FakeVirusTotal) -> None:
+    fake.set_count("192.0.2.1", 0, collection="ip_addresses")
+    fake.add_references("192.0.2.1", _drifting_references(3), collection="ip_addresses")
+    done = cli("--object", "ip_addresses", "--id", "192.0.2.1", "--strict", fake=fake)
+    assert (done.returncode, done.stdout) == (5, "")
+    assert done.stderr.splitlines() == [
+        "vt-refs: malformed response (HTTP 200) at $.data[0].attributes.title: "
+        "expected string, got null; body: " + done.stderr.split("; body: ", 1)[1].rstrip("\n")
+    ]
 
 
 # The command itself

@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 import pytest
-from hostile import KEY, Answer, HostileServer, Seen, cycling, empty_pages, error, page
+from hostile import KEY, Answer, HostileServer, Seen, cycling, empty_pages, error, page, serve
 
 TIMEOUT = 30.0
 
@@ -50,18 +50,18 @@ def one_line(err: str) -> str:
 
 @pytest.mark.parametrize("extra", [(), ("--max-items", "1000")], ids=["all", "max-items"])
 def test_an_alternating_cursor_exits_5(extra: tuple[str, ...]) -> None:
-    with HostileServer(cycling(["A", "B"])) as server:
+    with serve(cycling(["A", "B"])) as server:
         status, out, err = run("--id", "x", *extra, base_url=server.base_url)
     assert status == 5
     line = one_line(err)
     assert "$.meta.cursor" in line
-    assert len(server.requests) == 3
+    assert len(server.seen) == 3
     # The pages before the one that looped back are written; that one is not.
     assert len(out.splitlines()) == 2
 
 
 def test_a_cursor_cycle_says_where_to_resume_on_the_same_line() -> None:
-    with HostileServer(cycling(["A", "B", "C"])) as server:
+    with serve(cycling(["A", "B", "C"])) as server:
         status, _, err = run("--id", "x", base_url=server.base_url)
     assert status == 5
     line = one_line(err)
@@ -71,11 +71,11 @@ def test_a_cursor_cycle_says_where_to_resume_on_the_same_line() -> None:
 
 @pytest.mark.parametrize(("extra", "most"), [((), 6), (("--max-items", "5"), 10)])
 def test_empty_pages_for_ever_exit_5(extra: tuple[str, ...], most: int) -> None:
-    with HostileServer(empty_pages()) as server:
+    with serve(empty_pages()) as server:
         status, out, err = run("--id", "x", *extra, base_url=server.base_url)
     assert (status, out) == (5, "")
     assert "$.meta.cursor" in one_line(err)
-    assert len(server.requests) <= most
+    assert len(server.seen) <= most
 
 
 # --- Ids, URLs and cursors the API cannot take -------------------------------------------
@@ -84,11 +84,11 @@ def test_empty_pages_for_ever_exit_5(extra: tuple[str, ...], most: int) -> None:
 @pytest.mark.parametrize("object_kind", ["urls", "files", "threat_actors"])
 @pytest.mark.parametrize("bad", [".", ".."])
 def test_dot_ids_exit_2_before_anything_is_sent(object_kind: str, bad: str) -> None:
-    with HostileServer(lambda seen: page([])) as server:
+    with serve(lambda seen: page([])) as server:
         status, out, err = run("--object", object_kind, "--id", bad, base_url=server.base_url)
     assert (status, out) == (2, "")
     assert "id" in one_line(err)
-    assert server.requests == []
+    assert server.seen == []
 
 
 @pytest.mark.parametrize(
@@ -113,18 +113,18 @@ def test_dot_ids_exit_2_before_anything_is_sent(object_kind: str, bad: str) -> N
     ],
 )
 def test_what_cannot_be_sent_exits_2_on_one_short_line(args: tuple[str | bytes, ...]) -> None:
-    with HostileServer(lambda seen: page([])) as server:
+    with serve(lambda seen: page([])) as server:
         status, out, err = run(*args, base_url=server.base_url)
     assert (status, out) == (2, "")
     assert len(one_line(err)) < 400
-    assert server.requests == []
+    assert server.seen == []
 
 
 def test_a_hostile_id_is_still_one_path_segment() -> None:
-    with HostileServer(lambda seen: page([])) as server:
+    with serve(lambda seen: page([])) as server:
         status, _, err = run("--object", "files", "--id", "../../x?y#z", base_url=server.base_url)
     assert (status, err) == (0, "")
-    (seen,) = server.requests
+    (seen,) = server.seen
     assert seen.path == "/api/v3/files/..%2F..%2Fx%3Fy%23z/related_references"
 
 
@@ -142,7 +142,7 @@ def _echo(where: str) -> HostileServer:
             return Answer(403, b"", reason=f"Forbidden for {key}")
         return Answer(200, json.dumps({"data": key}).encode())  # malformed
 
-    return HostileServer(respond)
+    return serve(respond)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_a_key_the_server_echoes_never_shows(where: str, status: int) -> None:
 
 def test_a_long_retry_after_with_no_retries_left_exits_3_at_once() -> None:
     quota = error(429, "QuotaExceededError", "daily quota", **{"Retry-After": "100000"})
-    with HostileServer(lambda seen: quota) as server:
+    with serve(lambda seen: quota) as server:
         status, _, err = run("--id", "x", "--max-retries", "0", base_url=server.base_url)
     assert status == 3
     assert one_line(err) == "vt-refs: QuotaExceededError (HTTP 429): daily quota"
@@ -172,6 +172,15 @@ def broken(*args, **kwargs):
     raise KeyError("a bug in the output, key {KEY}")
 
 run_module.writer = broken
+"""
+
+_BROKEN_TRANSPORT = f"""
+import httpx
+
+def broken(self, request):
+    raise KeyError("a bug below the walk, key {KEY}")
+
+httpx.HTTPTransport.handle_request = broken
 """
 
 _BROKEN_PAGE = """
@@ -206,7 +215,7 @@ cli.parse_options = broken
 
 
 def test_an_unexpected_exception_is_one_line_and_status_70() -> None:
-    with HostileServer(lambda seen: page(["a"])) as server:
+    with serve(lambda seen: page(["a"])) as server:
         status, out, err = run("--id", "x", base_url=server.base_url, code=_BROKEN_OUTPUT)
     assert (status, out) == (70, "")
     line = one_line(err)
@@ -214,12 +223,22 @@ def test_an_unexpected_exception_is_one_line_and_status_70() -> None:
     assert "<redacted>" in line and "please report" in line
 
 
+def test_what_the_library_did_not_expect_is_status_70_too() -> None:
+    with serve(lambda seen: page(["a"])) as server:
+        status, out, err = run("--id", "x", base_url=server.base_url, code=_BROKEN_TRANSPORT)
+    assert (status, out) == (70, "")
+    line = one_line(err)
+    assert line.startswith("vt-refs: unexpected KeyError in vt_refs: ")
+    assert "<redacted>" in line
+    assert server.seen == []
+
+
 def test_an_unexpected_exception_mid_way_still_says_where_to_resume() -> None:
     def respond(seen: Seen) -> Answer:
         n = int(seen.query.get("cursor", "0"))
         return page([f"item{n}"], cursor=str(n + 1) if n < 5 else None)
 
-    with HostileServer(respond) as server:
+    with serve(respond) as server:
         status, out, err = run(
             "--id", "x", "--page-size", "1", base_url=server.base_url, code=_BROKEN_PAGE
         )

@@ -19,8 +19,9 @@ import vt_refs
 from vt_refs.testing import FakeVirusTotal
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fake() -> Iterator[FakeVirusTotal]:
+    """A fresh fake per file: no file's faults or data reach another's examples."""
     with FakeVirusTotal() as server:
         yield server
 
@@ -32,8 +33,10 @@ def docs_environment(
     """The fake as what `connect()` reaches by default; restored afterwards."""
     monkeypatch.setenv("VT_API_KEY", fake.api_key)
     monkeypatch.chdir(tmp_path)  # a block that writes files writes them here
-    connect = vt_refs.connect
-    defaults: dict[str, Any] = connect.__kwdefaults__ or {}
+    defaults = vt_refs.connect.__kwdefaults__
+    # Should connect() ever be wrapped, patching a copy would silently send the examples
+    # to VirusTotal: fail instead.
+    assert defaults is not None and "base_url" in defaults, "connect() lost its base_url default"
     saved = dict(defaults)
     defaults["base_url"] = fake.base_url
     try:

@@ -5,10 +5,15 @@ generated from its own schema (tests/spec_strategies.py):
 
 1. a valid document parses, from a dict, JSON bytes and JSON text, into the model, and
    `to_dict()` gives the document back exactly: unknown keys and big integers included;
-2. a document broken by one mutation raises MalformedResponseError, nothing else, naming
-   the JSONPath of the break, with a bounded message even for a 100 KB body;
+2. a document broken by one mutation raises MalformedResponseError under
+   `on_drift="error"`, nothing else, naming the JSONPath of the break, with a bounded
+   message even for a 100 KB body; so does it under `"warn"` unless the break is drift;
    every location of a full document is also tried with every wrong type, exhaustively;
-3. the same holds for pages fetched through `vt_refs.iter_pages` from a mock transport,
+3. a document drifting in one optional field (null or another JSON type, at any depth)
+   parses under `"warn"`: `to_dict()` gives it back exactly, every typed attribute holds
+   its declared type (checked against the generated annotations, independently of the
+   parser) and one SchemaDriftWarning names the drifted path;
+4. the same holds for pages fetched through `vt_refs.iter_pages` from a mock transport,
    and an ErrorResponse served with 404 becomes the APIError of its code.
 
 Example counts are tuned for the `ci` profile (derandomized; this file and
@@ -22,12 +27,17 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import sys
+import types
+import typing
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from types import MappingProxyType, ModuleType
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -42,7 +52,9 @@ from spec_strategies import (
     PageOperation,
     all_mutations,
     big_invalid_document,
+    can_drift,
     documented_error_codes,
+    drift_document,
     full_document,
     invalid_document,
     load_spec,
@@ -62,6 +74,8 @@ MAX_EXCERPT = 200
 VALID = {name: valid_document(SPEC, name) for name in NAMES}
 INVALID = {name: invalid_document(SPEC, name) for name in NAMES}
 BIG_INVALID = {name: big_invalid_document(SPEC, name) for name in NAMES}
+DRIFT_NAMES = [name for name in NAMES if can_drift(SPEC, name)]
+DRIFT = {name: drift_document(SPEC, name) for name in DRIFT_NAMES}
 
 
 def _examples(n: int) -> int:
@@ -118,6 +132,52 @@ def _check_error(error: vt_refs.MalformedResponseError, path: str, status: int |
     assert len(message) <= MAX_MESSAGE, f"{len(message)} characters: {message[:300]!r}..."
 
 
+def _hints(cls: type) -> dict[str, Any]:
+    namespace = {**vars(vt_refs_api.models), **vars(sys.modules[cls.__module__])}
+    return typing.get_type_hints(cls, globalns=namespace)
+
+
+def _has_type(value: Any, annotation: Any) -> bool:
+    """Whether `value` is of the generated `annotation` exactly (bool is no int here)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_has_type(value, arg) for arg in typing.get_args(annotation))
+    if annotation is Any:
+        return True
+    if annotation is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return type(value) is list and all(_has_type(v, item) for v in value)
+    if origin is dict:
+        return type(value) is dict
+    if annotation is float:
+        return type(value) in (int, float)
+    if attrs.has(annotation):
+        return type(value) is annotation and _typed_attributes(value) == []
+    return type(value) is annotation
+
+
+def _typed_attributes(model: Any) -> list[str]:
+    """The attributes of `model` (recursively) that do not hold their declared type."""
+    hints = _hints(type(model))
+    return [
+        f"{type(model).__name__}.{f.name} = {getattr(model, f.name)!r}"
+        for f in attrs.fields(type(model))
+        if not _has_type(getattr(model, f.name), hints[f.name])
+    ]
+
+
+@contextmanager
+def _drift_warnings() -> Iterator[list[vt_refs.SchemaDriftWarning]]:
+    """The drift warnings issued in the block; a new warnings context, so each is fresh."""
+    found: list[vt_refs.SchemaDriftWarning] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield found
+    found += [w.message for w in caught if isinstance(w.message, vt_refs.SchemaDriftWarning)]
+
+
 # --- parse() ---------------------------------------------------------------------------
 
 
@@ -129,9 +189,11 @@ def test_valid_documents_parse_and_round_trip(name: str, data: st.DataObject) ->
     doc = data.draw(VALID[name], label="doc")
     before = copy.deepcopy(doc)
     for form in _inputs(doc, ensure_ascii=data.draw(st.booleans(), label="ensure_ascii")):
-        parsed = vt_refs.parse(model, form)
+        with _drift_warnings() as drifted:
+            parsed = vt_refs.parse(model, form)
         assert isinstance(parsed, model)
         assert parsed.to_dict() == doc
+        assert drifted == [] and _typed_attributes(parsed) == []
     assert doc == before, "parse changed its input"
 
 
@@ -141,9 +203,36 @@ def test_valid_documents_parse_and_round_trip(name: str, data: st.DataObject) ->
 def test_invalid_documents_raise_malformed_at_their_path(name: str, data: st.DataObject) -> None:
     model = _model(name)
     invalid = data.draw(INVALID[name], label="invalid")
+    modes = ["error"] if invalid.drift else ["error", "warn"]
     for form in _inputs(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii")):
-        error = _raises_malformed(partial(vt_refs.parse, model, form))
+        for mode in modes:
+            error = _raises_malformed(partial(vt_refs.parse, model, form, on_drift=mode))
+            _check_error(error, invalid.path, None)
+
+
+def _check_drift_kept(model: type[Any], invalid: Invalid, form: Any) -> None:
+    """Under "warn": no error, the body back exactly, typed attributes, one warning."""
+    with _drift_warnings() as drifted:
+        parsed = vt_refs.parse(model, form)
+    assert parsed.to_dict() == invalid.data
+    assert _typed_attributes(parsed) == []
+    assert [w.path for w in drifted] == [invalid.path]
+
+
+@pytest.mark.parametrize("name", DRIFT_NAMES)
+@settings(max_examples=_examples(50))
+@given(data=st.data())
+def test_drift_keeps_the_document_under_warn_and_fails_under_error(
+    name: str, data: st.DataObject
+) -> None:
+    model = _model(name)
+    invalid = data.draw(DRIFT[name], label="drifted")
+    before = copy.deepcopy(invalid.data)
+    for form in _inputs(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii")):
+        _check_drift_kept(model, invalid, form)
+        error = _raises_malformed(partial(vt_refs.parse, model, form, on_drift="error"))
         _check_error(error, invalid.path, None)
+    assert invalid.data == before, "parse changed its input"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -156,7 +245,7 @@ def test_errors_on_100kb_bodies_stay_bounded(name: str, data: st.DataObject) -> 
     invalid = data.draw(BIG_INVALID[name], label="invalid")
     assert len(_encode(invalid.data, ensure_ascii=False)) >= BIG_BODY_CHARS * 0.9
     for form in _inputs(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii")):
-        error = _raises_malformed(partial(vt_refs.parse, model, form))
+        error = _raises_malformed(partial(vt_refs.parse, model, form, on_drift="error"))
         _check_error(error, invalid.path, None)
 
 
@@ -170,15 +259,20 @@ def test_every_location_rejects_every_wrong_type_and_missing_key(name: str) -> N
     assert len(mutations) >= 20
     for invalid in mutations:
         for form in _inputs(invalid.data, ensure_ascii=True):
-            error = _raises_malformed(partial(vt_refs.parse, model, form))
+            error = _raises_malformed(partial(vt_refs.parse, model, form, on_drift="error"))
             _check_error(error, invalid.path, None)
+            if invalid.drift:
+                _check_drift_kept(model, invalid, form)
+            else:
+                error = _raises_malformed(partial(vt_refs.parse, model, form))
+                _check_error(error, invalid.path, None)
 
 
 # --- The HTTP path: iter_pages over a mock transport -----------------------------------
 
 
 @contextmanager
-def _serving(body: bytes, status: int, op: PageOperation) -> Iterator[Any]:
+def _serving(body: bytes, status: int, op: PageOperation, on_drift: Any = "warn") -> Iterator[Any]:
     """A vt_refs client whose every request gets `body` with `status`.
 
     On exit, checks that exactly one request went to the operation's URL.
@@ -190,7 +284,9 @@ def _serving(body: bytes, status: int, op: PageOperation) -> Iterator[Any]:
         return httpx.Response(status, content=body, headers={"content-type": "application/json"})
 
     transport = httpx.MockTransport(handler)
-    with vt_refs.connect("test-key", base_url=BASE_URL, transport=transport, max_retries=0) as c:
+    with vt_refs.connect(
+        "test-key", base_url=BASE_URL, transport=transport, max_retries=0, on_drift=on_drift
+    ) as c:
         yield c
     expected_path = httpx.URL(BASE_URL).path + op.path.format(id="abc")
     assert asked == [expected_path]
@@ -205,6 +301,9 @@ def _without_cursor(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 LAST_PAGES = {op.schema: VALID[op.schema].map(_without_cursor) for op in OPERATIONS}
+DRIFTED_PAGES = {
+    op.schema: drift_document(SPEC, op.schema, documents=LAST_PAGES[op.schema]) for op in OPERATIONS
+}
 INVALID_PAGES = {
     op.schema: st.one_of(
         invalid_document(SPEC, op.schema, documents=LAST_PAGES[op.schema]),
@@ -232,10 +331,26 @@ def test_valid_pages_over_http_round_trip(op: PageOperation, data: st.DataObject
 def test_invalid_pages_over_http_raise_malformed(op: PageOperation, data: st.DataObject) -> None:
     invalid: Invalid = data.draw(INVALID_PAGES[op.schema], label="invalid")
     body = _encode(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii"))
-    with _serving(body, 200, op) as client:
-        pages = vt_refs.iter_pages(_operation(op), client, id="abc")
-        error = _raises_malformed(lambda: next(iter(pages)))
-    _check_error(error, invalid.path, 200)
+    for on_drift in ["error"] if invalid.drift else ["error", "warn"]:
+        with _serving(body, 200, op, on_drift) as client:
+            pages = vt_refs.iter_pages(_operation(op), client, id="abc")
+            error = _raises_malformed(partial(next, iter(pages)))
+        _check_error(error, invalid.path, 200)
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=[op.operation_id for op in OPERATIONS])
+@settings(max_examples=_examples(10))
+@given(data=st.data())
+def test_drifted_pages_over_http_are_kept_with_one_warning(
+    op: PageOperation, data: st.DataObject
+) -> None:
+    invalid: Invalid = data.draw(DRIFTED_PAGES[op.schema], label="drifted")
+    body = _encode(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii"))
+    with _serving(body, 200, op) as client, _drift_warnings() as drifted:
+        page = next(iter(vt_refs.iter_pages(_operation(op), client, id="abc")))
+    assert page.to_dict() == invalid.data
+    assert _typed_attributes(page) == []
+    assert [w.path for w in drifted] == [invalid.path]
 
 
 ERROR_DOCUMENTS = st.tuples(
@@ -261,7 +376,10 @@ def test_error_responses_over_http_raise_the_api_error_of_their_code(
     error = excinfo.value
     assert error.status_code == 404
     assert error.code == code
-    assert error.message == doc["error"]["message"]
+    if "message" in doc["error"]:
+        assert error.message == doc["error"]["message"]
+    else:  # optional: the message says something all the same
+        assert isinstance(error.message, str) and error.message
     named = getattr(vt_refs, code, None) if code.isidentifier() else None
     if isinstance(named, type) and issubclass(named, vt_refs.APIError):
         assert isinstance(error, named)

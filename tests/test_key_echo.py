@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from hostile import KEY as SERVER_KEY
-from hostile import Answer, HostileServer, Seen, page
+from hostile import Answer, Seen, page, serve
 
 import vt_refs
 from vt_refs._redact import Redactor
@@ -77,12 +77,12 @@ def test_a_malformed_body_even_where_the_excerpt_is_cut(offset: int) -> None:
 
 def test_a_body_that_parses_but_breaks_the_model() -> None:
     doc = mock_page(["a" * 64])
-    doc["data"][0]["attributes"]["title"] = 5
+    doc["data"][0]["id"] = 5  # a required field: never drift
     doc["meta"]["note"] = KEY
     body = json.dumps(doc).encode()
     caught = walk_error(ScriptedAPI([httpx.Response(200, content=body)]))
     assert isinstance(caught, vt_refs.MalformedResponseError)
-    assert caught.path == "$.data[0].attributes.title"
+    assert caught.path == "$.data[0].id"
     _assert_no_key(_everything_shown(caught))
 
 
@@ -119,6 +119,33 @@ def test_the_forms_a_server_could_echo_it_in() -> None:
         with pytest.raises(vt_refs.APIError) as caught:
             list(vt_refs.paginate(get_url_related_references, client, id="x"))
         assert caught.value.message == "got <redacted>!", text
+
+
+def test_a_short_key_inside_a_long_one_does_not_break_its_redaction(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    long_key = f"prefix-{KEY}-suffix"
+    redactors = [Redactor(KEY), Redactor(long_key), Redactor(KEY[:8])]  # all live at once
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info("echo %s and %s", long_key, KEY)
+    assert caplog.records[-1].getMessage() == "echo <redacted> and <redacted>"
+    assert len(redactors) == 3
+
+
+def test_loggers_of_the_sdks_families_made_before_a_client_are_covered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    layer = logging.getLogger("vt_refs._a_layer_added_later.retry")
+    backend = logging.getLogger("hishel._sync._storages")
+    client = ScriptedAPI().client()
+    with caplog.at_level(logging.DEBUG):
+        layer.warning("retrying after %r", f"429 {KEY}")
+        backend.debug(f"stored for {KEY}")
+    assert [r.getMessage() for r in caplog.records[-2:]] == [
+        "retrying after '429 <redacted>'",
+        "stored for <redacted>",
+    ]
+    assert client is not None
 
 
 def test_the_redactor_never_shows_the_key() -> None:
@@ -160,18 +187,28 @@ def _async_run(client: Any) -> None:
     asyncio.run(collect())
 
 
+def _caught(run: Runner, base_url: str) -> vt_refs.VTError:
+    """The error `run` raises; caught here, so its traceback holds only this frame's
+    locals and the library's (not the test's server, which saw the key)."""
+    client = vt_refs.connect(SERVER_KEY, base_url=base_url, max_retries=1, backoff_factor=0)
+    try:
+        run(client)
+    except vt_refs.VTError as error:
+        return error
+    finally:
+        client.get_httpx_client().close()
+    raise AssertionError("no error raised")
+
+
 @pytest.mark.parametrize("run", [_sync_run, _async_run], ids=["sync", "async"])
 def test_no_log_record_of_any_level_holds_it(run: Runner, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    with HostileServer(_echoing) as server:
-        client = vt_refs.connect(SERVER_KEY, base_url=server.base_url, max_retries=1,
-                                 backoff_factor=0)  # fmt: skip
-        with pytest.raises(vt_refs.QuotaExceededError) as caught:
-            run(client)
-        client.get_httpx_client().close()
-    assert len(server.requests) == 4  # pages 0 and 1, then the 429 and its retry
-    assert all(r.headers["x-apikey"] == SERVER_KEY for r in server.requests)
+    with serve(_echoing) as server:
+        caught = _caught(run, server.base_url)
+    assert isinstance(caught, vt_refs.QuotaExceededError)
+    assert len(server.seen) == 4  # pages 0 and 1, then the 429 and its retry
+    assert all(r.headers["x-apikey"] == SERVER_KEY for r in server.seen)
     messages = [record.getMessage() for record in caplog.records]
     assert any("<redacted>" in m for m in messages)  # the records were there, redacted
     _assert_no_key("\n".join(messages) + caplog.text, SERVER_KEY)
-    _assert_no_key(_everything_shown(caught.value), SERVER_KEY)
+    _assert_no_key(_everything_shown(caught), SERVER_KEY)

@@ -76,45 +76,69 @@ def test_integer_is_a_valid_number_and_big_integers_are_kept() -> None:
     assert vt_refs.parse(models.ReferenceCollection, json.dumps(doc)).to_dict() == doc
 
 
+# Required fields, `data` and its items: never drift, an error whatever `on_drift` says.
+HARD = [
+    (lambda d: d["data"][1].pop("id"), "$.data[1].id", "missing required key"),
+    (lambda d: d.pop("data"), "$.data", "missing required key"),
+    (lambda d: d["data"][0].update(type=None), "$.data[0].type", "expected string, got null"),
+    (lambda d: d.update(data={}), "$.data", "expected array, got object"),
+    (lambda d: d["data"].append(["x"]), "$.data[2]", "expected object, got array"),
+    (lambda d: d["links"].pop("self"), "$.links.self", "missing required key"),
+    (lambda d: d["meta"].update(cursor=7), "$.meta.cursor", "expected string, got integer"),
+    (
+        lambda d: d["data"][0]["context_attributes"]["related_from"][0].update(id=5),
+        "$.data[0].context_attributes.related_from[0].id",
+        "expected string, got integer",
+    ),
+    (
+        lambda d: d["data"][1]["links"].update(self=None),
+        "$.data[1].links.self",
+        "expected string, got null",
+    ),
+]
+# Optional fields holding null or another JSON type: errors only under on_drift="error".
+DRIFT = [
+    (lambda d: d["meta"].update(count="241"), "$.meta.count", "expected integer, got string"),
+    (lambda d: d["meta"].update(count=True), "$.meta.count", "expected integer, got boolean"),
+    (lambda d: d["meta"].update(count=2.0), "$.meta.count", "expected integer, got number"),
+    (
+        lambda d: d["data"][0]["attributes"].update(tags=["a", 1]),
+        "$.data[0].attributes.tags[1]",
+        "expected string, got integer",
+    ),
+    (
+        lambda d: d["data"][0]["attributes"].update(recent_activity_relative_change=False),
+        "$.data[0].attributes.recent_activity_relative_change",
+        "expected number, got boolean",
+    ),
+    (
+        lambda d: d["data"][1]["context_attributes"]["related_from"][0]["attributes"].update(
+            name=["Emotet"]
+        ),
+        "$.data[1].context_attributes.related_from[0].attributes.name",
+        "expected string, got array",
+    ),
+    (
+        lambda d: d["data"][1]["context_attributes"]["related_from"].append(None),
+        "$.data[1].context_attributes.related_from[1]",
+        "expected object, got null",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("mutate", "path", "reason"),
-    [
-        (lambda d: d["data"][1].pop("id"), "$.data[1].id", "missing required key"),
-        (lambda d: d.pop("data"), "$.data", "missing required key"),
-        (lambda d: d["data"][0].update(type=None), "$.data[0].type", "expected string, got null"),
-        (lambda d: d["meta"].update(count="241"), "$.meta.count", "expected integer, got string"),
-        (lambda d: d["meta"].update(count=True), "$.meta.count", "expected integer, got boolean"),
-        (lambda d: d["meta"].update(count=2.0), "$.meta.count", "expected integer, got number"),
-        (lambda d: d.update(data={}), "$.data", "expected array, got object"),
-        (lambda d: d["data"].append(["x"]), "$.data[2]", "expected object, got array"),
-        (
-            lambda d: d["data"][0]["attributes"].update(tags=["a", 1]),
-            "$.data[0].attributes.tags[1]",
-            "expected string, got integer",
-        ),
-        (
-            lambda d: d["data"][0]["attributes"].update(recent_activity_relative_change=False),
-            "$.data[0].attributes.recent_activity_relative_change",
-            "expected number, got boolean",
-        ),
-        (
-            lambda d: d["data"][1]["context_attributes"]["related_from"][0]["attributes"].update(
-                name=["Emotet"]
-            ),
-            "$.data[1].context_attributes.related_from[0].attributes.name",
-            "expected string, got array",
-        ),
-        (lambda d: d["links"].pop("self"), "$.links.self", "missing required key"),
-    ],
+    ("mutate", "path", "reason", "on_drift"),
+    [(*case, mode) for case in HARD for mode in ("warn", "error")]
+    + [(*case, "error") for case in DRIFT],
 )
 def test_invalid_documents_name_the_path(
-    seed_page: dict[str, Any], mutate: Any, path: str, reason: str
+    seed_page: dict[str, Any], mutate: Any, path: str, reason: str, on_drift: Any
 ) -> None:
     doc = copy.deepcopy(seed_page)
     mutate(doc)
     for data in (doc, json.dumps(doc), json.dumps(doc).encode()):
         with pytest.raises(vt_refs.MalformedResponseError) as caught:
-            vt_refs.parse(models.ReferenceCollection, data)
+            vt_refs.parse(models.ReferenceCollection, data, on_drift=on_drift)
         assert caught.value.path == path
         assert caught.value.reason == reason
         assert caught.value.status_code is None
@@ -166,7 +190,7 @@ def test_non_object_top_level_is_malformed(data: Any) -> None:
 def test_keys_that_are_not_identifiers_are_quoted_in_the_path() -> None:
     doc = {"error": {"code": "x", "message": 1}}
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
-        vt_refs.parse(models.ErrorResponse, doc)
+        vt_refs.parse(models.ErrorResponse, doc, on_drift="error")
     assert caught.value.path == "$.error.message"
     from vt_refs._parsing import _format_path
 
@@ -176,7 +200,7 @@ def test_keys_that_are_not_identifiers_are_quoted_in_the_path() -> None:
 def test_message_carries_only_a_bounded_excerpt() -> None:
     huge = {"data": [{"type": "reference", "id": "x" * 200_000}], "meta": {"count": "many"}}
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
-        vt_refs.parse(models.ReferenceCollection, json.dumps(huge).encode())
+        vt_refs.parse(models.ReferenceCollection, json.dumps(huge).encode(), on_drift="error")
     assert len(caught.value.excerpt) <= 200
     assert len(str(caught.value)) < 500
 

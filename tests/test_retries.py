@@ -113,3 +113,20 @@ def test_async_retries_share_the_behaviour(sleeps: list[float]) -> None:
 
     assert asyncio.run(run()) == ["a", "b"]
     assert len(api.requests) == 3 and len(sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("7", 7.0), (" 3 ", 3.0), ("1.5", 1.5), ("0", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+def test_retry_after_values(header: str, seconds: float) -> None:
+    from vt_refs._retry import retry_after_seconds
+
+    assert retry_after_seconds(header) == seconds
+
+
+@pytest.mark.parametrize("header", ["-1", "soon", "1e9", "9" * 13, "Wed, 21 Oct 2015", ""])
+def test_unusable_retry_after_falls_back_to_backoff(header: str, sleeps: list[float]) -> None:
+    api = ScriptedAPI([httpx.Response(503, headers={"retry-after": header}), ok(page(["a"]))])
+    assert _ids(api, backoff_factor=0.5) == ["a"]
+    assert len(sleeps) == 1 and 0 <= sleeps[0] <= 0.5

@@ -5,7 +5,7 @@ The test adds a path to a copy of the spec, with a model that uses what our spec
 objects. It generates a client from it with the pinned generator, then runs the unchanged
 overlay against that client in a fresh interpreter (the repo's `vt_refs_api` is already
 imported here), over a MockTransport: pagination, both parse paths (decoded bytes, caller's
-mapping) and the error paths.
+mapping), the error paths, and drift in each optional field under both `on_drift` modes.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ WIDGET_SCHEMAS = {
             "labels": {"$ref": "#/components/schemas/Labels"},
             "score": {"type": "number"},
             "active": {"type": "boolean"},
+            "shade": {"type": "string", "enum": ["light", "dark"]},
+            "tally": {"$ref": "#/components/schemas/Tally"},
         },
     },
     "Part": {
@@ -73,22 +75,29 @@ WIDGET_SCHEMAS = {
         "properties": {"name": {"type": "string"}, "weight": {"type": "integer"}},
     },
     "Labels": {"type": "object", "additionalProperties": {"type": "string"}},
+    "Tally": {
+        "type": "object",
+        "properties": {"total": {"type": "integer"}},
+        "additionalProperties": {"type": "integer"},
+    },
 }
 
 # Runs in a fresh interpreter with the generated client of the extended spec first on
 # sys.path. Prints OK at the end; any failed assert is a non-zero exit with a traceback.
 CHECKS = textwrap.dedent(
     """
-    import copy, json, sys
+    import copy, json, sys, warnings
     import httpx
     import vt_refs
+    from vt_refs_api.types import Unset
     from vt_refs_api.api.domains import get_domain_related_widgets as op
-    from vt_refs_api.models import Widget, WidgetPage
+    from vt_refs_api.models import Part, Widget, WidgetPage
 
     widget = {
         "id": "w1", "kind": "gear", "note": None, "grid": [[1, 2], [], [3]],
         "parts": [{"name": "p", "weight": 2, "extra": [1]}, {"name": "q"}],
         "labels": {"colour": "red"}, "score": 1, "active": False, "unknown": {"a": 1},
+        "shade": "dark", "tally": {"total": 3, "spare": 1},
     }
     pages = [
         {"data": [widget, {"id": "w2", "kind": "sprocket", "note": "n"}],
@@ -113,24 +122,58 @@ CHECKS = textwrap.dedent(
         assert parsed.to_dict() == pages[0], parsed.to_dict()
         assert form == before
 
-    bad = {
-        "$.data[0].kind": lambda w: w.update(kind="bolt"),
-        "$.data[0].grid[1][0]": lambda w: w.update(grid=[[1], ["x"]]),
-        "$.data[0].parts[1].name": lambda w: w["parts"][1].update(name=5),
-        "$.data[0].labels.colour": lambda w: w["labels"].update(colour=1),
-        "$.data[0].note": lambda w: w.update(note=3),
-        "$.data[0].active": lambda w: w.update(active=0),
-    }
-    for path, mutate in bad.items():
-        doc = copy.deepcopy(pages[0])
-        mutate(doc["data"][0])
+    def rejects(path, doc, on_drift):
         for form in (json.dumps(doc).encode(), doc):
             try:
-                vt_refs.parse(WidgetPage, form)
+                vt_refs.parse(WidgetPage, form, on_drift=on_drift)
             except vt_refs.MalformedResponseError as error:
                 assert error.path == path, (path, error.path, error.reason)
             else:
                 raise AssertionError(f"{path}: accepted")
+
+    hard = {  # required fields and typed extras: errors in both modes
+        "$.data[0].kind": lambda w: w.update(kind="bolt"),
+        "$.data[0].parts[1].name": lambda w: w["parts"][1].update(name=5),
+        "$.data[0].labels.colour": lambda w: w["labels"].update(colour=1),
+        "$.data[0].tally.spare": lambda w: w["tally"].update(spare="x"),
+    }
+    for path, mutate in hard.items():
+        doc = copy.deepcopy(pages[0])
+        mutate(doc["data"][0])
+        for on_drift in ("warn", "error"):
+            rejects(path, doc, on_drift)
+
+    # Optional fields: (model, field, attribute) the drift is kept in, under "warn".
+    # Tally's extras are typed, so its drift is kept one level up, in Widget.tally; a
+    # parts item that is not an object leaves the whole list raw.
+    drift = {
+        "$.data[0].grid[1][0]": (Widget, "grid", lambda w: w.update(grid=[[1], ["x"]])),
+        "$.data[0].note": (Widget, "note", lambda w: w.update(note=3)),
+        "$.data[0].active": (Widget, "active", lambda w: w.update(active=0)),
+        "$.data[0].shade": (Widget, "shade", lambda w: w.update(shade="grey")),
+        "$.data[0].parts[1]": (Widget, "parts", lambda w: w["parts"].__setitem__(1, None)),
+        "$.data[0].parts[0].weight": (
+            Part, "weight", lambda w: w["parts"][0].update(weight="2")
+        ),
+        "$.data[0].tally.total": (Widget, "tally", lambda w: w["tally"].update(total="x")),
+    }
+    for path, (model, field, mutate) in drift.items():
+        doc = copy.deepcopy(pages[0])
+        mutate(doc["data"][0])
+        rejects(path, doc, "error")
+        for form in (json.dumps(doc).encode(), copy.deepcopy(doc)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                parsed = vt_refs.parse(WidgetPage, form)
+            assert parsed.to_dict() == doc, (path, parsed.to_dict())
+            (warning,) = [w.message for w in caught]
+            assert isinstance(warning, vt_refs.SchemaDriftWarning), warning
+            assert (warning.model, warning.field, warning.path) == (model.__name__, field, path)
+            widget = parsed.data[0]
+            holder = widget.parts[0] if model is Part else widget
+            assert isinstance(getattr(holder, field), Unset), path
+            assert holder[field] == (doc["data"][0]["parts"][0] if model is Part
+                                     else doc["data"][0])[field]
     import vt_refs_api
     assert vt_refs_api.__file__.startswith(sys.path[0]), vt_refs_api.__file__
     print("OK")

@@ -30,6 +30,8 @@ from spec_strategies import (
     Invalid,
     all_mutations,
     big_invalid_document,
+    can_drift,
+    drift_document,
     full_document,
     invalid_document,
     invalid_object_document,
@@ -327,6 +329,61 @@ def test_all_mutations_of_the_full_document_fail_the_spec_at_their_path(name: st
         assert [_error_path(e) for e in errors] == [invalid.path], invalid
 
 
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = SPEC["components"]["schemas"][schema["$ref"].rpartition("/")[2]]
+    return schema
+
+
+def _under_optional_property(name: str, path: list[str | int]) -> bool:
+    """Read from the raw spec, apart from spec_strategies' own walker: whether the nearest
+    property enclosing `path` is optional, and not the paging cursor (never drift)."""
+    schema, holder = _resolve(SPEC["components"]["schemas"][name]), None
+    for segment in path:
+        if isinstance(segment, int):
+            schema = _resolve(schema["items"])
+        else:
+            holder = (schema, segment)
+            schema = _resolve(schema["properties"][segment])
+    if holder is None:
+        return False
+    parent, key = holder
+    cursor = parent is _resolve(SPEC["components"]["schemas"]["CollectionMeta"]) and key == "cursor"
+    return key not in parent.get("required", []) and not cursor
+
+
+DRIFT_NAMES = [name for name in NAMES if can_drift(SPEC, name)]
+
+
+def test_names_that_cannot_drift_have_only_required_properties() -> None:
+    for name in set(NAMES) - set(DRIFT_NAMES):
+        schema = SPEC["components"]["schemas"][name]
+        assert set(schema["properties"]) == set(schema["required"]), name
+
+
+@pytest.mark.parametrize("name", DRIFT_NAMES)
+@settings(max_examples=_examples(30))
+@given(data=st.data())
+def test_drift_documents_break_the_spec_once_under_an_optional_property(
+    name: str, data: st.DataObject
+) -> None:
+    invalid = data.draw(drift_document(SPEC, name))
+    assert invalid.drift and isinstance(invalid.data, dict)
+    errors = list(VALIDATORS[name].iter_errors(invalid.data))
+    assert [_error_path(e) for e in errors] == [invalid.path], [e.message for e in errors]
+    assert _under_optional_property(name, list(errors[0].absolute_path))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_drift_flag_of_every_mutation_agrees_with_the_spec(name: str) -> None:
+    for invalid in all_mutations(SPEC, name):
+        (error,) = VALIDATORS[name].iter_errors(invalid.data)
+        expected = error.validator != "required" and _under_optional_property(
+            name, list(error.absolute_path)
+        )
+        assert invalid.drift is expected, invalid
+
+
 def _model_round_trip(name: str, doc: dict[str, Any]) -> bool:
     result: bool = getattr(vt_refs_api.models, name).from_dict(doc).to_dict() == doc
     return result
@@ -507,6 +564,41 @@ def test_invalid_documents_reach(
     what: str, name: str, predicate: Callable[[Invalid], bool]
 ) -> None:
     find(invalid_document(SPEC, name), predicate, settings=_FIND)
+
+
+# (what, schema, predicate): each must be found in a few thousand examples.
+DRIFT_REACH: list[tuple[str, str, Callable[[Invalid], bool]]] = [
+    (
+        "a null in an item's attributes",
+        "ReferenceCollection",
+        lambda i: ".attributes." in i.path and _at(i.data, i.path) is None,
+    ),
+    (
+        "a string where an integer is declared",
+        "ReferenceAttributes",
+        lambda i: i.path.endswith(_INTEGER_FIELDS) and isinstance(_at(i.data, i.path), str),
+    ),
+    ("an item of an optional scalar list", "ReferenceAttributes", lambda i: "$.tags[" in i.path),
+    (
+        "six levels down, inside two lists",
+        "DescriptorCollection",
+        lambda i: i.path.endswith("].context_attributes.related_from[0].attributes.name"),
+    ),
+    ("a whole optional object", "ReferenceCollection", lambda i: i.path.endswith("].attributes")),
+    ("an optional property at the top", "ReferenceCollection", lambda i: i.path == "$.meta"),
+    (
+        "a property the valid document had left out",
+        "ReferenceAttributes",
+        lambda i: i.path == "$.author" and _at(i.data, i.path) is None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "name", "predicate"), DRIFT_REACH, ids=[what for what, _, _ in DRIFT_REACH]
+)
+def test_drift_documents_reach(what: str, name: str, predicate: Callable[[Invalid], bool]) -> None:
+    find(drift_document(SPEC, name), predicate, settings=_FIND)
 
 
 def test_invalid_object_documents_keep_an_object() -> None:

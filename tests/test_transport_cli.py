@@ -8,15 +8,11 @@ import json
 import logging
 import os
 import resource
-import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import trustme
 from forward_proxy import ForwardProxy
 from hostile_server import (
     IDS,
@@ -137,32 +133,6 @@ def test_max_retry_wait_zero_still_retries_without_waiting() -> None:
 # Proxies and TLS
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def tls_server(ca: trustme.CA) -> Iterator[HostileServer]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost").configure_cert(context)
-    with HostileServer(tls=context) as server:
-        yield server
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture
-def proxy() -> Iterator[ForwardProxy]:
-    with ForwardProxy() as running:
-        yield running
-
-
 def test_proxy_and_ca_bundle(tls_server: HostileServer, ca_file: str, proxy: ForwardProxy) -> None:
     code, ids, err, _ = run(tls_server, "--proxy", proxy.url, "--ca-bundle", ca_file)
     assert (code, ids) == (0, IDS), err
@@ -214,8 +184,8 @@ def test_usage_errors(args: tuple[str, ...]) -> None:
 
 
 def test_long_waits_show_as_vt_refs_lines() -> None:
-    """A warning of the library (a retry after a long wait) is one masked `vt-refs:` line;
-    the quieter records stay out of the way."""
+    """A warning of the library (a retry after a long wait) is one `vt-refs:` line; the
+    quieter records stay out of the way."""
     from vt_refs._cli._errors import Reporter
     from vt_refs._cli._notices import warnings_to
 

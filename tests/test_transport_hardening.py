@@ -96,6 +96,18 @@ def test_a_decompression_bomb_stops_at_the_limit(encoding: str) -> None:
     assert len(server.seen) == 1, "a response too large is not retried"
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_a_body_that_is_not_its_encoding_is_malformed(encoding: str) -> None:
+    garbage = encoded(encoding, b"\xff" * 64 + b"not compressed at all")
+    with (
+        HostileServer(default=garbage) as server,
+        _connect(server, max_retries=2) as client,
+        pytest.raises(vt_refs.MalformedResponseError, match=f"not valid {encoding}"),
+    ):
+        _walk(client)
+    assert len(server.seen) == 1
+
+
 def test_the_limit_counts_decoded_bytes_exactly() -> None:
     body = b'{"meta": {}, "data": [], "links": {"self": "x"}}'
     gz = compressed("gzip", body)
@@ -118,6 +130,15 @@ def test_a_huge_plain_body_is_refused(chunked: bool) -> None:
     ):
         _walk(client)
     assert len(server.seen) == 1
+
+
+def test_a_head_request_announcing_a_large_body_is_fine() -> None:
+    def answer(sock: Any, seen: Any) -> bool:
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n")
+        return True
+
+    with HostileServer(default=answer) as server, _connect(server, max_response_bytes=10) as c:
+        assert c.get_httpx_client().head("/urls/x/related_references").status_code == 200
 
 
 def test_an_error_body_too_large_carries_its_status() -> None:
@@ -146,43 +167,61 @@ def test_async_refuses_a_bomb_too() -> None:
 
 
 _MEMORY_CHILD = """
-import json, resource, sys
+import asyncio, json, resource, sys
 import vt_refs
 from vt_refs_api.api.urls import get_url_related_references as op
 
-def vm_bytes():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmSize:"):
-            return int(line.split()[1]) * 1024
+base_url, key, margin, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+before = 0
 
-base_url, key, margin = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with vt_refs.connect(key, base_url=base_url, max_retries=0) as client:
-    list(vt_refs.paginate(op, client, id="warm", page_size=1, max_items=1))  # all imports
+def cap():
+    # After a first page, so that every import (and the event loop) is done already.
+    global before
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    resource.setrlimit(resource.RLIMIT_AS, (vm_bytes() + margin, resource.RLIM_INFINITY))
-    try:
-        list(vt_refs.paginate(op, client, id="x"))
-        outcome = "no error"
-    except BaseException as error:
-        outcome = type(error).__name__
+    vm = next(l for l in open("/proc/self/status") if l.startswith("VmSize:"))
+    limit = int(vm.split()[1]) * 1024 + margin
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+
+async def walk(client, **kwargs):
+    return [r async for r in vt_refs.apaginate(op, client, **kwargs)]
+
+async def run_async(client):
+    async with client:
+        await walk(client, id="warm", page_size=1, max_items=1)
+        cap()
+        await walk(client, id="x")
+
+client = vt_refs.connect(key, base_url=base_url, max_retries=0)
+try:
+    if mode == "sync":
+        with client:
+            list(vt_refs.paginate(op, client, id="warm", page_size=1, max_items=1))
+            cap()
+            list(vt_refs.paginate(op, client, id="x"))
+    else:
+        asyncio.run(run_async(client))
+    outcome = "no error"
+except BaseException as error:
+    outcome = type(error).__name__
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 print(json.dumps({"outcome": outcome, "grown_mib": grown / 1024}))
 """
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize(
     "behaviour",
-    [encoded("gzip", bomb("gzip", 1024)), endless(chunked=False, total=200 * 2**20)],
-    ids=["1 GiB gzip bomb", "200 MiB plain body"],
+    [encoded("gzip", bomb("gzip", 1024)), endless(total=200 * 2**20)],
+    ids=["1 GiB gzip bomb", "200 MiB chunked body"],
 )
-def test_memory_stays_near_the_limit(behaviour: Any) -> None:
+def test_memory_stays_near_the_limit(behaviour: Any, mode: str) -> None:
     """Default limit (16 MiB), address space capped at +160 MiB: a client reading the
     whole body would die of MemoryError; this one raises ResponseTooLargeError."""
     # The first request (the warm-up) gets a tiny valid body, the next the hostile one.
     with HostileServer(script=[lambda sock, seen: _tiny_page(sock)], default=behaviour) as s:
         done = subprocess.run(
-            [sys.executable, "-c", _MEMORY_CHILD, s.base_url, KEY, str(160 * 2**20)],
+            [sys.executable, "-c", _MEMORY_CHILD, s.base_url, KEY, str(160 * 2**20), mode],
             capture_output=True,
             text=True,
             timeout=60,
@@ -229,6 +268,31 @@ def test_a_slow_drip_times_out_in_async_too(where: str) -> None:
 
         elapsed = asyncio.run(run())
     assert 0.9 <= elapsed < 2.0, elapsed
+
+
+class _SlowStream(httpx.SyncByteStream):
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(30):
+            threading.Event().wait(0.1)
+            yield b" "
+
+
+def test_a_transport_given_to_connect_is_held_to_the_deadline_too() -> None:
+    slow = httpx.MockTransport(lambda request: httpx.Response(200, stream=_SlowStream()))
+    base_url = "https://vt.test/api/v3"
+    client = vt_refs.connect(KEY, base_url=base_url, transport=slow, timeout=0.5, max_retries=0)
+    with client:
+        started = time.monotonic()
+        with pytest.raises(vt_refs.APITimeoutError):
+            _walk(client)
+        assert time.monotonic() - started < 1.5
+
+
+def test_a_request_that_switches_the_read_timeout_off_has_no_deadline() -> None:
+    with HostileServer(script=[_delayed(0.8)]) as server, _connect(server, timeout=0.3) as c:
+        http = c.get_httpx_client()
+        patient = httpx.Timeout(0.3, read=None)
+        assert http.get("/urls/x/related_references", timeout=patient).status_code == 200
 
 
 def test_the_deadline_is_per_attempt_not_per_walk() -> None:
@@ -303,10 +367,11 @@ def test_a_retry_after_past_the_budget_is_raised_at_once() -> None:
     quota = status(429, retry_after="100000", code_name="QuotaExceededError")
     with HostileServer(default=quota) as server, _connect(server, max_retries=5) as client:
         started = time.monotonic()
-        with pytest.raises(vt_refs.QuotaExceededError):
+        with pytest.raises(vt_refs.QuotaExceededError) as caught:
             _walk(client)
         assert time.monotonic() - started < 1.0
     assert len(server.seen) == 1
+    assert caught.value.retry_after == 100000.0
 
 
 def test_retry_after_waits_add_up_to_the_budget(sleeps: list[float]) -> None:
@@ -361,32 +426,6 @@ def test_a_refused_retry_after_is_logged(caplog: pytest.LogCaptureFixture) -> No
 # 9. Proxies and TLS -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def tls_server(ca: trustme.CA) -> Iterator[HostileServer]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
-    with HostileServer(tls=context) as server:
-        yield server
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture
-def proxy() -> Iterator[ForwardProxy]:
-    with ForwardProxy() as running:
-        yield running
-
-
 def _tunnels(proxy: ForwardProxy) -> list[str]:
     return [p.target for p in proxy.passages if p.method == "CONNECT"]
 
@@ -401,6 +440,23 @@ def test_https_through_proxy_keeps_the_key_inside_the_tunnel(
     for passage in proxy.passages:
         assert KEY.encode() not in passage.head and KEY.encode() not in passage.tunnelled
         assert passage.tunnelled, "the pages went through the tunnel"
+
+
+def test_through_an_https_proxy_the_key_is_only_inside_the_tunnel(
+    ca: trustme.CA, tls_server: HostileServer, ca_file: str
+) -> None:
+    """TLS to the proxy, and the API's own TLS inside the tunnel: the proxy, which sees
+    everything the client sends it decrypted, still never sees the key."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    with ForwardProxy(tls=context) as https_proxy:
+        with _connect(tls_server, proxy=https_proxy.url, verify=ca_file) as client:
+            assert _walk(client) == IDS
+            assert asyncio.run(_awalk(client)) == IDS
+        passages = https_proxy.passages
+    assert [p.method for p in passages] == ["CONNECT", "CONNECT"]
+    assert all(p.tunnelled and KEY.encode() not in p.tunnelled + p.head for p in passages)
+    assert len(tls_server.seen) == 6
 
 
 def test_proxy_variables_are_honoured_by_default(
@@ -480,6 +536,18 @@ def test_async_goes_through_the_proxy_too(
     assert _tunnels(proxy)
 
 
+def test_proxy_credentials_go_to_the_proxy_only(
+    tls_server: HostileServer, ca_file: str, proxy: ForwardProxy
+) -> None:
+    with_login = proxy.url.replace("http://", "http://scott:tiger-secret@")
+    client = vt_refs.connect(KEY, base_url=tls_server.base_url, proxy=with_login, verify=ca_file)
+    with client:
+        assert _walk(client) == IDS
+        assert "tiger-secret" not in repr(client) and KEY not in repr(client)
+    assert b"Proxy-Authorization: Basic" in proxy.passages[0].head
+    assert all("proxy-authorization" not in seen.headers for seen in tls_server.seen)
+
+
 def test_verify_takes_an_ssl_context(ca: trustme.CA, tls_server: HostileServer) -> None:
     context = ssl.create_default_context()
     ca.configure_trust(context)
@@ -548,7 +616,7 @@ def test_clear_text_to_this_machine_is_fine(url: str) -> None:
 def _wait_until_no_connections(server: HostileServer) -> bool:
     ends = time.monotonic() + 5
     while time.monotonic() < ends:
-        if not server._sockets:
+        if not server.connections:
             return True
         threading.Event().wait(0.02)
     return False
@@ -559,7 +627,7 @@ def test_with_closes_both_halves() -> None:
         with _connect(server) as client:
             assert _walk(client) == IDS
             assert asyncio.run(_awalk(client)) == IDS
-            assert server._sockets, "connections are kept alive while the client is open"
+            assert server.connections, "connections are kept alive while the client is open"
         assert client.get_httpx_client().is_closed
         assert client.get_async_httpx_client().is_closed
         assert _wait_until_no_connections(server)
@@ -639,6 +707,12 @@ def test_a_loop_that_ends_closes_its_connections() -> None:
 def test_numbers_out_of_range_are_usage_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(vt_refs.UsageError):
         vt_refs.connect(KEY, **kwargs)
+
+
+def test_a_per_request_timeout_too_large_for_a_socket_is_clamped() -> None:
+    with HostileServer() as server, _connect(server) as client:
+        response = client.get_httpx_client().get("/urls/x/related_references", timeout=1e300)
+    assert response.status_code == 200
 
 
 def test_huge_but_valid_numbers_work(sleeps: list[float]) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile import HostileServer, cycling, empty_pages
+from hostile import cycling, empty_pages, serve
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_pagination import _operations as operations
 
 import vt_refs
@@ -188,23 +190,23 @@ def test_the_last_page_reached_by_max_items_is_not_checked_for_a_cycle() -> None
 @pytest.mark.parametrize("walker", ALL_WALKERS, ids=lambda w: w.__name__)
 def test_an_alternating_cursor_from_a_real_server_stops(walker: Walker) -> None:
     with (
-        HostileServer(cycling(["A", "B"])) as server,
+        serve(cycling(["A", "B"])) as server,
         vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError) as caught,
     ):
         walker(get_url_related_references, client, id="x")
     assert caught.value.path == "$.meta.cursor"
-    assert len(server.requests) == 3
+    assert len(server.seen) == 3
 
 
 def test_empty_pages_from_a_real_server_stop_within_max_items_plus_five() -> None:
     with (
-        HostileServer(empty_pages()) as server,
+        serve(empty_pages()) as server,
         vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError),
     ):
         _sync_items(get_url_related_references, client, id="x", max_items=5)
-    assert len(server.requests) <= 10
+    assert len(server.seen) <= 10
 
 
 # --- cursor ---------------------------------------------------------------------------
@@ -410,3 +412,46 @@ def test_url_id_of_a_long_url_works() -> None:
 def test_parse_with_no_model_class_is_a_usage_error(model: object, data: object) -> None:
     with pytest.raises(vt_refs.UsageError, match="generated model class"):
         vt_refs.parse(model, data)  # type: ignore[call-overload]
+
+
+# --- Any server script ------------------------------------------------------------------
+
+
+@settings(max_examples=150)
+@given(
+    script=st.lists(
+        st.tuples(st.integers(0, 2), st.none() | st.sampled_from("ABCDEFG")), max_size=40
+    ),
+    max_items=st.none() | st.integers(0, 12),
+    user_cursor=st.none() | st.sampled_from("AB"),
+)
+def test_any_server_script_ends_within_the_bounds(
+    script: list[tuple[int, str | None]], max_items: int | None, user_cursor: str | None
+) -> None:
+    """Whatever pages a server sends, a walk sends no cursor twice, no more than 6 empty
+    pages in a row, at most max_items + 5 requests, and fails only at $.meta.cursor."""
+    answers = [
+        ok(page([f"{n:062x}{i:02x}" for i in range(size)], cursor=cursor))
+        for n, (size, cursor) in enumerate(script)
+    ]
+    api = ScriptedAPI(answers, default=ok(page([])))
+    try:
+        items = _sync_items(
+            get_url_related_references, api.client(), id="x", max_items=max_items,
+            cursor=user_cursor,
+        )  # fmt: skip
+    except vt_refs.MalformedResponseError as error:
+        assert error.path == "$.meta.cursor"
+    else:
+        if max_items is not None:
+            assert len(items) <= max_items
+        assert len({i.id for i in items}) == len(items)
+    sent = [user_cursor] + [r.url.params.get("cursor") for r in api.requests[1:]]
+    assert len(set(sent)) == len(sent)
+    if max_items is not None:
+        assert len(api.requests) <= max_items + 5
+    sizes = [size for size, _ in script] + [0] * len(api.requests)
+    run = 0
+    for n in range(len(api.requests)):
+        run = run + 1 if sizes[n] == 0 else 0
+        assert run <= 6

@@ -45,6 +45,7 @@ from ._provenance import from_cache
 
 if TYPE_CHECKING:
     from ._client import DEFAULT_BASE_URL, connect
+    from ._drift import SchemaDriftWarning
     from ._pagination import aiter_pages, apaginate, iter_pages, paginate
     from ._parsing import parse
     from ._quota_spec import Quota
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
+    "SchemaDriftWarning": "._drift",
     "aiter_pages": "._pagination",
     "apaginate": "._pagination",
     "iter_pages": "._pagination",
@@ -96,6 +98,7 @@ __all__ = [
     "QuotaExceededError",
     "QuotaExhaustedError",
     "ResponseTooLargeError",
+    "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",
     "UnselectiveContentQueryError",

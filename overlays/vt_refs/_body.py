@@ -25,20 +25,24 @@ import anyio
 import httpx
 
 from ._decoders import DecodeError, Decoder, decoder_for
-from ._errors import ResponseTooLargeError
+from ._errors import MalformedResponseError, ResponseTooLargeError
 from ._layer import Layer
 
+_MAX_SECONDS: Final = 365 * 24 * 3600.0
 # The monotonic time by which the current sync attempt must be over (None: no deadline).
 DEADLINE: Final[ContextVar[float | None]] = ContextVar("vt_refs_deadline", default=None)
 
 
 def attempt_timeout(request: httpx.Request) -> float | None:
-    """The time one attempt may take: the largest of the request's httpx timeouts."""
+    """The time one attempt may take: the largest of the request's httpx timeouts (all
+    equal to connect()'s `timeout` unless a request overrides them); None, no bound, when
+    the read timeout is switched off."""
     timeouts = request.extensions.get("timeout")
-    if not timeouts:
+    if not timeouts or timeouts.get("read") is None:
         return None
     values = [t for t in timeouts.values() if t is not None]
-    return max(values) if values else None
+    # A year at most: a per-request timeout of 1e300 would overflow the socket's clock.
+    return min(max(values), _MAX_SECONDS) if values else None
 
 
 class AttemptTimeout(httpx.TimeoutException):
@@ -50,14 +54,14 @@ class _Reader:
 
     __slots__ = ("_chunks", "_decoder", "_limit", "_response", "_size")
 
-    def __init__(self, response: httpx.Response, limit: int) -> None:
+    def __init__(self, response: httpx.Response, limit: int, method: str) -> None:
         self._response = response
         self._limit = limit
         self._size = 0
         self._chunks: list[bytes] = []
         encoding = response.headers.get("content-encoding")
         self._decoder: Decoder | None = None if encoding is None else decoder_for(encoding)
-        if self._decoder is None:
+        if self._decoder is None and _has_body(response, method):
             length = response.headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
                 self._too_large()
@@ -73,9 +77,12 @@ class _Reader:
             for piece in pieces:
                 self._take(piece)
         except DecodeError as error:
-            raise httpx.DecodingError(
-                f"the body is not valid {self._response.headers['content-encoding']}: {error}",
-                request=self._response.request,
+            encoding = self._response.headers["content-encoding"]
+            raise MalformedResponseError(
+                f"the body is not valid {encoding} ({error})",
+                path="$",
+                excerpt="",
+                status_code=self._response.status_code,
             ) from None
 
     def _take(self, piece: bytes) -> None:
@@ -101,6 +108,11 @@ class _Reader:
         return response
 
 
+def _has_body(response: httpx.Response, method: str) -> bool:
+    """Whether Content-Length announces a body to come (not for HEAD, 204 or 304)."""
+    return response.status_code not in (204, 304) and method != "HEAD"
+
+
 class BodyTransport(Layer):
     """Sends one attempt and reads its body, within `limit` decoded bytes and its timeout."""
 
@@ -112,14 +124,22 @@ class BodyTransport(Layer):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeout = attempt_timeout(request)
-        token = DEADLINE.set(None if timeout is None else time.monotonic() + timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        token = DEADLINE.set(deadline)
         try:
             response = self._sync.handle_request(request)
             stream = response.stream
             try:
-                reader = _Reader(response, self._limit)
+                reader = _Reader(response, self._limit, request.method)
                 for chunk in stream:  # type: ignore[union-attr]
                     reader.add(chunk)
+                    # Our sockets stop at the deadline themselves; a transport given to
+                    # connect() may not, so its chunks are checked here too.
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise AttemptTimeout(
+                            f"the attempt took longer than the timeout ({timeout:g} s)",
+                            request=request,
+                        )
             finally:
                 stream.close()  # type: ignore[union-attr]
             return reader.finish()
@@ -141,7 +161,7 @@ class BodyTransport(Layer):
         response = await self._async.handle_async_request(request)
         stream = response.stream
         try:
-            reader = _Reader(response, self._limit)
+            reader = _Reader(response, self._limit, request.method)
             async for chunk in stream:  # type: ignore[union-attr]
                 reader.add(chunk)
         finally:

@@ -14,6 +14,7 @@ from attrs import define, field
 from vt_refs_api import AuthenticatedClient
 
 from ._decoders import ACCEPT_ENCODING
+from ._drift import OnDrift, check_on_drift, set_client_on_drift
 from ._errors import UsageError
 from ._quota_spec import Quota
 from ._stores import parse_store_url
@@ -210,6 +211,7 @@ def connect(
     max_quota_wait: float | None = 60.0,
     cache: str | None = None,
     cache_ttl: float = 86400.0,
+    on_drift: OnDrift = "warn",
 ) -> AuthenticatedClient:
     """A client that every generated operation accepts, sync and async at once.
 
@@ -236,6 +238,9 @@ def connect(
     `httpx.MockTransport` in tests).
     Use it as `with connect() as client:` or `async with connect() as client:`; either
     closes the whole client.
+    `on_drift` is how every helper walking with this client parses pages (see
+    `vt_refs.parse`): "warn" keeps a page whose optional fields drift from the spec,
+    "error" rejects it.
     """
     key = _api_key(api_key)
     url = _base_url(base_url, allow_insecure_http)
@@ -269,6 +274,7 @@ def connect(
         _check_number("max_quota_wait", max_quota_wait, minimum=0, allow_equal=True)
     cache_url = None if cache is None else parse_store_url("cache", cache)
     _check_number("cache_ttl", cache_ttl, minimum=0, allow_equal=False)
+    drift = check_on_drift(on_drift)
     base = str(url).rstrip("/")
     stack = build_stack(
         key=key,
@@ -311,4 +317,5 @@ def connect(
     }
     client.set_httpx_client(_HTTPClient(stack, **settings))
     client.set_async_httpx_client(_AsyncHTTPClient(stack, **settings))
+    set_client_on_drift(client, drift)
     return client

@@ -1,4 +1,4 @@
-"""Object identifiers the API accepts in paths."""
+"""Object identifiers the API accepts in paths, and the checks every path value passes."""
 
 from __future__ import annotations
 
@@ -16,8 +16,25 @@ def url_id(url: str) -> str:
     """
     if not isinstance(url, str):
         raise UsageError(f"url must be a str, not {type(url).__name__}")
+    check_text("url", url)
+    return base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def check_text(name: str, value: str) -> None:
+    """`value` can be sent: UTF-8 has no lone surrogates (what undecodable bytes in argv
+    or a file name become)."""
     try:
-        raw = url.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError:
-        raise UsageError("url is not valid text: it holds a lone surrogate") from None
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        raise UsageError(f"{name} is not valid text: it holds a lone surrogate") from None
+
+
+def check_path_value(name: str, value: object) -> None:
+    """An id is sent percent-encoded as one path segment; a few values cannot be one."""
+    if not isinstance(value, str):
+        raise UsageError(f"{name} must be a str, not {type(value).__name__}")
+    if value in ("", ".", ".."):
+        # "" would request `urls//related_references`, and URL normalisation turns "." and
+        # ".." into another path (`..` names the parent), the key riding along.
+        raise UsageError(f"{name} must be an object id, not {value!r}")
+    check_text(name, value)

@@ -19,6 +19,7 @@ import contextlib
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -179,17 +180,18 @@ class Network(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def _open_loop(self) -> dict[httpx.Proxy | None, httpx.AsyncHTTPTransport]:
         key = _loop_key()
         transports: dict[httpx.Proxy | None, httpx.AsyncHTTPTransport] = {}
-        guard = _close_at_shutdown(transports, lambda: self._forget(key))
+        this = weakref.ref(self)  # no cycle through the guard: a dropped client goes at once
+        guard = _close_at_shutdown(transports, lambda: (n := this()) is not None and n._forget(key))
         await guard.__anext__()  # now the loop knows it, and closes it when it shuts down
         with self._lock:
             self._loops[key] = transports
             self._guards[key] = guard
         return transports
 
-    def _forget(self, key: object) -> None:
+    def _forget(self, key: object) -> bool:
         with self._lock:
             self._loops.pop(key, None)
-            self._guards.pop(key, None)
+            return self._guards.pop(key, None) is not None
 
     def close(self) -> None:
         for transport in self._sync.values():
@@ -211,7 +213,7 @@ def _loop_key() -> object:
 
 
 async def _close_at_shutdown(
-    transports: dict[httpx.Proxy | None, httpx.AsyncHTTPTransport], forget: Callable[[], None]
+    transports: dict[httpx.Proxy | None, httpx.AsyncHTTPTransport], forget: Callable[[], object]
 ) -> AsyncIterator[None]:
     try:
         yield

@@ -24,18 +24,13 @@ import httpx
 from vt_refs_api import AuthenticatedClient, Client
 from vt_refs_api.types import UNSET, Unset
 
-from ._answers import (
-    api_error_from,
-    body_excerpt,
-    malformed_from,
-    transport_error,
-    unexpected_error,
-)
+from ._answers import api_error_from as api_error_from  # where it used to live
+from ._answers import body_excerpt, malformed_from, transport_error, unexpected_error
+from ._drift import client_on_drift
 from ._errors import MalformedResponseError, UsageError, VTError
+from ._ids import check_path_value, check_text
 from ._parsing import parse_body
 from ._provenance import FROM_CACHE, mark_cached
-
-__all__ = ["api_error_from"]  # re-exported: the transport's retry layer types errors with it
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
@@ -88,24 +83,6 @@ def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind in positional)
 
 
-def _check_text(name: str, value: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(f"{name} is not valid text: it holds a lone surrogate") from None
-
-
-def _check_path_value(name: str, value: object) -> None:
-    """An id is sent percent-encoded as one path segment; a few values cannot be one."""
-    if not isinstance(value, str):
-        raise UsageError(f"{name} must be a str, not {type(value).__name__}")
-    if value in ("", ".", ".."):
-        # "" would request `urls//related_references`, and URL normalisation turns "." and
-        # ".." into another path (`..` names the parent), the key riding along.
-        raise UsageError(f"{name} must be an object id, not {value!r}")
-    _check_text(name, value)
-
-
 def _seen_key(cursor: str) -> bytes:
     """What a walk remembers of a cursor it sent: 16 bytes, however long the cursor."""
     return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -143,7 +120,7 @@ class _Walk:
                 raise UsageError(
                     f"cursor must be a non-empty str (a page's meta.cursor), not {cursor!r}"
                 )
-            _check_text("cursor", cursor)
+            check_text("cursor", cursor)
         for reserved in ("limit", "client"):
             if reserved in params:
                 raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
@@ -154,6 +131,7 @@ class _Walk:
         self.cursor = cursor
         self.params = params
         self.done = max_items == 0
+        self.on_drift = client_on_drift(client)
         self.cut = 0
         self.pages = 0
         self.max_pages = None if max_items is None else max_items + EMPTY_PAGES_ALLOWED
@@ -166,7 +144,7 @@ class _Walk:
             raise UsageError(f"{operation.__name__}: {error}") from None
         for name in _path_parameters(operation):
             if name in params:
-                _check_path_value(name, params[name])
+                check_path_value(name, params[name])
         self._check_first_request()
 
     def _check_first_request(self) -> None:
@@ -212,7 +190,10 @@ class _Walk:
             raise api_error_from(response)
         malformed: MalformedResponseError | None = None
         try:
-            page: Any = parse_body(self.model, response.content, status_code=response.status_code)
+            page: Any = parse_body(
+                self.model, response.content, status_code=response.status_code,
+                on_drift=self.on_drift,
+            )  # fmt: skip
         except MalformedResponseError as error:
             malformed = malformed_from(error, response)
         if malformed is not None:
@@ -291,10 +272,20 @@ def iter_pages(
     cursor: str | None = None,
     **params: Any,
 ) -> Iterator[Any]:
-    """The pages (generated page models) of `operation`, fetched one at a time.
+    """The pages of `operation`, fetched one at a time as you iterate.
 
-    Each page's `meta.cursor` resumes exactly after that page: pass it as `cursor=`.
-    `page_size` is sent as `limit`; `params` are the operation's own (e.g. `id=`).
+    A page is the generated model the operation returns on success:
+    `vt_refs_api.models.ReferenceCollection` for the `*_related_references` operations,
+    `vt_refs_api.models.DescriptorCollection` for the `*_descriptors` ones. Each page's
+    `meta.cursor` resumes exactly after that page: pass it as `cursor=`. `page_size` is sent
+    as `limit`; `params` are the operation's own (e.g. `id=`).
+
+    Raises:
+        UsageError: at the call, before anything is sent: `operation` does not page, a
+            parameter it does not take, a bad `page_size` or `cursor`.
+        VTError: while iterating, and nothing else: an `APIError` subclass for the API's
+            error answers, `MalformedResponseError` for a page that breaks its model,
+            `APIConnectionError` / `APITimeoutError` when retries did not get an answer.
     """
     walk = _Walk(operation, client, max_items=None, page_size=page_size, cursor=cursor,
                  params=params)  # fmt: skip
@@ -312,7 +303,18 @@ def paginate(
     **params: Any,
 ) -> Iterator[Any]:
     """The items of `operation` across pages; stops after `max_items` without fetching
-    pages it does not need."""
+    pages it does not need.
+
+    The items are the `data` of each page: `vt_refs_api.models.Reference` for the
+    `*_related_references` operations, `vt_refs_api.models.ObjectDescriptor` for the
+    `*_descriptors` ones. With `max_items`, the last request asks only for what is left, so
+    its page's `meta.cursor` (see `iter_pages`) resumes exactly after the last item.
+
+    Raises:
+        UsageError: at the call, before anything is sent, as `iter_pages` does; also for a
+            bad `max_items`.
+        VTError: while iterating, as `iter_pages` does.
+    """
     walk = _Walk(operation, client, max_items=max_items, page_size=page_size, cursor=cursor,
                  params=params)  # fmt: skip
     # chain runs the per-item loop in C: a generator here costs a frame resume per item.
@@ -328,7 +330,7 @@ def aiter_pages(
     cursor: str | None = None,
     **params: Any,
 ) -> AsyncIterator[Any]:
-    """The async twin of `iter_pages`."""
+    """The async twin of `iter_pages`: the same arguments, pages and errors, for `async for`."""
     walk = _Walk(operation, client, max_items=None, page_size=page_size, cursor=cursor,
                  params=params)  # fmt: skip
     return _async_pages(walk, client)
@@ -344,7 +346,7 @@ def apaginate(
     cursor: str | None = None,
     **params: Any,
 ) -> AsyncIterator[Any]:
-    """The async twin of `paginate`."""
+    """The async twin of `paginate`: the same arguments, items and errors, for `async for`."""
     walk = _Walk(operation, client, max_items=max_items, page_size=page_size, cursor=cursor,
                  params=params)  # fmt: skip
     return _async_items(walk, client)

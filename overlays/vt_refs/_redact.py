@@ -23,8 +23,9 @@ E = TypeVar("E", bound=BaseException)
 
 REDACTED: Final = "<redacted>"
 RESPONSE_EXTENSION: Final = "vt_refs.redactor"
-# The loggers that may record what a server sent (status lines, headers, Retry-After).
-# A filter on a logger does not see records of its children, so each is named.
+# The loggers that may record what a server sent (status lines, headers, Retry-After):
+# these, and every logger under the same top-level names that exists when a client is
+# made. A filter on a logger does not see the records of its children, so each gets one.
 _LOGGERS: Final = (
     "httpx",
     "httpcore.connection",
@@ -37,6 +38,7 @@ _LOGGERS: Final = (
     "hishel",
     "vt_refs",
 )
+_FAMILIES: Final = frozenset(name.partition(".")[0] for name in _LOGGERS)
 
 
 class Redactor:
@@ -66,6 +68,10 @@ class Redactor:
                 text = text.replace(form, REDACTED)
         return text
 
+    def longest(self) -> int:
+        """The length of the longest form of the key (0 when nothing is redacted)."""
+        return len(self._forms[0]) if self._forms else 0
+
     def found_in(self, data: bytes) -> bool:
         return any(form in data for form in self._bytes)
 
@@ -84,7 +90,6 @@ def identity(text: str) -> str:
 
 
 _LIVE: Final[weakref.WeakSet[Redactor]] = weakref.WeakSet()
-_INSTALLED = False
 _INSTALL_LOCK: Final = threading.Lock()
 
 
@@ -95,6 +100,8 @@ class _LogRedaction(logging.Filter):
         redactors = list(_LIVE)
         if not redactors:
             return True
+        # Longest keys first: a short key inside a long one must not break the long one up.
+        redactors.sort(key=Redactor.longest, reverse=True)
         try:
             message = record.getMessage()
         except Exception:  # a broken record is the logging module's to report
@@ -107,13 +114,22 @@ class _LogRedaction(logging.Filter):
         return True
 
 
+_FILTER: Final = _LogRedaction()
+
+
 def _install_log_filter() -> None:
-    global _INSTALLED
-    if _INSTALLED:
-        return
+    """Put the filter on every logger that may record server text and has none yet.
+
+    Run for each new client (rare), so loggers created by modules imported since the last
+    client (a cache or quota backend's) are covered too.
+    """
     with _INSTALL_LOCK:
-        if not _INSTALLED:
-            log_filter = _LogRedaction()
-            for name in _LOGGERS:
-                logging.getLogger(name).addFilter(log_filter)
-            _INSTALLED = True
+        for name in _LOGGERS:
+            logging.getLogger(name)
+        for name, logger in list(logging.Logger.manager.loggerDict.items()):
+            if (
+                isinstance(logger, logging.Logger)
+                and name.partition(".")[0] in _FAMILIES
+                and _FILTER not in logger.filters
+            ):
+                logger.addFilter(_FILTER)

@@ -33,7 +33,19 @@ def related_references(
     page_size: int | None = None,
     cursor: str | None = None,
 ) -> Iterator[Reference]:
-    """The references related to a URL, given as the URL itself or as its identifier."""
+    """The references related to a URL, given as the URL itself or as its identifier.
+
+    `url` is turned into its identifier by `url_id`; `id=` takes an identifier as
+    VirusTotal gives it (the SHA-256 of its canonical form of the URL, or the unpadded
+    URL-safe base64 form). The rest is `paginate` over
+    `vt_refs_api.api.urls.get_url_related_references`.
+
+    Raises:
+        UsageError: at the call, before anything is sent: not exactly one of `url` and
+            `id`, an empty one, or a bad argument of `paginate`.
+        NotFoundError: while iterating: VirusTotal knows no such URL.
+        VTError: while iterating, as `paginate` does.
+    """
     return paginate(
         get_url_related_references,
         client,
@@ -53,7 +65,7 @@ def arelated_references(
     page_size: int | None = None,
     cursor: str | None = None,
 ) -> AsyncIterator[Reference]:
-    """The async twin of `related_references`."""
+    """The async twin of `related_references`: the same arguments, items and errors."""
     return apaginate(
         get_url_related_references,
         client,

@@ -14,7 +14,6 @@ Sync and async share `_Attempts`; only the waiting differs.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
 import time
@@ -22,6 +21,7 @@ from typing import Final
 
 import httpx
 
+from ._answers import retry_after
 from ._layer import Layer
 
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504, *range(520, 600)})
@@ -31,6 +31,7 @@ RETRY_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteP
 # No backoff of ours waits longer than this (a server's Retry-After may, within the budget).
 MAX_BACKOFF_SECONDS: Final = 60.0
 
+
 log: Final = logging.getLogger("vt_refs")
 # Waits at least this long are logged as warnings (shown even with no logging set up):
 # a program that goes quiet for this long should say why. Shorter ones are INFO.
@@ -38,19 +39,12 @@ LONG_WAIT_SECONDS: Final = 10.0
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None if unusable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None if unusable.
+
+    The same reading as `APIError.retry_after`, so the wait this layer refuses and the
+    figure the caller's error carries agree.
+    """
+    return retry_after(value)
 
 
 class _Attempts:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -17,14 +17,19 @@ class CollectionMeta:
 
     count: int | Unset = UNSET
     """ How many objects the relationship holds in all. """
-    cursor: str | Unset = UNSET
-    """ Send as `cursor` to get the next page; absent on the last page. """
+    cursor: None | str | Unset = UNSET
+    """ Send as `cursor` to get the next page; absent (or null) on the last page.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         count = self.count
 
-        cursor = self.cursor
+        cursor: None | str | Unset
+        if isinstance(self.cursor, Unset):
+            cursor = UNSET
+        else:
+            cursor = self.cursor
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,7 +46,14 @@ class CollectionMeta:
         d = dict(src_dict)
         count = d.pop("count", UNSET)
 
-        cursor = d.pop("cursor", UNSET)
+        def _parse_cursor(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        cursor = _parse_cursor(d.pop("cursor", UNSET))
 
         collection_meta = cls(
             count=count,

@@ -41,6 +41,11 @@ formats:
   table   title, author, date (UTC) and url; with --descriptors: type, id, related_from
   While it pages, a progress count goes to stderr when stderr is a terminal.
 
+schema drift:
+  When an optional field holds null or a value of another type than the API's
+  documentation says, vt-refs writes the item as sent and warns on stderr once per
+  field; --strict makes that a malformed response (exit 5) instead.
+
 resuming:
   When --max-items stops early, or Ctrl-C interrupts, the last stderr line gives the
   --cursor that continues exactly after the last item written.
@@ -87,6 +92,7 @@ class Options(NamedTuple):
     ca_bundle: str | None = None
     # connect() arguments of the "quota and cache" group (_store_options), when given.
     stores: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple field: never mutated
+    strict: bool = False
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -215,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="jsonl",
         help="jsonl, json or table (default: %(default)s)",
     )
+    output.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 5) when an optional field holds null or another type than the "
+        "API's documentation says, instead of warning once per field and going on",
+    )
     connection = parser.add_argument_group("connection")
     connection.add_argument(
         "--base-url",
@@ -308,6 +320,7 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
         proxy=args.proxy,
         ca_bundle=args.ca_bundle,
         stores=connect_settings(args, parser),
+        strict=args.strict,
     )
 
 

@@ -1,7 +1,8 @@
 """The library's warnings (a long wait before a retry), as `vt-refs:` lines on stderr.
 
 Without a handler, Python's last-resort handler would print them bare; with this one they
-look like every other line of the command and go through the Reporter, which masks the key.
+look like every other line of the command. They hold no server text (method, path,
+status or error type, wait), so nothing in them needs redacting.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from .._client import DEFAULT_BASE_URL, connect
 from .._errors import VTError
 from .._ids import url_id
 from ._args import API_KEY_ENV, Options, api_key
+from ._drift import drift_warnings
 from ._errors import (
     INTERRUPTED,
     OK,
@@ -69,7 +70,7 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     status, message = OK, ""
     try:
         try:
-            with warnings_to(report):
+            with warnings_to(report), drift_warnings(report, progress.clear):
                 _list(options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
@@ -107,6 +108,7 @@ def _list(options: Options, key: str, out: Writer, progress: Progress, state: _S
         "proxy": options.proxy,
         "verify": options.ca_bundle,
         **options.stores,
+        "on_drift": "error" if options.strict else None,
     }
     endpoint = operation(options.object, options.descriptors)
     object_id = options.id if options.url is None else url_id(options.url)

@@ -1,0 +1,138 @@
+"""Schema drift: what the SDK does when an optional field holds an unexpected value.
+
+VirusTotal's data drifts from its documentation: `null` in optional attributes, integers
+sent as strings, a `description` the docs type as an integer. Under `on_drift="warn"`
+(the default) such a field is left UNSET, its raw value is kept in the object's
+`additional_properties`, and one `SchemaDriftWarning` per (model, field) says so; under
+`"error"` it is a `MalformedResponseError`. The parser decides what is drift; this module
+holds the policy: the warning, the once-per-field bookkeeping and each client's setting.
+
+Standard library only, and no import of the parser: `vt_refs.SchemaDriftWarning` loads
+just this module.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+import weakref
+from typing import Final, Literal, TypeAlias
+
+from ._errors import UsageError
+
+OnDrift: TypeAlias = Literal["warn", "error"]
+ON_DRIFT_VALUES: Final[tuple[OnDrift, ...]] = ("warn", "error")
+DEFAULT_ON_DRIFT: Final[OnDrift] = "warn"
+_PREFIX: Final = f"{__package__}."
+
+
+class SchemaDriftWarning(UserWarning):
+    """An optional field held `null` or a value of another JSON type than the spec says.
+
+    The typed attribute was left UNSET and the raw value kept under its JSON name in that
+    object's `additional_properties` (`obj["name"]` returns it; `to_dict()` still gives
+    the body back exactly). Issued once per (model, field) per process: a page of 40
+    items drifting in one field warns once. `model` is the generated class's name, `field`
+    the JSON key, `path` the JSONPath of the first occurrence, `declared` what the spec
+    declares there and `received` the JSON type that came instead.
+    """
+
+    def __init__(self, model: str, field: str, path: str, declared: str, received: str) -> None:
+        self.model = model
+        self.field = field
+        self.path = path
+        self.declared = declared
+        self.received = received
+        super().__init__(
+            f"schema drift in {model}.{field} at {path}: declared {declared}, received "
+            f"{received}; left UNSET, the raw value is in additional_properties[{field!r}] "
+            "(warned once per field)"
+        )
+
+
+def check_on_drift(on_drift: object) -> OnDrift:
+    """`on_drift` itself when it is one of the accepted values; UsageError otherwise."""
+    for value in ON_DRIFT_VALUES:
+        if isinstance(on_drift, str) and on_drift == value:
+            return value
+    raise UsageError(f'on_drift must be "warn" or "error", not {on_drift!r}')
+
+
+# --- Once per field ---------------------------------------------------------------------
+
+Token: TypeAlias = tuple[type, str]
+"""A drifting field: the generated model class and the field's JSON key."""
+
+_LOCK: Final = threading.Lock()
+# The fields warned about, and the warnings filter list they were warned under. Python's
+# own `default` action forgets what it showed whenever the filters change; likewise a new
+# `warnings.catch_warnings()` block (pytest wraps every test in one) starts afresh here,
+# so a test that expects the warning sees it. Outside such blocks: once per process.
+_warned: tuple[object, set[Token]] = (None, set())
+
+
+def warned() -> set[Token]:
+    """The fields already warned about under the current warnings filters."""
+    global _warned
+    filters: object = warnings.filters
+    state = _warned
+    if state[0] is not filters:
+        with _LOCK:
+            if _warned[0] is not filters:
+                _warned = (filters, set())
+            state = _warned
+    return state[1]
+
+
+def warn(token: Token, path: str, declared: str, received: str) -> None:
+    """Issue the warning for `token`'s first drift, then remember it (unless the warnings
+    filters turned it into an exception: then the next occurrence raises too).
+
+    The warning names the first frame outside vt_refs: the user's line that parsed or
+    iterated the pages, however many SDK frames (generators included) lie between.
+    """
+    model, field = token
+    warning = SchemaDriftWarning(model.__name__, field, path, declared, received)
+    warnings.warn(warning, stacklevel=_frames_inside_sdk())
+    warned().add(token)
+
+
+def _frames_inside_sdk() -> int:
+    """The stacklevel of the first caller outside this package, for warnings.warn."""
+    frame = sys._getframe(1)  # warn()
+    level = 1
+    while frame.f_back is not None:
+        name = frame.f_globals.get("__name__", "")
+        if name != __package__ and not name.startswith(_PREFIX):
+            break
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+# --- Each client's setting --------------------------------------------------------------
+
+# The generated client is an attrs class we do not edit, unhashable (attrs eq=True), so
+# its setting lives here, keyed by id() and dropped when the client is collected.
+_CLIENTS: dict[int, tuple[weakref.ref[object], OnDrift]] = {}
+
+
+def set_client_on_drift(client: object, on_drift: OnDrift) -> None:
+    """Make every helper walking with `client` parse with `on_drift`."""
+    key = id(client)
+
+    def forget(ref: weakref.ref[object]) -> None:
+        entry = _CLIENTS.get(key)
+        if entry is not None and entry[0] is ref:
+            del _CLIENTS[key]
+
+    _CLIENTS[key] = (weakref.ref(client, forget), on_drift)
+
+
+def client_on_drift(client: object) -> OnDrift:
+    """The setting `connect()` gave `client`; the default for clients built otherwise."""
+    entry = _CLIENTS.get(id(client))
+    if entry is not None and entry[0]() is client:
+        return entry[1]
+    return DEFAULT_ON_DRIFT

@@ -1,0 +1,70 @@
+"""A TCP listener on loopback that serves each connection on a thread of its own.
+
+The base of the hostile server and the forward proxy: accepting, tracking the open
+connections (tests check that a client closed them) and stopping within seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+
+class Listener:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._listener = socket.create_server((host, 0))
+        self._listener.settimeout(0.1)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.connections: set[socket.socket] = set()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def port(self) -> int:
+        port: int = self._listener.getsockname()[1]
+        return port
+
+    def start(self) -> None:
+        self._acceptor.start()
+
+    def stop(self) -> None:
+        """Stops accepting, cuts the connections still open and waits for their threads."""
+        self._stopping.set()
+        self._acceptor.join(timeout=5)
+        with self._lock:
+            for sock in self.connections:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout=10)
+        self._listener.close()
+
+    def serve(self, sock: socket.socket) -> None:
+        """Speaks to one connection; it is closed after this returns."""
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                sock, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._run, args=(sock,), daemon=True)
+            with self._lock:
+                self.connections.add(sock)
+                self._threads.append(thread)
+            thread.start()
+
+    def _run(self, sock: socket.socket) -> None:
+        try:
+            self.serve(sock)
+        finally:
+            with contextlib.suppress(OSError):
+                sock.close()
+            with self._lock:
+                self.connections.discard(sock)
