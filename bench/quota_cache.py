@@ -33,6 +33,7 @@ from test_quota_processes import run_processes  # noqa: E402
 import vt_refs  # noqa: E402
 from vt_refs.testing import FakeVirusTotal  # noqa: E402
 
+from quota_worker import fake_process  # noqa: E402
 from redis_server import redis_server  # noqa: E402
 
 QUOTA = vt_refs.Quota(per_second=20, per_minute=2000)
@@ -46,10 +47,10 @@ def _quota_run(store: str) -> dict[str, Any]:
     import test_quota_processes as shared
 
     shared.PAGES, shared.QUOTA = WALK_PAGES, str(QUOTA)
-    with FakeVirusTotal(quota=QUOTA, default_count=WALK_PAGES) as fake:
+    with fake_process(str(QUOTA), WALK_PAGES) as fake:  # its own process, its own GIL
         run_processes(fake, store)
-        arrivals = fake.quota_arrivals
-        rejected = fake.quota_rejected
+    arrivals = fake.quota_arrivals
+    rejected = fake.quota_rejected
     admitted = [t for t, ok in arrivals if ok]
     busy = admitted[-1] - admitted[0]
     per_second = QUOTA.per_second or 0
