@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import bulk  # bench/bulk.py: the bulk-enrichment figures (issue 13)
 import httpx
 import quota_cache
 
@@ -442,17 +443,19 @@ def main() -> int:
         results["transport"] = stack_cost.bench_stack_cost()
         log("quota and cache...")
         results["quota_cache"] = quota_cache.run()
-    except BenchError as error:
+        results["bulk"] = bulk.bench(args.vt_py_python)
+    except (BenchError, bulk.BulkBenchError) as error:
         log(f"bench: {error}")
         return 1
     results["duration_seconds"] = time.perf_counter() - start
-    results["targets"] = targets(results)
+    results["targets"] = targets(results) + bulk.targets(results["bulk"])
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
     print(stack_cost.line(results["transport"]))
     print()
     print(quota_cache.table(results["quota_cache"]))
+    print(bulk.table(results["bulk"]))
     print(f"\n(written to {args.output})")
     return 0
 

@@ -44,6 +44,9 @@ from ._ids import url_id
 from ._provenance import from_cache
 
 if TYPE_CHECKING:
+    from ._bulk._enrich import aenrich, enrich
+    from ._bulk._ioc import IOC, classify
+    from ._bulk._results import IOCResult
     from ._client import DEFAULT_BASE_URL, connect
     from ._drift import SchemaDriftWarning
     from ._pagination import aiter_pages, apaginate, iter_pages, paginate
@@ -52,6 +55,11 @@ if TYPE_CHECKING:
     from ._relationships import arelated_references, related_references
 
 _LAZY = {
+    "IOC": "._bulk._ioc",
+    "IOCResult": "._bulk._results",
+    "aenrich": "._bulk._enrich",
+    "classify": "._bulk._ioc",
+    "enrich": "._bulk._enrich",
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
     "SchemaDriftWarning": "._drift",
@@ -81,6 +89,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "IOC",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -90,6 +99,7 @@ __all__ = [
     "DeadlineExceededError",
     "FailedDependencyError",
     "ForbiddenError",
+    "IOCResult",
     "InvalidArgumentError",
     "MalformedResponseError",
     "NotAvailableYet",
@@ -107,10 +117,13 @@ __all__ = [
     "UserNotActiveError",
     "VTError",
     "WrongCredentialsError",
+    "aenrich",
     "aiter_pages",
     "apaginate",
     "arelated_references",
+    "classify",
     "connect",
+    "enrich",
     "from_cache",
     "iter_pages",
     "paginate",

@@ -1,6 +1,7 @@
 """`vt-refs`: list the references VirusTotal relates to a URL, a file or a threat actor.
 
     VT_API_KEY=... vt-refs https://example.com/ --format table
+    VT_API_KEY=... vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite
 
 The console script calls `main()` and exits with what it returns; `python -m vt_refs.cli`
 does the same. Everything heavy (httpx, the generated client) is imported only after the
@@ -25,6 +26,9 @@ _OUTPUT_CLOSED = 141
 def main(argv: list[str] | None = None) -> int:
     """Run `vt-refs` with `argv` (default: sys.argv[1:]) and return its exit status."""
     try:
+        arguments = sys.argv[1:] if argv is None else argv
+        if arguments[:1] == ["bulk"]:
+            return _bulk(arguments[1:])
         try:
             options = parse_options(build_parser(), argv)
         except SystemExit as stop:  # --help, --version and usage errors: argparse exits
@@ -50,6 +54,19 @@ def main(argv: list[str] | None = None) -> int:
         status, message = describe_unexpected(error, os.environ.get("VT_API_KEY"))
         Reporter(line_writer(sys.stderr)).line(message)
         return status
+
+
+def _bulk(argv: list[str]) -> int:
+    """`vt-refs bulk ...`: many indicators in one run (see `vt-refs bulk --help`)."""
+    from ._cli._bulk_args import build_bulk_parser, parse_bulk_options
+
+    try:
+        options = parse_bulk_options(build_bulk_parser(), argv)
+    except SystemExit as stop:
+        return _exit_status(stop.code)
+    from ._cli._bulk import run_bulk
+
+    return run_bulk(options, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer, stderr=sys.stderr)
 
 
 def _exit_status(code: object) -> int:

@@ -59,6 +59,7 @@ exit status:
 
 examples:
   {API_KEY_ENV}=... vt-refs https://example.com/ --format table
+  vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite   (see vt-refs bulk --help)
   vt-refs --object files --id 44d88612fea8a8f36de82e1278abb02f --descriptors
   vt-refs --object domains --id example.com --format table
   vt-refs --object ip_addresses --id 2001:db8::1
@@ -159,6 +160,105 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+_STORE_DESTS: Final = frozenset({"quota", "quota_store", "cache", "cache_ttl"})
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the connection, shared by `vt-refs URL` and `vt-refs bulk`.
+
+    Each option's dest is named as the `vt_refs.connect` argument it sets (`api_key`
+    aside), so an option added here reaches both commands (see `connection_settings`).
+    """
+    connection = parser.add_argument_group("connection")
+    connection.add_argument(
+        "--base-url",
+        type=_nonempty,
+        metavar="URL",
+        help="the API's base URL (default: https://www.virustotal.com/api/v3)",
+    )
+    # No default here: argparse would show it in --help, and the key must never be shown.
+    connection.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help=f"the API key; prefer the {API_KEY_ENV} environment variable "
+        "(a key given here shows in `ps`)",
+    )
+    connection.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="per-request timeout (default: 30)",
+    )
+    connection.add_argument(
+        "--max-retries",
+        type=_int_at_least(0),
+        metavar="N",
+        help="retries on 429, 5xx, timeouts and connection errors (default: 5)",
+    )
+    connection.add_argument(
+        "--requests-per-minute",
+        type=_positive_float,
+        metavar="N",
+        help="space requests evenly; a public key allows 4 (default: no pacing)",
+    )
+    connection.add_argument(
+        "--max-retry-wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the most one request waits between its retries, in total; a Retry-After "
+        "past it fails at once (default: 120)",
+    )
+    connection.add_argument(
+        "--max-response-bytes",
+        type=_int_at_least(1),
+        metavar="N",
+        help="refuse a response whose body, decoded, is larger (default: 16 MiB)",
+    )
+    connection.add_argument(
+        "--proxy",
+        type=_nonempty,
+        metavar="URL",
+        help="send every request through this proxy (http://, https:// or socks5://); "
+        "by default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY apply",
+    )
+    connection.add_argument(
+        "--ca-bundle",
+        type=_nonempty,
+        metavar="PATH",
+        help="trust the CAs in this PEM file (or directory) instead of the default ones, "
+        "e.g. a corporate proxy's",
+    )
+    add_store_options(parser)
+
+
+def connection_settings(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> dict[str, Any]:
+    """`vt_refs.connect`'s keyword arguments from the connection options that were given
+    (the SDK's defaults stand for the rest), for any command `add_connection_options` set
+    up; usage errors exit.
+
+    Every option whose dest `connect` accepts under the same name passes as it is; the
+    quota and cache group is read by its own module (it has environment defaults);
+    options that need converting (a CA bundle into `verify`) get a line here.
+    """
+    import inspect
+
+    from .._client import connect
+
+    accepted = inspect.signature(connect).parameters
+    stores = connect_settings(args, parser)
+    given = {name: value for name, value in vars(args).items() if value is not None}
+    settings = {
+        name: value
+        for name, value in given.items()
+        if name in accepted and name not in _STORE_DESTS and name != "api_key"
+    }
+    if "ca_bundle" in given:
+        settings["verify"] = given["ca_bundle"]
+    return settings | stores
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser; its help is the command's documentation."""
     parser = _Parser(
@@ -227,66 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail (exit 5) when an optional field holds null or another type than the "
         "API's documentation says, instead of warning once per field and going on",
     )
-    connection = parser.add_argument_group("connection")
-    connection.add_argument(
-        "--base-url",
-        type=_nonempty,
-        metavar="URL",
-        help="the API's base URL (default: https://www.virustotal.com/api/v3)",
-    )
-    # No default here: argparse would show it in --help, and the key must never be shown.
-    connection.add_argument(
-        "--api-key",
-        metavar="KEY",
-        help=f"the API key; prefer the {API_KEY_ENV} environment variable "
-        "(a key given here shows in `ps`)",
-    )
-    connection.add_argument(
-        "--timeout",
-        type=_positive_float,
-        metavar="SECONDS",
-        help="per-request timeout (default: 30)",
-    )
-    connection.add_argument(
-        "--max-retries",
-        type=_int_at_least(0),
-        metavar="N",
-        help="retries on 429, 5xx, timeouts and connection errors (default: 5)",
-    )
-    connection.add_argument(
-        "--requests-per-minute",
-        type=_positive_float,
-        metavar="N",
-        help="shorthand for --quota N/min (a public key allows 4; prefer --quota public)",
-    )
-    connection.add_argument(
-        "--max-retry-wait",
-        type=_seconds,
-        metavar="SECONDS",
-        help="the most one request waits between its retries, in total; a Retry-After "
-        "past it fails at once (default: 120)",
-    )
-    connection.add_argument(
-        "--max-response-bytes",
-        type=_int_at_least(1),
-        metavar="N",
-        help="refuse a response whose body, decoded, is larger (default: 16 MiB)",
-    )
-    connection.add_argument(
-        "--proxy",
-        type=_nonempty,
-        metavar="URL",
-        help="send every request through this proxy (http://, https:// or socks5://); "
-        "by default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY apply",
-    )
-    connection.add_argument(
-        "--ca-bundle",
-        type=_nonempty,
-        metavar="PATH",
-        help="trust the CAs in this PEM file (or directory) instead of the default ones, "
-        "e.g. a corporate proxy's",
-    )
-    add_store_options(parser)
+    add_connection_options(parser)
     return parser
 
 
@@ -326,5 +367,10 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
 
 def api_key(options: Options) -> str | None:
     """The key to use: --api-key if given, else VT_API_KEY; None when neither is set."""
-    key = options.api_key if options.api_key is not None else os.environ.get(API_KEY_ENV)
+    return key_from(options.api_key)
+
+
+def key_from(given: str | None) -> str | None:
+    """`given` (--api-key) if set, else VT_API_KEY; None when neither is set."""
+    key = given if given is not None else os.environ.get(API_KEY_ENV)
     return key.strip() if key and key.strip() else None

@@ -99,6 +99,7 @@ class FakeVirusTotal:
         max_limit: int = 40,
         record_requests: bool = True,
         quota: Quota | None = None,
+        latency: float = 0.0,
     ) -> None:
         """Configure a fake; nothing listens until start().
 
@@ -110,6 +111,8 @@ class FakeVirusTotal:
         `quota` (a `vt_refs.Quota`) makes it answer 429 QuotaExceededError past any of its
         windows, per API key, counting every request it receives on arrival (rejected ones
         too); `quota_rejected` says how many it rejected.
+        `latency` is seconds added to every response (faults included), as a distant API
+        would: concurrency only pays off against it.
         """
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
@@ -124,6 +127,7 @@ class FakeVirusTotal:
         self._record = bool(record_requests)
         self._stopping = threading.Event()
         self._running: _Running | None = None
+        self._latency = _check_seconds("latency", latency)
         self._quota = None if quota is None else QuotaEnforcer(quota, record=self._record)
 
     # Lifecycle
@@ -383,6 +387,8 @@ class FakeVirusTotal:
         if self._record:
             with self._log_lock:
                 self._log.append(dataclasses.replace(request, fault=fault))
+        if self._latency and self._stopping.wait(self._latency):
+            return None
         running = self._running
         if running is None or isinstance(fault, DropFault):
             return None
