@@ -64,5 +64,12 @@ run vt-refs --base-url "$base_url" https://example.com/login --cursor "$cursor" 
     --max-items 2 --format table
 
 echo
-echo "3. The same with the library (examples/related_references.py):"
+echo "3. Descriptors of the references related to an IPv6 address, and to a domain:"
+run vt-refs --base-url "$base_url" --object ip_addresses --id 2001:db8::1 --descriptors \
+    --max-items 2 --format table 2>/dev/null
+run vt-refs --base-url "$base_url" --object domains --id example.com --max-items 2 \
+    --format table 2>/dev/null
+
+echo
+echo "4. The same with the library (examples/related_references.py):"
 run python examples/related_references.py "$base_url"

@@ -8,10 +8,15 @@ for a line on stdin (so every process starts at once), then walks one ID per wal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import multiprocessing
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 import vt_refs
@@ -62,6 +67,53 @@ def main(argv: list[str]) -> int:
         thread.join()
     print(json.dumps({"items": results, "seconds": time.monotonic() - started}), flush=True)
     return 0
+
+
+@dataclass
+class FakeInProcess:
+    """A quota-enforcing FakeVirusTotal in a process of its own, as seen from the test:
+    where it listens, then (once stopped) what its quota counted.
+
+    Its own process, so that neither the clients nor the test process's garbage collector
+    delay the moment it stamps an arrival (a pause there is a request's delay on its way).
+    """
+
+    base_url: str
+    api_key: str
+    quota_arrivals: list[tuple[float, bool]] = field(default_factory=list)
+    quota_rejected: int = 0
+
+
+def _serve(conn: Connection, quota: str, count: int) -> None:
+    from vt_refs.testing import FakeVirusTotal
+
+    with FakeVirusTotal(quota=vt_refs.Quota.parse(quota), default_count=count) as fake:
+        conn.send((fake.base_url, fake.api_key))
+        conn.recv()
+        conn.send((fake.quota_arrivals, fake.quota_rejected))
+
+
+@contextlib.contextmanager
+def fake_process(quota: str, count: int) -> Iterator[FakeInProcess]:
+    """Serve a fake enforcing `quota` from a fresh process; filled in when the block ends."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs, quota, count), daemon=True)
+    process.start()
+    try:
+        if not ours.poll(60):
+            raise RuntimeError("the fake's process did not start")
+        fake = FakeInProcess(*ours.recv())
+        yield fake
+        ours.send("stop")
+        if not ours.poll(60):
+            raise RuntimeError("the fake's process did not report")
+        fake.quota_arrivals, fake.quota_rejected = ours.recv()
+    finally:
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+            process.join(10)
 
 
 if __name__ == "__main__":

@@ -215,3 +215,15 @@ def test_from_cache_tells_items_and_forgets_them_with_their_page(cache_url: str)
     del cached
     gc.collect()
     assert len(_provenance._cached) <= remembered - 5
+
+
+def test_the_sqlite_cache_is_the_file_named_and_nothing_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with _fake(default_count=5) as fake, _connect(fake, "sqlite://vt-cache.db") as client:
+        _pages(client)
+        assert all(map(vt_refs.from_cache, _pages(client)))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "vt-cache.db" in names
+    assert not names & {".gitignore", ".cache"}  # hishel's own defaults would add them

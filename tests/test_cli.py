@@ -636,9 +636,9 @@ def test_drift_warns_once_per_field_and_writes_items_as_sent(
     assert lines(done.stdout) == expected and len(expected) == 12
     assert done.stderr.splitlines() == [
         "vt-refs: warning: ReferenceAttributes.title at $.data[0].attributes.title: "
-        "expected string, got null; written as sent (--strict makes this an error)",
+        "expected string, got null; going on (--strict makes this an error)",
         "vt-refs: warning: ReferenceAttributes.creation_date at "
-        "$.data[0].attributes.creation_date: expected integer, got string; written as sent "
+        "$.data[0].attributes.creation_date: expected integer, got string; going on "
         "(--strict makes this an error)",
     ]
     assert len(fake.requests) == 3

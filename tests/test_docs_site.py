@@ -227,6 +227,38 @@ def _undocumented_members(cls: type, where: str) -> list[str]:
     return missing
 
 
+def _args_section(docstring: str) -> list[str] | None:
+    """The names a Google-style `Args:` section describes, or None without one."""
+    lines = inspect.cleandoc(docstring).splitlines()
+    if "Args:" not in lines:
+        return None
+    names = []
+    for line in lines[lines.index("Args:") + 1 :]:
+        if line and not line.startswith(" "):
+            break  # the next section
+        match = re.match(r"    (\*{0,2}\w+)( \(.*\))?:", line)
+        if match:
+            names.append(match[1].lstrip("*"))
+    return names
+
+
+def test_an_args_section_describes_every_parameter_in_order() -> None:
+    described = 0
+    for module in (vt_refs, vt_refs.testing):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            function = obj.__init__ if inspect.isclass(obj) else obj
+            if not inspect.isroutine(function):
+                continue
+            names = _args_section(_own_doc(obj) if inspect.isclass(obj) else _own_doc(function))
+            if names is None:
+                continue
+            described += 1
+            expected = [p for p in inspect.signature(function).parameters if p != "self"]
+            assert names == expected, f"{module.__name__}.{name}: Args: does not match"
+    assert described >= 1  # connect() has one
+
+
 # The checks themselves must be able to fail.
 
 

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import gc
 import json
+import pickle
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -57,6 +58,9 @@ def _drift_warnings() -> Iterator[list[vt_refs.SchemaDriftWarning]]:
 def test_the_warning_is_public_and_a_user_warning() -> None:
     assert "SchemaDriftWarning" in vt_refs.__all__
     assert issubclass(vt_refs.SchemaDriftWarning, UserWarning)
+    warning = vt_refs.SchemaDriftWarning("M", "f", "$.f", "string", "null")
+    copied = pickle.loads(pickle.dumps(warning))
+    assert (copied.model, copied.path, str(copied)) == ("M", "$.f", str(warning))
 
 
 @pytest.mark.parametrize("bad", ["strict", "WARN", None, True, ""])
@@ -124,6 +128,13 @@ def test_a_warning_turned_into_an_error_is_raised_every_time() -> None:
         for _ in range(2):
             with pytest.raises(vt_refs.SchemaDriftWarning):
                 vt_refs.parse(Reference, body)
+        # Through a walk too: as itself, not as an unexpected error of the SDK.
+        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        with pytest.raises(vt_refs.SchemaDriftWarning):
+            list(vt_refs.paginate(get_url_related_references, client, id="x"))
+        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        with pytest.raises(vt_refs.SchemaDriftWarning):
+            asyncio.run(_collect(vt_refs.apaginate(get_url_related_references, client, id="x")))
 
 
 HELPERS: dict[str, Callable[[Any], list[Any]]] = {

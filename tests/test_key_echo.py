@@ -66,6 +66,15 @@ def test_a_reason_phrase() -> None:
     assert isinstance(caught, vt_refs.APIError) and caught.message == "Denied <redacted>"
 
 
+def test_an_error_with_no_message_takes_the_reason_phrase() -> None:
+    body = json.dumps({"error": {"code": "NotFoundError"}}).encode()
+    reason = f"Not Found for {KEY}".encode()
+    api = ScriptedAPI([httpx.Response(404, content=body, extensions={"reason_phrase": reason})])
+    caught = walk_error(api)
+    assert isinstance(caught, vt_refs.NotFoundError)
+    assert caught.message == "Not Found for <redacted>"
+
+
 @pytest.mark.parametrize("offset", [0, 150, 185, 195, 199, 600, 1010])
 def test_a_malformed_body_even_where_the_excerpt_is_cut(offset: int) -> None:
     body = ("x" * offset + KEY + "y" * 2000).encode()
@@ -80,7 +89,8 @@ def test_a_body_that_parses_but_breaks_the_model() -> None:
     doc["data"][0]["id"] = 5  # a required field: never drift
     doc["meta"]["note"] = KEY
     body = json.dumps(doc).encode()
-    caught = walk_error(ScriptedAPI([httpx.Response(200, content=body)]))
+    # Drift is an error under "error" (under "warn", the default, it would be kept).
+    caught = walk_error(ScriptedAPI([httpx.Response(200, content=body)]), on_drift="error")
     assert isinstance(caught, vt_refs.MalformedResponseError)
     assert caught.path == "$.data[0].id"
     _assert_no_key(_everything_shown(caught))

@@ -365,3 +365,21 @@ def test_slow_round_trips_widen_the_margin(monkeypatch: pytest.MonkeyPatch) -> N
     assert len(sent_at) == 4
     # The third goes 60 s + 3 s after the first; without the round trips, 60 s + 2 s.
     assert 62.9 <= sent_at[2] - sent_at[0] <= 63.1
+
+
+def test_the_limiter_and_the_cache_load_only_when_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vt_refs\n"
+        "vt_refs.Quota.public(); vt_refs.from_cache(object())\n"
+        "vt_refs.connect('k').get_httpx_client().close()\n"
+        "heavy = ('pyrate_limiter', 'hishel', 'redis', 'filelock')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+        "vt_refs.connect('k', quota=vt_refs.Quota(per_second=1))\n"
+        "print('pyrate_limiter' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]

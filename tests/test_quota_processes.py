@@ -5,6 +5,7 @@ and together they use the quota nearly in full."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,8 +14,7 @@ from typing import Any
 
 import pytest
 
-import vt_refs
-from vt_refs.testing import FakeVirusTotal
+from quota_worker import FakeInProcess, fake_process
 
 WORKER = Path(__file__).with_name("quota_worker.py")
 PROCESSES = 4
@@ -27,7 +27,7 @@ def _ids(process: int) -> list[str]:
 
 
 def run_processes(
-    fake: FakeVirusTotal, store: str, *, key: str | None = None, cache: str = ""
+    fake: FakeInProcess, store: str, *, key: str | None = None, cache: str = ""
 ) -> list[dict[str, Any]]:
     """Start the workers, release them together, and collect what each got."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -71,13 +71,12 @@ def run_processes(
                 worker.wait()
 
 
-def allowed_in(seconds: float, per_second: int, cap: int) -> float:
-    """About the most a sliding per-second window lets through in an interval this long
-    (the exact figure, per_second x (whole seconds + 1), jumps at each whole second)."""
-    return min(per_second * (seconds + 1), cap)
+def allowed_in(seconds: float, per_second: int, cap: int) -> int:
+    """The most a sliding per-second window lets through in an interval this long."""
+    return min(per_second * (math.floor(seconds) + 1), cap)
 
 
-def check_shared_quota(fake: FakeVirusTotal, results: list[dict[str, Any]]) -> None:
+def check_shared_quota(fake: FakeInProcess, results: list[dict[str, Any]]) -> None:
     for process, result in enumerate(results):
         for object_id in _ids(process):  # every walker got every item: nothing lost
             assert len(set(result["items"][object_id])) == PAGES
@@ -94,13 +93,13 @@ def check_shared_quota(fake: FakeVirusTotal, results: list[dict[str, Any]]) -> N
 
 @pytest.mark.timeout(120)
 def test_processes_share_a_sqlite_quota(tmp_path: Path) -> None:
-    with FakeVirusTotal(quota=vt_refs.Quota.parse(QUOTA), default_count=PAGES) as fake:
+    with fake_process(QUOTA, PAGES) as fake:
         results = run_processes(fake, f"sqlite:///{tmp_path}/quota.db")
-        check_shared_quota(fake, results)
+    check_shared_quota(fake, results)
 
 
 @pytest.mark.timeout(120)
 def test_processes_share_a_redis_quota(redis_url: str) -> None:
-    with FakeVirusTotal(quota=vt_refs.Quota.parse(QUOTA), default_count=PAGES) as fake:
+    with fake_process(QUOTA, PAGES) as fake:
         results = run_processes(fake, redis_url)
-        check_shared_quota(fake, results)
+    check_shared_quota(fake, results)

@@ -80,6 +80,8 @@ def api_error_from(response: httpx.Response) -> APIError:
         raw_code, raw_message = body["error"].get("code"), body["error"].get("message")
         code = redact(raw_code) if isinstance(raw_code, str) else None
         message = redact(raw_message) if isinstance(raw_message, str) else None
+        if message is None:  # the spec lets the API leave it out: the status says enough
+            message = redact(response.reason_phrase) or "no message"
     if message is None:
         text = redact(_text_prefix(response)).strip()
         message = excerpt(text) if text else redact(response.reason_phrase) or "no body"

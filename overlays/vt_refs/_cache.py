@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import sqlite3
 import threading
 from typing import Any, Final
 
@@ -150,7 +151,12 @@ def _open(store: StoreURL) -> hishel.BaseStorage:
         directory = os.path.dirname(store.location)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        return hishel.SqliteStorage(database_path=store.location, default_ttl=None)
+        # Our own connection: left to open its own, hishel would move a bare file name
+        # into .cache/hishel/ and write a .gitignore of "*" beside the file, which in a
+        # project folder would hide the whole project from git.
+        connection = sqlite3.connect(store.location, check_same_thread=False,
+                                     isolation_level=None)  # fmt: skip
+        return hishel.SqliteStorage(connection=connection, default_ttl=None)
     import redis  # only when a Redis cache is used
 
     client = redis.Redis.from_url(store.location)

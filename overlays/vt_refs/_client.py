@@ -213,34 +213,55 @@ def connect(
     cache_ttl: float = 86400.0,
     on_drift: OnDrift = "warn",
 ) -> AuthenticatedClient:
-    """A client that every generated operation accepts, sync and async at once.
+    """A client that every generated operation and every helper accepts, sync and async at once.
 
-    `api_key=None` reads VT_API_KEY. The key is sent only to the origin of `base_url`.
-    `timeout` bounds each attempt as a whole: connecting, the headers and the body,
-    however slowly the bytes come. Idempotent requests are retried `max_retries` times on
-    429, 500, 502-504, 520-599, connection errors and timeouts (also while the body is
-    read), with full-jitter exponential backoff from `backoff_factor` seconds, honouring
-    Retry-After; the waits of one request add up to at most `max_retry_wait` seconds, and
-    a Retry-After past that budget is not waited for: the typed error is raised at once.
-    A body over `max_response_bytes` (decoded) raises ResponseTooLargeError.
-    Proxies: HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY when `trust_env` (as httpx), or
-    `proxy=` for every request; `verify` is True, a CA bundle path or an SSLContext.
-    `base_url` must be https:// unless it is this machine or `allow_insecure_http=True`.
-    `quota` (a `vt_refs.Quota`) holds every window at once for all clients of the key in
-    this process, or, with `quota_store` (`sqlite:///path.db`: one host's processes,
-    `redis://host:port/db`: any hosts), for all of them; each attempt spends a permit.
-    A request waits for its permit, or raises QuotaExhaustedError at once when none is
-    free within `max_quota_wait` seconds (None: waits as long as it takes).
-    `requests_per_minute=N` is a shorthand for `quota=Quota(per_minute=N)`.
-    `cache` (`sqlite:///path.db` or `redis://host:port/db`) keeps 2xx answers to GET for
-    `cache_ttl` seconds, per key; a hit sends nothing and spends no quota.
-    `transport` replaces the network transport under the SDK's stack (an
-    `httpx.MockTransport` in tests).
     Use it as `with connect() as client:` or `async with connect() as client:`; either
-    closes the whole client.
-    `on_drift` is how every helper walking with this client parses pages (see
-    `vt_refs.parse`): "warn" keeps a page whose optional fields drift from the spec,
-    "error" rejects it.
+    closes the whole client. Every argument is checked here, before anything is sent.
+
+    Args:
+        api_key: The API key; None reads `VT_API_KEY`. It is sent only to the origin of
+            `base_url`, never shown by a repr, an exception or a log record.
+        base_url: Where requests go. It must be https:// unless it is this machine or
+            `allow_insecure_http=True`.
+        timeout: Seconds for each attempt as a whole: connecting, the headers and the body,
+            however slowly the bytes come.
+        max_retries: Retries of an idempotent request on 429, 500, 502-504, 520-599,
+            connection errors and timeouts (also while the body is read).
+        backoff_factor: Full-jitter exponential backoff starting from this many seconds;
+            a Retry-After the server sends is honoured instead.
+        requests_per_minute: A shorthand for `quota=Quota(per_minute=N)`.
+        follow_redirects: Follow redirects; the key still goes only to `base_url`'s origin.
+        transport: Replaces the network transport under the SDK's stack (an
+            `httpx.MockTransport` in tests).
+        max_response_bytes: A body larger than this, decoded, raises
+            `ResponseTooLargeError`.
+        max_retry_wait: The waits of one request add up to at most this many seconds; a
+            Retry-After past that budget is not waited for: the typed error is raised at
+            once.
+        proxy: A proxy for every request, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY /
+            NO_PROXY.
+        verify: True (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR with `trust_env`), a
+            CA bundle path, or an `ssl.SSLContext`.
+        trust_env: Read the proxy and CA variables from the environment, as httpx does.
+        allow_insecure_http: Allow an http:// `base_url` that is not this machine, or
+            `verify=False`: both let anyone on the path read the key.
+        quota: A `Quota` holding every window at once for all clients of the key in this
+            process or, with `quota_store`, for all that share the store; each attempt
+            spends a permit.
+        quota_store: `sqlite:///path.db` (one host's processes) or `redis://host:port/db`
+            (any hosts).
+        max_quota_wait: A request waits this many seconds at most for its permit, or raises
+            `QuotaExhaustedError` at once when none is free within it (None: it waits as
+            long as it takes).
+        cache: `sqlite:///path.db` or `redis://host:port/db`: 2xx answers to GET are kept
+            for `cache_ttl` seconds, per key; a hit sends nothing and spends no quota.
+        cache_ttl: Seconds a cached answer is served.
+        on_drift: How every helper walking with this client parses pages (see `parse`):
+            "warn" keeps a page whose optional fields drift from the spec, with a
+            `SchemaDriftWarning`; "error" rejects it with `MalformedResponseError`.
+
+    Raises:
+        UsageError: No key, or a bad argument; nothing is sent.
     """
     key = _api_key(api_key)
     url = _base_url(base_url, allow_insecure_http)

@@ -50,6 +50,11 @@ class SchemaDriftWarning(UserWarning):
             "(warned once per field)"
         )
 
+    def __reduce__(self) -> tuple[type[SchemaDriftWarning], tuple[str, str, str, str, str]]:
+        # Pickled with its fields (to another process, e.g. a worker's warnings), not with
+        # the message alone, which __init__ would not accept.
+        return type(self), (self.model, self.field, self.path, self.declared, self.received)
+
 
 def check_on_drift(on_drift: object) -> OnDrift:
     """`on_drift` itself when it is one of the accepted values; UsageError otherwise."""

@@ -71,10 +71,11 @@ class APIError(VTError):
     """VirusTotal answered with an error. Subclasses are named exactly as the API's codes.
 
     `code` is the API's error code (None when the body held none, e.g. a proxy's HTML
-    page), `message` the API's message or an excerpt of the body. `retry_after` is the
-    response's `Retry-After` in seconds from when it arrived (an HTTP date converted, never
-    negative), None when it sent none or one that is not a delay: how long to wait before
-    trying again, e.g. after a `QuotaExceededError` the retries gave up on.
+    page), `message` the API's message (the reason phrase when it sent none) or an excerpt
+    of the body. `retry_after` is the response's `Retry-After` in seconds from when it
+    arrived (an HTTP date converted, never negative), None when it sent none or one that
+    is not a delay: how long to wait before trying again, e.g. after a
+    `QuotaExceededError` the retries gave up on.
     """
 
     def __init__(

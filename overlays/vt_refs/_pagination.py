@@ -357,7 +357,7 @@ def _sync_pages(walk: _Walk, client: AnyClient) -> Iterator[Any]:
     while (request := walk.next_request()) is not None:
         try:
             page = walk.take(http.request(**request))
-        except VTError:
+        except (VTError, Warning):  # a warning the caller's filters turned into an error
             raise
         except Exception as error:
             # The cause stays, its frames go: their locals hold the sent headers.
@@ -370,7 +370,7 @@ async def _async_pages(walk: _Walk, client: AnyClient) -> AsyncIterator[Any]:
     while (request := walk.next_request()) is not None:
         try:
             page = walk.take(await http.request(**request))
-        except VTError:
+        except (VTError, Warning):  # a warning the caller's filters turned into an error
             raise
         except Exception as error:
             # The cause stays, its frames go: their locals hold the sent headers.

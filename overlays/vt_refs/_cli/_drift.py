@@ -37,7 +37,7 @@ def drift_warnings(report: Reporter, before: Callable[[], None]) -> Iterator[Non
             before()
             report.line(
                 f"warning: {message.model}.{message.field} at {message.path}: expected "
-                f"{message.declared}, got {message.received}; written as sent "
+                f"{message.declared}, got {message.received}; going on "
                 "(--strict makes this an error)"
             )
 

@@ -85,7 +85,7 @@ def connect_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             parser.error(f"${QUOTA_ENV}: {error}")
     store = args.quota_store or os.environ.get(QUOTA_STORE_ENV, "").strip() or None
     cache = args.cache or os.environ.get(CACHE_ENV, "").strip() or None
-    if store is not None and quota is None and args.requests_per_minute is None:
+    if store is not None and quota is None and getattr(args, "requests_per_minute", None) is None:
         parser.error(f"--quota-store (or ${QUOTA_STORE_ENV}) needs --quota")
     if args.cache_ttl is not None and cache is None:
         parser.error("--cache-ttl needs --cache")
