@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from doc_blocks import ROOT, Block, documentation_files, fenced_blocks, python_blocks, run_block
+from doc_blocks import (
+    ROOT,
+    RUNNABLE,
+    Block,
+    documentation_files,
+    fenced_blocks,
+    python_blocks,
+    run_block,
+)
 
 import vt_refs
 from vt_refs.testing import FakeVirusTotal
@@ -65,6 +73,22 @@ def test_readme_and_every_guide_are_collected() -> None:
     assert files[0] == ROOT / "README.md"
     assert {"getting-started.md", "pagination.md", "testing.md"} <= {p.name for p in files}
     assert python_blocks(ROOT / "README.md"), "the README's quick start is a python block"
+
+
+# Fences that do not run, each for a reason: a signature or output, shell, data.
+NOT_RUN = frozenset({"text", "sh", "console", "json", "yaml", "toml", "csv", "ini"})
+
+
+def test_every_fence_says_whether_it_runs() -> None:
+    """A fence without a language, or with one nobody chose here (```pycon, ```bash), would
+    hold Python that silently never runs: each must be ```python or one of NOT_RUN."""
+    unclear = [
+        f"{block.where} ```{block.info}"
+        for path in documentation_files()
+        for block in fenced_blocks(path)
+        if block.info not in RUNNABLE | NOT_RUN
+    ]
+    assert unclear == []
 
 
 def test_connect_defaults_are_restored(docs_environment: None, fake: FakeVirusTotal) -> None:

@@ -100,6 +100,16 @@ def test_the_index_and_every_guide_are_pages(site: Path) -> None:
         assert "../vt_refs.html" in hrefs and "../index.html" in hrefs
 
 
+def test_the_readme_lists_every_guide_and_the_navigation_follows_it(site: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.partition("\n## Guides\n")[2].partition("\n## ")[0]
+    listed = re.findall(r"\]\(docs/([\w.-]+)\.md\)", section)
+    guides = sorted(p.stem for p in (ROOT / "docs").glob("*.md"))
+    assert sorted(listed) == guides, "README's Guides section lists each guide once"
+    navigation = _soup(site, "index.html").select("nav ul")[0].select("a[href]")
+    assert [a["href"] for a in navigation] == [f"docs/{stem}.html" for stem in listed]
+
+
 @pytest.mark.parametrize("module", list(PAGES), ids=lambda m: m.__name__)
 def test_every_public_name_has_its_anchor(site: Path, module: ModuleType) -> None:
     page = _soup(site, PAGES[module])

@@ -49,21 +49,6 @@ PACKAGES = (
 # Never part of the reference: the CLI's entry point is documented by `vt-refs --help`
 # and docs/cli.md; its module holds only `main`.
 EXCLUDED = re.compile(r"vt_refs\.cli$|vt_refs\.testing\.__main__$")
-# Guides first in this order; guides not listed (added later) follow by file name.
-GUIDE_ORDER = (
-    "getting-started",
-    "pagination",
-    "errors-and-retries",
-    "proxies-and-tls",
-    "quota-and-cache",
-    "bulk",
-    "key-safety",
-    "cli",
-    "testing",
-    "regenerating",
-    "development",
-    "performance",
-)
 # Names of our packages in backticks that should link to the reference.
 _OUR_NAME = re.compile(r"(?:vt_refs|vt_refs_api)(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 # A link to a Markdown file of the repository: [text](docs/x.md#anchor).
@@ -88,9 +73,13 @@ class Guide:
 
 
 def guides() -> list[Guide]:
-    """README.md and docs/*.md, in reading order."""
-    order = {name: i for i, name in enumerate(GUIDE_ORDER)}
-    files = sorted(DOCS.glob("*.md"), key=lambda p: (order.get(p.stem, len(order)), p.stem))
+    """README.md and docs/*.md, in the order README.md's Guides section lists them (the
+    rest after)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = readme.partition("\n## Guides\n")[2].partition("\n## ")[0] or readme
+    linked = [(ROOT / m["target"]).resolve() for m in _MD_LINK.finditer(readme)]
+    order = {path: i for i, path in reversed(list(enumerate(linked)))}
+    files = sorted(DOCS.glob("*.md"), key=lambda p: (order.get(p.resolve(), len(order)), p.stem))
     found = [Guide(ROOT / "README.md", "index", "vt-refs")]
     for path in files:
         found.append(Guide(path, f"docs.{path.stem}", _title(path.read_text(encoding="utf-8"))))

@@ -1,9 +1,12 @@
 """vt_refs: a typed SDK for VirusTotal's `related_references` relationship.
 
 The hand-written layer over the generated client `vt_refs_api`: `connect()` gives a
-generated client with key safety, retries and pacing; `paginate` / `iter_pages` (and the
-async twins) walk any generated paging operation; `parse` is the strict parser they use;
-every failure is a `VTError`.
+generated client with key safety, retries, a shared quota and an optional cache;
+`related_references`, `paginate` / `iter_pages` (and the async twins) walk any generated
+paging operation; `parse` is the strict parser they use; `enrich` / `aenrich` run many
+indicators at once; every failure is a `VTError`. `vt_refs.testing` is a fake VirusTotal
+on loopback for your tests. The guides in docs/ (rendered with this reference by
+`make docs`) show each task from start to end.
 
 Importing the package is cheap: the parts that need httpx and the generated client load
 on first use, so `vt-refs --help` and `import vt_refs` do not pay for them.

@@ -82,6 +82,9 @@ def parse(
 ) -> M:
     """Parse `data` (JSON bytes or text, or an already-decoded mapping) into `model`.
 
+    `model` is a generated class, e.g. `vt_refs_api.models.ReferenceCollection` for a page
+    you stored, or `vt_refs_api.models.Reference` for one item of it.
+
     Bytes and text must be UTF-8 JSON; a mapping is only read, never modified.
     Raises MalformedResponseError, naming the JSONPath where the body breaks the model,
     for anything that is not a valid document: never KeyError, TypeError or ValueError.
