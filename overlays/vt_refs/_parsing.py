@@ -76,7 +76,6 @@ def _decode(data: bytes | bytearray | memoryview | str) -> Any:
 def parse(
     model: type[M],
     data: bytes | str | Mapping[str, Any] | object,
-    /,
     *,
     on_drift: OnDrift = "warn",
 ) -> M:
