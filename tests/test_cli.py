@@ -688,7 +688,7 @@ def test_help_documents_key_defaults_and_statuses() -> None:
     assert "VT_API_KEY" in text and "ps" in text
     assert DEFAULT_BASE_URL in text
     defaults = inspect.signature(connect).parameters
-    assert f"per-request timeout (default: {defaults['timeout'].default:g})" in text
+    assert f"however slowly the bytes come (default: {defaults['timeout'].default:g})" in text
     assert f"(default: {defaults['max_retries'].default})" in text
     for status in ("0 ok", "2 usage error", "3 API error", "4 network error", "5 malformed"):
         assert status in text

@@ -86,7 +86,7 @@ class Options(NamedTuple):
     api_key: str | None
     timeout: float | None
     max_retries: int | None
-    requests_per_minute: float | None
+    requests_per_minute: int | None
     max_response_bytes: int | None = None
     max_retry_wait: float | None = None
     proxy: str | None = None
@@ -187,7 +187,8 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=_positive_float,
         metavar="SECONDS",
-        help="per-request timeout (default: 30)",
+        help="the most one attempt may take in all: connecting, headers and body, "
+        "however slowly the bytes come (default: 30)",
     )
     connection.add_argument(
         "--max-retries",
@@ -197,9 +198,9 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     connection.add_argument(
         "--requests-per-minute",
-        type=_positive_float,
+        type=_int_at_least(1),
         metavar="N",
-        help="space requests evenly; a public key allows 4 (default: no pacing)",
+        help="shorthand for --quota N/min (prefer --quota; a public key: --quota public)",
     )
     connection.add_argument(
         "--max-retry-wait",
