@@ -98,9 +98,17 @@ def warn(token: Token, path: str, declared: str, received: str) -> None:
     iterated the pages, however many SDK frames (generators included) lie between.
     """
     model, field = token
+    seen = warned()
+    with _LOCK:  # claimed before warning: threads parsing the same drift warn once
+        if token in seen:
+            return
+        seen.add(token)
     warning = SchemaDriftWarning(model.__name__, field, path, declared, received)
-    warnings.warn(warning, stacklevel=_frames_inside_sdk())
-    warned().add(token)
+    try:
+        warnings.warn(warning, stacklevel=_frames_inside_sdk())
+    except BaseException:
+        seen.discard(token)  # raised instead of shown: the next occurrence raises too
+        raise
 
 
 def _frames_inside_sdk() -> int:
