@@ -476,3 +476,42 @@ def test_stdout_closed_early_exits_141_quietly(fake: FakeVirusTotal, tmp_path: P
     process.stderr.close()
     assert process.wait(TIMEOUT) == 141
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def _drifting(n: int) -> list[dict[str, object]]:
+    """References whose `title` is null: schema drift in an optional field."""
+    return [
+        {"type": "reference", "id": f"{i:064x}", "attributes": {"title": None, "author": "A"}}
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("environment", [{}, {"PYTHONWARNINGS": "error"}])
+def test_drift_is_one_warning_line_per_field_and_the_references_are_kept(
+    fake: FakeVirusTotal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+) -> None:  # fmt: skip
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    for i in (1, 2):
+        fake.set_count(sha(i), 0, collection="files")
+        fake.add_references(sha(i), _drifting(3), collection="files")
+    done = bulk(str(_input(tmp_path, [sha(1), sha(2)])), "--concurrency", "2", fake=fake)
+    assert done.returncode == 0, done.stderr
+    assert sum(_jsonl_rows(done.stdout).values()) == 6
+    warnings = [line for line in done.stderr.splitlines() if "warning:" in line]
+    assert warnings == [
+        "vt-refs: warning: ReferenceAttributes.title at $.data[0].attributes.title: "
+        "expected string, got null; going on (--strict makes this an error)"
+    ]
+
+
+def test_strict_makes_a_drifting_indicator_fail(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    fake.set_count(sha(1), 0, collection="files")
+    fake.add_references(sha(1), _drifting(2), collection="files")
+    fake.set_count(sha(2), 4, collection="files")
+    done = bulk(str(_input(tmp_path, [sha(1), sha(2)])), "--strict", fake=fake)
+    assert done.returncode == 6, done.stderr
+    assert _jsonl_rows(done.stdout)[sha(1), None, "error"] == 1
+    assert "malformed response (HTTP 200) at $.data[0].attributes.title" in done.stderr
+    assert "warning:" not in done.stderr

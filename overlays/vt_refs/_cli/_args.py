@@ -82,18 +82,10 @@ class Options(NamedTuple):
     page_size: int
     cursor: str | None
     format: Format
-    base_url: str | None
     api_key: str | None
-    timeout: float | None
-    max_retries: int | None
-    requests_per_minute: int | None
-    max_response_bytes: int | None = None
-    max_retry_wait: float | None = None
-    proxy: str | None = None
-    ca_bundle: str | None = None
-    # connect() arguments of the "quota and cache" group (_store_options), when given.
-    stores: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple field: never mutated
-    strict: bool = False
+    # vt_refs.connect's keyword arguments from the connection options given
+    # (`connection_settings`): the SDK's own defaults stand for the rest.
+    connection: dict[str, Any]
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -229,6 +221,15 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="trust the CAs in this PEM file (or directory) instead of the default ones, "
         "e.g. a corporate proxy's",
     )
+    connection.add_argument(
+        "--strict",
+        dest="on_drift",
+        action="store_const",
+        const="error",
+        help="treat an optional field holding null or another type than the API's "
+        "documentation says as a malformed response, instead of warning once per field "
+        "and going on",
+    )
     add_store_options(parser)
 
 
@@ -322,12 +323,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="jsonl",
         help="jsonl, json or table (default: %(default)s)",
     )
-    output.add_argument(
-        "--strict",
-        action="store_true",
-        help="fail (exit 5) when an optional field holds null or another type than the "
-        "API's documentation says, instead of warning once per field and going on",
-    )
     add_connection_options(parser)
     return parser
 
@@ -352,17 +347,8 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
         page_size=args.page_size,
         cursor=args.cursor,
         format=args.format,
-        base_url=args.base_url,
         api_key=args.api_key,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
-        requests_per_minute=args.requests_per_minute,
-        max_response_bytes=args.max_response_bytes,
-        max_retry_wait=args.max_retry_wait,
-        proxy=args.proxy,
-        ca_bundle=args.ca_bundle,
-        stores=connect_settings(args, parser),
-        strict=args.strict,
+        connection=connection_settings(args, parser),
     )
 
 

@@ -25,6 +25,7 @@ from ._bulk_args import BulkOptions
 from ._bulk_io import Output, Source
 from ._bulk_output import encoder
 from ._bulk_progress import BulkProgress
+from ._drift import drift_warnings
 from ._errors import (
     INTERRUPTED,
     OK,
@@ -36,6 +37,7 @@ from ._errors import (
     describe_unexpected,
 )
 from ._interrupt import deferred_interrupt
+from ._notices import warnings_to
 from ._output import OutputError
 from ._stdio import discard_stdout, isatty, line_writer
 
@@ -95,7 +97,11 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
     run: Run | None = None
     started = time.monotonic()
     try:
-        with connect(key, **options.connection) as client:
+        with (
+            warnings_to(report),
+            drift_warnings(report, progress.clear),
+            connect(key, **options.connection) as client,
+        ):
             run = Run(
                 client,
                 concurrency=options.concurrency,

@@ -56,6 +56,12 @@ class BulkProgress:
         )
         self._bar.update(1)
 
+    def clear(self) -> None:
+        """Erase the bar for a line of stderr; tqdm draws it again on its next update."""
+        if self._bar is not None:
+            with contextlib.suppress(OSError):
+                self._bar.clear()
+
     def close(self) -> None:
         """Erase the bar before the summary takes the line."""
         if self._bar is not None:

@@ -7,9 +7,9 @@ imports it after the arguments are parsed, so `--help` and usage errors stay qui
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, BinaryIO, TextIO
+from typing import BinaryIO, TextIO
 
-from .._client import DEFAULT_BASE_URL, connect
+from .._client import connect
 from .._errors import VTError
 from .._ids import url_id
 from ._args import API_KEY_ENV, Options, api_key
@@ -92,28 +92,16 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
         discard_stdout()
         return OUTPUT_CLOSED
     _report_end(report, status, message, state)
-    if "cache" in options.stores:
+    if "cache" in options.connection:
         report.line(f"the cache answered {state.cached} of {state.pages} requests")
     return status
 
 
 def _list(options: Options, key: str, out: Writer, progress: Progress, state: _State) -> None:
-    settings: dict[str, Any] = {
-        "base_url": options.base_url or DEFAULT_BASE_URL,
-        "timeout": options.timeout,
-        "max_retries": options.max_retries,
-        "requests_per_minute": options.requests_per_minute,
-        "max_response_bytes": options.max_response_bytes,
-        "max_retry_wait": options.max_retry_wait,
-        "proxy": options.proxy,
-        "verify": options.ca_bundle,
-        **options.stores,
-        "on_drift": "error" if options.strict else None,
-    }
     endpoint = operation(options.object, options.descriptors)
     object_id = options.id if options.url is None else url_id(options.url)
     assert object_id is not None
-    with connect(key, **{k: v for k, v in settings.items() if v is not None}) as client:
+    with connect(key, **options.connection) as client:
         walk = pages(
             endpoint,
             client,
