@@ -18,15 +18,12 @@ model gets a builder per (consume, warn) pair, compiled on first use:
 
 from __future__ import annotations
 
-import enum
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 import attrs
 
-from ._drift import Token, warned
 from ._errors import UsageError
 from ._introspect import (
     AnyValue,
@@ -39,8 +36,8 @@ from ._introspect import (
     fields_of,
     is_model,
     is_number,
-    json_type,
 )
+from ._invalid import Invalid, absorb, check_items, not_one_of, raw, wrong
 
 M = TypeVar("M")
 
@@ -50,104 +47,6 @@ _MISSING: Final = object()
 # cursor, so a mistyped cursor left UNSET would end a walk early and silently lose every
 # page after it. (A null cursor is valid: the spec declares it, for the last page.)
 _CONTROL_FIELDS: Final = frozenset({("CollectionMeta", "cursor")})
-
-
-class Invalid(Exception):
-    """Raised inside builders; the path grows as it travels up to `parse`.
-
-    `declared` and `received` name what the spec says and the JSON type found where the
-    document broke. `hard`: no optional field may keep it as drift (a required field
-    broke, or a drift report is on its way up). `report`: the field whose first drift
-    `parse` must warn about. `damaged`: a consumed document was partly taken apart before
-    the drift showed, so its raw value is gone; `parse` builds again from a fresh copy.
-
-    Drift already warned about is caught right where it is raised, for every drifting
-    item: so a wrong type (`_wrong`) keeps the value and words its reason only if asked.
-    """
-
-    def __init__(
-        self,
-        reason: str,
-        key: str | int | None = None,
-        *,
-        hard: bool = False,
-        declared: str = "",
-        received: str = "",
-    ) -> None:
-        self._reason = reason
-        self.path: deque[str | int] = deque(() if key is None else (key,))
-        self.hard = hard
-        self.declared = declared
-        self._received = received
-        self.value: object = None
-        self.report: Token | None = None
-        self.damaged = False
-
-    @property
-    def received(self) -> str:
-        """The JSON type found (for a wrong enum value, also the value)."""
-        return self._received or json_type(self.value)
-
-    @property
-    def reason(self) -> str:
-        """Why the document breaks here, for MalformedResponseError."""
-        return self._reason or f"expected {self.declared}, got {self.received}"
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-def _wrong(what: str, value: object, key: str | int | None = None) -> Invalid:
-    error = Invalid("", key, declared=what)
-    error.value = value
-    return error
-
-
-def _not_one_of(values: dict[object, enum.Enum], value: object) -> Invalid:
-    # The value itself is left out: it is the server's text, and may echo anything.
-    allowed = list(values)
-    return Invalid(
-        f"not one of {allowed!r}",
-        declared=f"one of {allowed!r}",
-        received=f"another {json_type(value)}",
-    )
-
-
-def _absorb(error: Invalid, token: Token) -> bool:
-    """Whether the builder keeps this drift of `token` silently as a raw value.
-
-    Only drift of a field already warned about is kept here; any other error goes up,
-    drift marked as a report so that `parse` can warn with the whole path.
-    """
-    if error.hard:
-        return False
-    if not error.damaged and token in warned():
-        return True
-    error.hard = True
-    if not error.damaged:
-        error.report = token
-    return False
-
-
-def _raw(value: Any) -> Any:
-    """A list that a consuming builder converted in part, back as the JSON it was.
-
-    Models give back exactly what they were built from (`to_dict()`, unknown keys and
-    drifted values included); items after the failing one were never touched.
-    """
-    if isinstance(value, list):
-        return [_raw(item) for item in value]
-    if is_model(type(value)):
-        return value.to_dict()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-def _check_items(items: list[Any], check: Callable[[object], bool], name: str) -> None:
-    for index, item in enumerate(items):
-        if not check(item):
-            raise _wrong(name, item, index)
 
 
 class _Compiler:
@@ -165,11 +64,11 @@ class _Compiler:
         self.ns: dict[str, Any] = {
             "_MISSING": _MISSING,
             "_Invalid": Invalid,
-            "_wrong": _wrong,
-            "_not_one_of": _not_one_of,
-            "_absorb": _absorb,
-            "_raw": _raw,
-            "_check_items": _check_items,
+            "_wrong": wrong,
+            "_not_one_of": not_one_of,
+            "_absorb": absorb,
+            "_raw": raw,
+            "_check_items": check_items,
             "is_number": is_number,
             "_new": object.__new__,
         }

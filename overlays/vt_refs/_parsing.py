@@ -21,9 +21,10 @@ from typing import Any, Final, TypeVar
 import msgspec
 
 from . import _drift
-from ._compile import Invalid, builder
+from ._compile import builder
 from ._drift import OnDrift, check_on_drift
 from ._errors import MalformedResponseError, excerpt
+from ._invalid import Invalid
 
 M = TypeVar("M")
 
