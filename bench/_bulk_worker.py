@@ -110,8 +110,8 @@ def run_memory(args: argparse.Namespace) -> dict[str, Any]:
 
     import httpx
 
-    import vt_refs._cli._bulk as bulk_run
-    from vt_refs._cli._bulk_args import build_bulk_parser, parse_bulk_options
+    import vt_refs._cli.bulk as bulk_run
+    from vt_refs._cli.bulk_args import build_bulk_parser, parse_bulk_options
 
     body = json.dumps(
         {

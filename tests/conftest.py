@@ -48,7 +48,7 @@ def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits between retry attempts, recorded instead of slept."""
-    from vt_refs import _retry
+    from vt_refs._transport import retry as _retry
 
     recorded: list[float] = []
 

@@ -203,7 +203,7 @@ def test_bad_cache_arguments_are_usage_errors(kwargs: dict[str, Any]) -> None:
 def test_from_cache_tells_items_and_forgets_them_with_their_page(cache_url: str) -> None:
     import gc
 
-    from vt_refs import _provenance
+    from vt_refs._transport import provenance as _provenance
 
     with _fake(default_count=5) as fake, _connect(fake, cache_url) as client:
         fresh = list(vt_refs.related_references(client, id=OBJECT))

@@ -25,9 +25,10 @@ from typing import Any
 import httpx
 import pytest
 
+import vt_refs
 from vt_refs import DEFAULT_BASE_URL, connect, url_id
-from vt_refs._cli._interrupt import deferred_interrupt
-from vt_refs._cli._walk import pages
+from vt_refs._cli.interrupt import deferred_interrupt
+from vt_refs._cli.walk import pages
 from vt_refs.cli import main
 from vt_refs.testing import SEED_URL, SEED_URL_SHA256, FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
@@ -689,7 +690,7 @@ def test_help_documents_key_defaults_and_statuses() -> None:
     assert DEFAULT_BASE_URL in text
     defaults = inspect.signature(connect).parameters
     assert f"however slowly the bytes come (default: {defaults['timeout'].default:g})" in text
-    assert f"(default: {defaults['max_retries'].default})" in text
+    assert f"(default: {vt_refs.RetryPolicy().max_retries})" in text
     for status in ("0 ok", "2 usage error", "3 API error", "4 network error", "5 malformed"):
         assert status in text
 
@@ -710,5 +711,5 @@ def test_help_and_usage_errors_load_only_the_argument_parser() -> None:
             check=True,
         )
         last = done.stderr.splitlines()[-1]
-        parser = "vt_refs._cli._args vt_refs._cli._stdio vt_refs._cli._store_options"
+        parser = "vt_refs._cli.args vt_refs._cli.entry vt_refs._cli.stdio vt_refs._cli.store_options"
         assert last == f"{status} {parser}"

@@ -166,7 +166,7 @@ def test_a_long_retry_after_with_no_retries_left_exits_3_at_once() -> None:
 # --- A bug in vt-refs: one line, status 70 -------------------------------------------------
 
 _BROKEN_OUTPUT = f"""
-import vt_refs._cli._run as run_module
+import vt_refs._cli.run as run_module
 
 def broken(*args, **kwargs):
     raise KeyError("a bug in the output, key {KEY}")
@@ -184,7 +184,7 @@ httpx.HTTPTransport.handle_request = broken
 """
 
 _BROKEN_PAGE = """
-import vt_refs._cli._run as run_module
+import vt_refs._cli.run as run_module
 real = run_module.writer
 
 def writer(*args, **kwargs):
@@ -205,7 +205,7 @@ run_module.writer = writer
 """
 
 _BROKEN_PARSER = """
-import vt_refs.cli as cli
+import vt_refs._cli.entry as cli
 
 def broken(*args, **kwargs):
     raise AttributeError("a bug in the parser")

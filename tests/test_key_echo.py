@@ -21,7 +21,7 @@ from hostile import KEY as SERVER_KEY
 from hostile import Answer, Seen, page, serve
 
 import vt_refs
-from vt_refs._redact import Redactor
+from vt_refs._transport.redact import Redactor
 from vt_refs_api.api.urls import get_url_related_references
 
 from mock_api import KEY, ScriptedAPI, error, ok, walk_error

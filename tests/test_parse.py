@@ -192,7 +192,7 @@ def test_keys_that_are_not_identifiers_are_quoted_in_the_path() -> None:
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
         vt_refs.parse(models.ErrorResponse, doc, on_drift="error")
     assert caught.value.path == "$.error.message"
-    from vt_refs._parsing import _format_path
+    from vt_refs._parsing.parse import _format_path
 
     assert _format_path(["a b", 0, "c"]) == "$['a b'][0].c"
 

@@ -17,7 +17,10 @@ import pytest
 import redis
 
 import vt_refs
-from vt_refs import _digest, _quota, _quota_store, _transport
+from vt_refs import _transport
+from vt_refs._transport import digest as _digest
+from vt_refs._transport.quota import gate as _quota
+from vt_refs._transport.quota import permits as _quota_store
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 

@@ -120,7 +120,7 @@ def test_async_retries_share_the_behaviour(sleeps: list[float]) -> None:
     [("7", 7.0), (" 3 ", 3.0), ("1.5", 1.5), ("0", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
 )
 def test_retry_after_values(header: str, seconds: float) -> None:
-    from vt_refs._retry import retry_after_seconds
+    from vt_refs._transport.retry import retry_after_seconds
 
     assert retry_after_seconds(header) == seconds
 

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import pytest
 
 import vt_refs
-from vt_refs._answers import retry_after
+from vt_refs._transport.answers import retry_after
 from vt_refs_api.api.urls import get_url_related_references
 
 from mock_api import ScriptedAPI, error, walk_error

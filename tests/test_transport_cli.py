@@ -186,8 +186,8 @@ def test_usage_errors(args: tuple[str, ...]) -> None:
 def test_long_waits_show_as_vt_refs_lines() -> None:
     """A warning of the library (a retry after a long wait) is one `vt-refs:` line; the
     quieter records stay out of the way."""
-    from vt_refs._cli._errors import Reporter
-    from vt_refs._cli._notices import warnings_to
+    from vt_refs._cli.errors import Reporter
+    from vt_refs._cli.notices import warnings_to
 
     lines: list[str] = []
     logger = logging.getLogger("vt_refs")

@@ -44,36 +44,43 @@ from ._errors import (
     WrongCredentialsError,
 )
 from ._ids import url_id
-from ._provenance import from_cache
 
 if TYPE_CHECKING:
-    from ._bulk._enrich import aenrich, enrich
-    from ._bulk._ioc import IOC, classify
-    from ._bulk._results import IOCResult
+    from ._bulk import IOC, IOCResult, aenrich, classify, enrich
     from ._client import DEFAULT_BASE_URL, connect
-    from ._drift import SchemaDriftWarning
-    from ._pagination import aiter_pages, apaginate, iter_pages, paginate
+    from ._paging import (
+        aiter_pages,
+        apaginate,
+        arelated_references,
+        iter_pages,
+        paginate,
+        related_references,
+    )
     from ._parsing import parse
-    from ._quota_spec import Quota
-    from ._relationships import arelated_references, related_references
+    from ._parsing.drift import SchemaDriftWarning
+    from ._transport import Quota, RetryPolicy, from_cache
 
+# Each name's module, imported on first use. SchemaDriftWarning comes from its own module:
+# the parser's face would load the compiler for a warning class.
 _LAZY = {
-    "IOC": "._bulk._ioc",
-    "IOCResult": "._bulk._results",
-    "aenrich": "._bulk._enrich",
-    "classify": "._bulk._ioc",
-    "enrich": "._bulk._enrich",
+    "IOC": "._bulk",
+    "IOCResult": "._bulk",
+    "aenrich": "._bulk",
+    "classify": "._bulk",
+    "enrich": "._bulk",
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
-    "SchemaDriftWarning": "._drift",
-    "aiter_pages": "._pagination",
-    "apaginate": "._pagination",
-    "iter_pages": "._pagination",
-    "paginate": "._pagination",
+    "SchemaDriftWarning": "._parsing.drift",
+    "aiter_pages": "._paging",
+    "apaginate": "._paging",
+    "arelated_references": "._paging",
+    "iter_pages": "._paging",
+    "paginate": "._paging",
+    "related_references": "._paging",
     "parse": "._parsing",
-    "Quota": "._quota_spec",
-    "arelated_references": "._relationships",
-    "related_references": "._relationships",
+    "Quota": "._transport",
+    "RetryPolicy": "._transport",
+    "from_cache": "._transport",
 }
 
 
@@ -111,6 +118,7 @@ __all__ = [
     "QuotaExceededError",
     "QuotaExhaustedError",
     "ResponseTooLargeError",
+    "RetryPolicy",
     "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",

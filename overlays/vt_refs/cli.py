@@ -11,69 +11,11 @@ for the options and exit statuses.
 
 from __future__ import annotations
 
-import os
 import sys
 
-from ._cli._args import build_parser, parse_options
-from ._cli._stdio import discard_stdout
+from ._cli import main
 
 __all__ = ["main"]
-
-_INTERRUPTED = 130
-_OUTPUT_CLOSED = 141
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run `vt-refs` with `argv` (default: sys.argv[1:]) and return its exit status."""
-    try:
-        arguments = sys.argv[1:] if argv is None else argv
-        if arguments[:1] == ["bulk"]:
-            return _bulk(arguments[1:])
-        try:
-            options = parse_options(build_parser(), argv)
-        except SystemExit as stop:  # --help, --version and usage errors: argparse exits
-            return _exit_status(stop.code)
-        from ._cli._run import run
-
-        return run(
-            options,
-            stdout=sys.stdout.buffer,
-            stderr=sys.stderr,
-            encoding=sys.stdout.encoding,
-        )
-    except KeyboardInterrupt:  # before the listing started (it handles its own)
-        print("vt-refs: interrupted", file=sys.stderr)
-        return _INTERRUPTED
-    except BrokenPipeError:  # `vt-refs --help | head -1`
-        discard_stdout()
-        return _OUTPUT_CLOSED
-    except Exception as error:  # a bug outside the listing (which reports its own): one line
-        from ._cli._errors import Reporter, describe_unexpected
-        from ._cli._stdio import line_writer
-
-        status, message = describe_unexpected(error, os.environ.get("VT_API_KEY"))
-        Reporter(line_writer(sys.stderr)).line(message)
-        return status
-
-
-def _bulk(argv: list[str]) -> int:
-    """`vt-refs bulk ...`: many indicators in one run (see `vt-refs bulk --help`)."""
-    from ._cli._bulk_args import build_bulk_parser, parse_bulk_options
-
-    try:
-        options = parse_bulk_options(build_bulk_parser(), argv)
-    except SystemExit as stop:
-        return _exit_status(stop.code)
-    from ._cli._bulk import run_bulk
-
-    return run_bulk(options, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer, stderr=sys.stderr)
-
-
-def _exit_status(code: object) -> int:
-    if code is None:
-        return 0
-    return code if isinstance(code, int) else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,36 @@
 """Bulk enrichment: many indicators in one run, bounded, resumable.
 
-Above the helpers: it walks each indicator's references with the same `_Walk` the
-helpers use, and nothing in the core imports it. `_ioc` classifies indicators,
-`_results` holds what a run yields, `_engine` is the logic the sync and async runners
-share, `_enrich` runs it with threads or tasks, `_checkpoint` records what is finished.
+Above the helpers: it walks each indicator's references with the same `Walk` and page
+loops the helpers use, and nothing in the core imports it. `ioc` classifies indicators,
+`results` holds what a run yields, `engine` is the logic the sync and async runners
+share, `enrich` runs it with threads or tasks, `checkpoint` records what is finished.
 """
+
+from __future__ import annotations
+
+from .checkpoint import Checkpoint, Skipper
+from .engine import Run, Stats, is_fatal, operation
+from .enrich import aenrich, async_results, enrich, sync_results
+from .ioc import IOC, KINDS, Kind, classify, refang
+from .results import STATUSES, IOCResult, Status
+
+__all__ = [
+    "IOC",
+    "KINDS",
+    "STATUSES",
+    "Checkpoint",
+    "IOCResult",
+    "Kind",
+    "Run",
+    "Skipper",
+    "Stats",
+    "Status",
+    "aenrich",
+    "async_results",
+    "classify",
+    "enrich",
+    "is_fatal",
+    "operation",
+    "refang",
+    "sync_results",
+]

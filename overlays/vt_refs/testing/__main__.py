@@ -12,7 +12,7 @@ import sys
 import threading
 from types import FrameType
 
-from .._quota_spec import Quota
+from .._transport import Quota
 from . import DEFAULT_API_KEY, FakeVirusTotal
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, NamedTuple, Self
 
-from .._quota_spec import Quota
+from .._transport import Quota
 from ._app import App
 from ._data import JsonObject
 from ._faults import (

@@ -12,7 +12,7 @@ import collections
 import threading
 import time
 
-from .._quota_spec import Quota
+from .._transport import Quota
 from ._responses import Response, error_body
 
 

@@ -1,0 +1,277 @@
+"""The logic of a bulk run that the sync and async runners share.
+
+A runner reads the input, asks `Run.prepare` what each item needs (nothing: it is
+finished or invalid; or a walk), runs at most `concurrency` walks at once, and hands
+each result to `Run.outcome`, which says whether the run goes on. Only the running
+differs between threads and tasks: sending a request and waiting for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any, Final
+
+import attrs
+
+from .._checks import check_count
+from .._errors import (
+    APIConnectionError,
+    APIError,
+    NotFoundError,
+    QuotaExceededError,
+    TooManyRequestsError,
+    UsageError,
+    VTError,
+)
+from .._paging import AnyClient, Walk
+from .checkpoint import Checkpoint, Skipper
+from .ioc import IOC, Kind, classify
+from .results import STATUSES, IOCResult, Status
+
+_API: Final = "vt_refs_api.api"
+# Each operation's module; its `_descriptors` twin lists only the descriptors.
+_OPERATIONS: Final[dict[Kind, str]] = {
+    "urls": f"{_API}.urls.get_url_related_references",
+    "domains": f"{_API}.domains.get_domain_related_references",
+    "ip_addresses": f"{_API}.ip_addresses.get_ip_address_related_references",
+    "files": f"{_API}.files.get_file_related_references",
+    "threat_actors": f"{_API}.threat_actors.get_threat_actor_related_references",
+}
+END: Final = object()  # what a runner feeds when the input is over
+
+# Indicators in a row failing to reach the API after their retries, at which the run
+# stops (APIConnectionError) instead of marking a whole list as failed while offline.
+_OFFLINE_STREAK: Final = 10
+
+
+def operation(kind: Kind, descriptors: bool) -> ModuleType:
+    """The generated operation listing `kind`'s references, or their descriptors."""
+    name = _OPERATIONS[kind] + ("_descriptors" if descriptors else "")
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        raise UsageError(f"this vt_refs has no operation for {kind}") from None
+
+
+def is_fatal(error: VTError) -> bool:
+    """Whether `error` dooms every indicator of the run, not just this one: the key is
+    refused (401, 403) or the quota is spent beyond what the client waits for."""
+    if isinstance(error, APIError) and error.status_code in (401, 403):
+        return True
+    if isinstance(error, QuotaExceededError | TooManyRequestsError):
+        return True
+    # QuotaExhaustedError: the client's own quota would wait longer than allowed.
+    return any(cls.__name__ == "QuotaExhaustedError" for cls in type(error).__mro__)
+
+
+@attrs.define
+class Job:
+    """One indicator to walk, and what its walk has gathered so far."""
+
+    index: int
+    ioc: IOC
+    text: str
+    walk: Walk
+    references: list[Any] = attrs.field(factory=list)
+    count: int | None = None
+    pages: int = 0
+
+    def take(self, page: Any) -> None:
+        if self.pages == 0:
+            meta_count = getattr(getattr(page, "meta", None), "count", None)
+            self.count = meta_count if isinstance(meta_count, int) else None
+        self.pages += 1
+        self.references.extend(page.data)
+
+
+@attrs.define
+class Stats:
+    """Running totals of a run, for progress and the summary."""
+
+    started: float = attrs.field(factory=time.monotonic)
+    requests: int = 0
+    references: int = 0
+    statuses: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(STATUSES, 0))
+
+    @property
+    def done(self) -> int:
+        return sum(self.statuses.values())
+
+
+class Run:
+    """The settings and the state of one bulk run, shared by its workers."""
+
+    def __init__(
+        self,
+        client: AnyClient,
+        *,
+        concurrency: int,
+        max_items_per_ioc: int | None,
+        descriptors: bool,
+        page_size: int | None,
+        checkpoint: Checkpoint | str | os.PathLike[str] | None,
+        retry_errors: bool,
+        record: bool = True,
+    ) -> None:
+        if not isinstance(client, AnyClient):
+            raise UsageError(f"client must come from vt_refs.connect(), not {client!r}")
+        check_count("concurrency", concurrency, 1)
+        check_count("max_items_per_ioc", max_items_per_ioc, 0, optional=True)
+        check_count("page_size", page_size, 1, optional=True)
+        if not isinstance(descriptors, bool):
+            raise UsageError(f"descriptors must be a bool, not {descriptors!r}")
+        self.client = client
+        self.concurrency = concurrency
+        self.max_items = max_items_per_ioc
+        self.descriptors = descriptors
+        self.page_size = page_size
+        self.record_results = record
+        if not (checkpoint is None or isinstance(checkpoint, Checkpoint | str | os.PathLike)):
+            raise UsageError(f"checkpoint must be a path, not {checkpoint!r}")
+        self._checkpoint_given = checkpoint
+        self.checkpoint: Checkpoint | None = None
+        self._retry_errors = retry_errors
+        self._skipper: Skipper | None = None
+        self.stats = Stats()
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._offline = 0
+        self.fatal_error: VTError | None = None
+        self._index = 0  # the input position of the next item read
+        self._exhausted = False
+        self.outstanding = 0  # walks handed to the runner and not yet finished
+
+    def open(self) -> None:
+        """Open the checkpoint: done when the run starts, not when it is set up, so an
+        enrich() never iterated holds no lock on the file."""
+        given = self._checkpoint_given
+        if given is None:
+            return
+        self.checkpoint = (
+            given if isinstance(given, Checkpoint) else Checkpoint(given, self.settings())
+        )
+        self._skipper = Skipper(self.checkpoint, retry_errors=self._retry_errors)
+
+    def settings(self) -> dict[str, Any]:
+        """What makes two runs' results comparable, kept in the checkpoint."""
+        return {"descriptors": self.descriptors, "max_items_per_ioc": self.max_items}
+
+    def prepare(self, index: int, item: object) -> Job | IOCResult | None:
+        """What input item `index` needs: None (finished before), a result (it did not
+        classify), or a walk to run."""
+        text = item.value if isinstance(item, IOC) else item
+        if not isinstance(text, str):
+            raise UsageError(f"iocs[{index}] must be a str or an IOC, not {type(item).__name__}")
+        text = text.strip()
+        if self._skipper is not None and self._skipper.finished(index, text):
+            return None
+        try:
+            ioc = classify(item)  # type: ignore[arg-type]  # an IOC passes through
+            walk = Walk(
+                operation(ioc.kind, self.descriptors),
+                self.client,
+                max_items=self.max_items,
+                page_size=self.page_size,
+                cursor=None,
+                params={"id": ioc.id},
+            )
+        except UsageError as error:
+            return IOCResult(index, text, "invalid", error=error, text=text)
+        return Job(index, ioc, text, walk)
+
+    def wants_input(self, ahead: int) -> bool:
+        """Whether to read another item: the run goes on, the input is not over, and
+        fewer than `ahead` walks are waiting or running."""
+        return self.fatal_error is None and not self._exhausted and self.outstanding < ahead
+
+    def feed(self, item: object) -> Job | IOCResult | None:
+        """`item`, the next of the input (`END` when it is over), prepared: a walk for the
+        runner to start, a result to hand over at once, or None (nothing to do)."""
+        if item is END:
+            self._exhausted = True
+            return None
+        prepared = self.prepare(self._index, item)
+        self._index += 1
+        if isinstance(prepared, Job):
+            self.outstanding += 1
+        return prepared
+
+    def finished(self, result: IOCResult | None) -> IOCResult | None:
+        """A walk ended with `result` (None: stopped); the result to hand over, if any."""
+        self.outstanding -= 1
+        return result if self.settle(result) else None
+
+    def deliver(self, result: IOCResult) -> Iterator[IOCResult]:
+        """Yield `result`; record it once the consumer comes back for the next one (the
+        runners `yield from`, or loop over, this)."""
+        yield self.counted(result)
+        self.handed_over(result)
+
+    def end(self) -> None:
+        """Raise what ended the run early, if anything did."""
+        if self.fatal_error is not None:
+            raise self.fatal_error
+
+    def count_request(self) -> None:
+        with self._lock:
+            self.stats.requests += 1
+
+    def result(self, job: Job, error: VTError | None) -> IOCResult:
+        """The result of a walk that ended, well or with `error`."""
+        status: Status = "ok"
+        if isinstance(error, NotFoundError) and job.pages == 0:
+            status = "not_found"
+        elif isinstance(error, APIError) and error.status_code == 400 and job.pages == 0:
+            status = "invalid"  # the API refused the id itself
+        elif error is not None:
+            status = "error"
+        return IOCResult(job.index, job.ioc, status, job.references, job.count, error, job.text)
+
+    def settle(self, result: IOCResult | None) -> bool:
+        """Whether `result` goes to the consumer. A fatal one ends the run (it is kept in
+        `fatal_error`); once the run is ending only final results go, since an error
+        then may share the fatal cause and must be retried by a rerun."""
+        if result is None:  # a walk the run stopped
+            return False
+        error = self.fatal(result)
+        if error is not None:
+            if self.fatal_error is None:
+                self.fatal_error = error
+                self.stopping.set()
+            return False
+        return self.fatal_error is None or result.status != "error"
+
+    def fatal(self, result: IOCResult) -> VTError | None:
+        """The error that ends the whole run after `result`, or None."""
+        error = result.error
+        if error is not None and is_fatal(error):
+            return error
+        with self._lock:
+            offline = isinstance(error, APIConnectionError)
+            self._offline = self._offline + 1 if offline else 0
+            if self._offline >= max(_OFFLINE_STREAK, self.concurrency) and error is not None:
+                return error
+        return None
+
+    def counted(self, result: IOCResult) -> IOCResult:
+        """`result`, added to the totals as it is about to be handed over."""
+        self.stats.statuses[result.status] += 1
+        self.stats.references += len(result.references)
+        return result
+
+    def handed_over(self, result: IOCResult) -> None:
+        """Record `result` as finished, when this run records its own results: called
+        only once the consumer came back for the next one."""
+        if self.record_results and self.checkpoint is not None:
+            self.checkpoint.record(result)
+
+    def close(self) -> None:
+        self.stopping.set()
+        owned = not isinstance(self._checkpoint_given, Checkpoint)
+        if owned and self.checkpoint is not None:
+            self.checkpoint.close()

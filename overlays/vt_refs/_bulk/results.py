@@ -1,0 +1,43 @@
+"""What a bulk run yields: one `IOCResult` per indicator of the input."""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+import attrs
+
+from .._errors import VTError
+from .ioc import IOC
+
+Status = Literal["ok", "not_found", "invalid", "error"]
+STATUSES: Final[tuple[Status, ...]] = ("ok", "not_found", "invalid", "error")
+
+
+@attrs.frozen
+class IOCResult:
+    """The outcome of one indicator.
+
+    - `index`: its position in the input (0 for the first item the iterable gave).
+    - `ioc`: the `IOC` it classified as, or the raw text when it did not classify.
+    - `status`: `"ok"`; `"not_found"` (the API knows no such object); `"invalid"` (it did
+      not classify, or the API refused the id as malformed); `"error"` (anything else
+      that outlasted the retries: a malformed page, a 5xx, the network).
+    - `references`: the generated models, every one or the first `max_items_per_ioc`;
+      for `"error"`, those fetched before the failure.
+    - `count`: the API's `meta.count` (how many it holds in all), when it sent one.
+    - `error`: the `VTError` behind `"invalid"` and `"error"`, else None.
+    - `text`: the input item as given, trimmed (what a report or a join keys on).
+    """
+
+    index: int
+    ioc: IOC | str
+    status: Status
+    references: list[Any] = attrs.field(factory=list)
+    count: int | None = None
+    error: VTError | None = None
+    text: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run did what it could for this indicator (ok or not found)."""
+        return self.status in ("ok", "not_found")

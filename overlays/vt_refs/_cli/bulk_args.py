@@ -1,0 +1,166 @@
+"""The command line of `vt-refs bulk`: its parser and the options it yields.
+
+Standard library only, like `_args`: `vt-refs bulk --help` imports nothing heavy. The
+connection options are `_args.add_connection_options`, the same as the single command's.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Final, Literal, NamedTuple
+
+from .._env import API_KEY_ENV
+from .args import (
+    DEFAULT_PAGE_SIZE,
+    _int_at_least,
+    _nonempty,
+    _Parser,
+    add_connection_options,
+    connection_settings,
+)
+from .store_options import EPILOG as STORES_EPILOG
+
+BULK_FORMATS: Final = ("jsonl", "csv")
+BulkFormat = Literal["jsonl", "csv"]
+DEFAULT_CONCURRENCY: Final = 8
+
+_DESCRIPTION: Final = """\
+Enrich a list of indicators (URLs, domains, IP addresses, file hashes; one a line) with
+the references VirusTotal relates to them: concurrently, within the retries and pacing
+of the connection options, crash-safe and resumable with --checkpoint.
+"""
+
+_EPILOG: Final = f"""\
+input:
+  One indicator a line; blank lines and lines starting with # are skipped. Defanged
+  forms are understood (hxxps://, [.], (.), [:], [://]). A prefix forces the kind:
+  url:, domain:, ip:, file:, threat_actor:. `-` reads stdin.
+
+formats:
+  jsonl   one line per reference: {{"ioc": ..., "kind": ..., "reference": {{...}}}};
+          an indicator with no reference gets one line with "reference": null and
+          its "status" (ok, not_found, invalid, error) and, if it failed, "error".
+  csv     ioc, kind, status, reference_id, title, author, creation_date (UTC),
+          url, via; cells starting with = + - @ are prefixed with ' (CSV injection).
+
+resuming:
+  With --checkpoint FILE, finished indicators are recorded as their lines are written;
+  after a crash, a kill or Ctrl-C, the same command continues where it stopped, and
+  with --out the output holds every line exactly once. A changed input, format or
+  output against an old checkpoint is refused unless --restart. --retry-errors reruns
+  the indicators that ended in "error".
+
+{STORES_EPILOG}
+exit status:
+  0 every indicator ok or not found, 6 some invalid or failed (listed, with the command
+  that retries them), 2 usage error, 3 fatal API error (the key refused, the quota
+  spent), 4 network down, 130 interrupted (with the command that resumes).
+
+examples:
+  {API_KEY_ENV}=... vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite
+  grep -v '^$' feed.txt | vt-refs bulk - --format csv > refs.csv
+"""
+
+
+class BulkOptions(NamedTuple):
+    """What `vt-refs bulk` was asked to do, after every check that needs no I/O."""
+
+    source: str
+    out: str | None
+    format: BulkFormat
+    checkpoint: str | None
+    restart: bool
+    retry_errors: bool
+    concurrency: int
+    max_items_per_ioc: int | None
+    page_size: int
+    descriptors: bool
+    api_key: str | None
+    connection: dict[str, Any]
+    argv: list[str]
+
+
+def build_bulk_parser() -> argparse.ArgumentParser:
+    """The parser of `vt-refs bulk`; its help is the command's documentation."""
+    parser = _Parser(
+        prog="vt-refs bulk",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "source", metavar="FILE", type=_nonempty, help="indicators, one a line; - for stdin"
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("--out", metavar="PATH", type=_nonempty, help="default: stdout")
+    output.add_argument(
+        "--format", choices=BULK_FORMATS, default="jsonl", help="(default: %(default)s)"
+    )
+    run = parser.add_argument_group("run")
+    run.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        type=_nonempty,
+        help="SQLite file recording finished indicators: rerun to resume",
+    )
+    run.add_argument(
+        "--restart", action="store_true", help="start over, emptying the checkpoint and output"
+    )
+    run.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="with --checkpoint: run again the indicators that ended in error",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=_int_at_least(1),
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help="requests in flight at most (default: %(default)s)",
+    )
+    what = parser.add_argument_group("what to fetch")
+    what.add_argument(
+        "--max-items-per-ioc",
+        type=_int_at_least(1),
+        metavar="N",
+        help="at most N references per indicator (default: all)",
+    )
+    what.add_argument(
+        "--page-size",
+        type=_int_at_least(1),
+        default=DEFAULT_PAGE_SIZE,
+        metavar="N",
+        help="items per request, sent as `limit` (default: %(default)s)",
+    )
+    what.add_argument(
+        "--descriptors",
+        action="store_true",
+        help="only the references' descriptors (type, id, related_from): smaller pages",
+    )
+    add_connection_options(parser)
+    return parser
+
+
+def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> BulkOptions:
+    """The options of `argv` (after `bulk`); usage errors exit with status 2."""
+    args = parser.parse_args(argv)
+    if args.retry_errors and args.checkpoint is None:
+        parser.error("--retry-errors needs --checkpoint")
+    if args.restart and args.checkpoint is None:
+        parser.error("--restart needs --checkpoint")
+    return BulkOptions(
+        source=args.source,
+        out=args.out,
+        format=args.format,
+        checkpoint=args.checkpoint,
+        restart=args.restart,
+        retry_errors=args.retry_errors,
+        concurrency=args.concurrency,
+        max_items_per_ioc=args.max_items_per_ioc,
+        page_size=args.page_size,
+        descriptors=args.descriptors,
+        api_key=args.api_key,
+        connection=connection_settings(args, parser),
+        argv=list(argv),
+    )

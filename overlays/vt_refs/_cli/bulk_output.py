@@ -1,0 +1,144 @@
+"""The two output formats of `vt-refs bulk`: the bytes each result adds to the output.
+
+A result's lines are encoded whole before anything is written, so the output grows by
+whole results only; the checkpoint records its length after each, and a rerun cuts it
+back to that length. Every indicator shows up: one line per reference, or one line
+with no reference and the indicator's status.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import re
+from typing import Any, Final
+
+from vt_refs_api.types import Unset
+
+from .._bulk import IOC, IOCResult
+from .bulk_args import BulkFormat
+
+# Valid inside JSON strings but risky raw: C1 controls (U+009B starts an escape sequence
+# on some terminals) and the two separators JavaScript treats as line ends.
+_UNSAFE_IN_JSON: Final = re.compile("[\x7f-\x9f\u2028\u2029]")
+CSV_COLUMNS: Final = (
+    "ioc",
+    "kind",
+    "status",
+    "reference_id",
+    "title",
+    "author",
+    "creation_date",
+    "url",
+    "via",
+)
+# What spreadsheet programs read as a formula (OWASP's list: = + - @, tab, CR).
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _get(obj: object, name: str) -> Any:
+    value = getattr(obj, name, None)
+    return None if isinstance(value, Unset) else value
+
+
+def _kind(result: IOCResult) -> str | None:
+    return result.ioc.kind if isinstance(result.ioc, IOC) else None
+
+
+def _references(result: IOCResult) -> list[Any]:
+    # An error's partial references are left out: a retry writes them all, once.
+    return result.references if result.status == "ok" else []
+
+
+def _json_line(document: dict[str, Any]) -> str:
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+def jsonl(result: IOCResult) -> bytes:
+    """`{"ioc", "kind", "reference"}` per reference, or one line with reference null."""
+    kind = _kind(result)
+    references = _references(result)
+    if references:
+        lines = [
+            _json_line({"ioc": result.text, "kind": kind, "reference": ref.to_dict()})
+            for ref in references
+        ]
+        return "".join(lines).encode("utf-8")
+    document: dict[str, Any] = {
+        "ioc": result.text,
+        "kind": kind,
+        "reference": None,
+        "status": result.status,
+    }
+    if result.error is not None:
+        document["error"] = str(result.error)
+    return _json_line(document).encode("utf-8")
+
+
+def safe_cell(value: object) -> str:
+    """`value` as a CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def iso_utc(timestamp: object) -> str:
+    """Epoch seconds as ISO 8601 UTC (`2024-05-01T12:00:00Z`); other values as they are."""
+    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
+        try:
+            moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+        except (OverflowError, OSError, ValueError):
+            return str(timestamp)
+        return moment.isoformat().replace("+00:00", "Z")
+    return "" if timestamp is None else str(timestamp)
+
+
+def _via(reference: object) -> str:
+    names = []
+    for related in _get(_get(reference, "context_attributes"), "related_from") or ():
+        name = _get(_get(related, "attributes"), "name")
+        names.append(str(name) if name else str(_get(related, "id") or ""))
+    return ";".join(names)
+
+
+def csv_header() -> bytes:
+    """The header line."""
+    return _csv_rows([list(CSV_COLUMNS)])
+
+
+def _csv_rows(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def csv_result(result: IOCResult) -> bytes:
+    """One row per reference, or one row with the status and no reference."""
+    head = [result.text, _kind(result) or "", result.status]
+    rows = []
+    for ref in _references(result):
+        attributes = _get(ref, "attributes")
+        rows.append(
+            [
+                *head,
+                _get(ref, "id"),
+                _get(attributes, "title"),
+                _get(attributes, "author"),
+                iso_utc(_get(attributes, "creation_date")),
+                _get(attributes, "url"),
+                _via(ref),
+            ]
+        )
+    if not rows:
+        rows.append(head + [""] * 6)
+    return _csv_rows([[safe_cell(cell) for cell in row] for row in rows])
+
+
+def encoder(format: BulkFormat) -> tuple[bytes, Any]:
+    """The format's header (may be empty) and its function from a result to bytes."""
+    if format == "csv":
+        return csv_header(), csv_result
+    return b"", jsonl

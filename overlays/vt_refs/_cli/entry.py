@@ -1,0 +1,69 @@
+"""`main()`: the `vt-refs` command, from its arguments to its exit status.
+
+The arguments are parsed first, with the standard library only; each command's module
+(and with it httpx and the generated client) is imported once they are, so `--help` and
+usage errors do not pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .args import build_parser, parse_options
+from .stdio import discard_stdout
+
+_INTERRUPTED = 130
+_OUTPUT_CLOSED = 141
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `vt-refs` with `argv` (default: sys.argv[1:]) and return its exit status."""
+    try:
+        arguments = sys.argv[1:] if argv is None else argv
+        if arguments[:1] == ["bulk"]:
+            return _bulk(arguments[1:])
+        try:
+            options = parse_options(build_parser(), argv)
+        except SystemExit as stop:  # --help, --version and usage errors: argparse exits
+            return _exit_status(stop.code)
+        from .run import run
+
+        return run(
+            options,
+            stdout=sys.stdout.buffer,
+            stderr=sys.stderr,
+            encoding=sys.stdout.encoding,
+        )
+    except KeyboardInterrupt:  # before the listing started (it handles its own)
+        print("vt-refs: interrupted", file=sys.stderr)
+        return _INTERRUPTED
+    except BrokenPipeError:  # `vt-refs --help | head -1`
+        discard_stdout()
+        return _OUTPUT_CLOSED
+    except Exception as error:  # a bug outside the listing (which reports its own): one line
+        from .errors import Reporter, describe_unexpected
+        from .stdio import line_writer
+
+        status, message = describe_unexpected(error, os.environ.get("VT_API_KEY"))
+        Reporter(line_writer(sys.stderr)).line(message)
+        return status
+
+
+def _bulk(argv: list[str]) -> int:
+    """`vt-refs bulk ...`: many indicators in one run (see `vt-refs bulk --help`)."""
+    from .bulk_args import build_bulk_parser, parse_bulk_options
+
+    try:
+        options = parse_bulk_options(build_bulk_parser(), argv)
+    except SystemExit as stop:
+        return _exit_status(stop.code)
+    from .bulk import run_bulk
+
+    return run_bulk(options, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer, stderr=sys.stderr)
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1

@@ -1,0 +1,266 @@
+"""The walk of one pagination, with no I/O: which request to send next, and each page.
+
+`Walk` says which request to send next and turns each response into a page; the page
+loops of `pages` only send and await, so the sync and async helpers (and bulk, and the
+CLI) share every rule: how `page_size` and `max_items` become `limit`, when to stop, how
+errors are typed. The next page is always asked for with `meta.cursor` through the
+operation itself, never by following `links.next`, so the key cannot leave the API's
+origin through a link.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import typing
+from types import ModuleType
+from typing import Any, Final, NoReturn
+
+import httpx
+
+from vt_refs_api import AuthenticatedClient, Client
+from vt_refs_api.types import UNSET, Unset
+
+from .._checks import check_count
+from .._errors import MalformedResponseError, UsageError, VTError
+from .._ids import check_path_value, check_text
+from .._parsing import DEFAULT_ON_DRIFT, OnDrift, parse_body
+from .._transport import (
+    FROM_CACHE,
+    api_error_from,
+    body_excerpt,
+    malformed_from,
+    mark_cached,
+    transport_error,
+    unexpected_error,
+)
+
+# More pages than this in a row with no items, each with a cursor, end a walk.
+EMPTY_PAGES_ALLOWED: Final = 5
+# httpx refuses to send a URL longer than this (httpx._urlparse.MAX_URL_LENGTH).
+_MAX_URL_CHARS: Final = 65_536
+
+AnyClient = AuthenticatedClient | Client
+
+
+def client_on_drift(client: object) -> OnDrift:
+    """The `on_drift` that `connect()` gave `client`; the default for clients built otherwise."""
+    value = getattr(client, "on_drift", DEFAULT_ON_DRIFT)
+    return "error" if value == "error" else "warn"
+
+
+@functools.cache
+def _page_model(operation: ModuleType) -> tuple[type, int]:
+    """The model a 2xx answer of `operation` parses into, and its default `limit`."""
+    for name in ("sync", "_get_kwargs"):
+        if not callable(getattr(operation, name, None)):
+            raise UsageError(f"{operation!r} is not a generated endpoint module")
+    try:
+        params = inspect.signature(operation._get_kwargs).parameters
+        returned = typing.get_type_hints(operation.sync).get("return")
+    except Exception as error:  # no signature, hints naming what does not exist, ...
+        raise UsageError(f"{operation!r} is not a generated endpoint module: {error}") from None
+    if "cursor" not in params or "limit" not in params:
+        raise UsageError(f"{operation.__name__} does not page: it takes no cursor and limit")
+    default_limit = params["limit"].default
+    models = [
+        tp
+        for tp in typing.get_args(returned)
+        if isinstance(tp, type) and hasattr(tp, "from_dict") and tp.__name__ != "ErrorResponse"
+    ]
+    if len(models) != 1:
+        raise UsageError(f"{operation.__name__}: cannot tell its page model from {returned}")
+    return models[0], default_limit if isinstance(default_limit, int) else 10
+
+
+@functools.cache
+def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
+    """The parameters of `operation` that go into its URL's path.
+
+    openapi-python-client puts path parameters first, before the `*`, and every other
+    parameter after it: an operation added to the spec later is checked with no change here.
+    """
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = inspect.signature(operation._get_kwargs).parameters.values()
+    return tuple(p.name for p in params if p.kind in positional)
+
+
+def _seen_key(cursor: str) -> bytes:
+    """What a walk remembers of a cursor it sent: 16 bytes, however long the cursor."""
+    return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class Walk:
+    """The state of one pagination: the cursor, what is left to fetch, the parsing.
+
+    The server decides when a walk ends, so the walk bounds what a wrong or hostile one can
+    make it do: a cursor it already sent (a loop of any length) and more than
+    `EMPTY_PAGES_ALLOWED` pages in a row with no items raise `MalformedResponseError` at
+    `$.meta.cursor`, and with `max_items` it sends at most `max_items` +
+    `EMPTY_PAGES_ALLOWED` requests. `cut` is how many items of the last page were dropped
+    because the server sent more than `max_items` left room for.
+    """
+
+    def __init__(
+        self,
+        operation: ModuleType,
+        client: object,
+        *,
+        max_items: int | None,
+        page_size: int | None,
+        cursor: str | None,
+        params: dict[str, Any],
+    ) -> None:
+        if not isinstance(operation, ModuleType):
+            raise UsageError(f"operation must be a generated endpoint module, not {operation!r}")
+        if not isinstance(client, AnyClient):
+            raise UsageError(f"client must come from vt_refs.connect(), not {client!r}")
+        check_count("max_items", max_items, 0, optional=True)
+        check_count("page_size", page_size, 1, optional=True)
+        if cursor is not None:
+            if not isinstance(cursor, str) or not cursor:
+                raise UsageError(
+                    f"cursor must be a non-empty str (a page's meta.cursor), not {cursor!r}"
+                )
+            check_text("cursor", cursor)
+        for reserved in ("limit", "client"):
+            if reserved in params:
+                raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
+        self.model, default_limit = _page_model(operation)
+        self.page_size = default_limit if page_size is None else page_size
+        self.operation = operation
+        self.remaining = max_items
+        self.cursor = cursor
+        self.params = params
+        self.done = max_items == 0
+        self.on_drift = client_on_drift(client)
+        self.cut = 0
+        self.pages = 0
+        self.max_pages = None if max_items is None else max_items + EMPTY_PAGES_ALLOWED
+        self.empty_run = 0
+        self.seen: set[bytes] = set() if cursor is None else {_seen_key(cursor)}
+        self.last: httpx.Response | None = None
+        try:  # bind the parameters now, so a bad name fails before any request
+            inspect.signature(operation._get_kwargs).bind(**params, cursor=UNSET, limit=1)
+        except TypeError as error:
+            raise UsageError(f"{operation.__name__}: {error}") from None
+        for name in _path_parameters(operation):
+            if name in params:
+                check_path_value(name, params[name])
+        self._check_first_request()
+
+    def _check_first_request(self) -> None:
+        """Build the first request now, so that what the operation cannot send fails here,
+        before anything is sent, rather than at the first `next()`."""
+        try:
+            request = self.next_request()
+        except VTError:
+            raise
+        except Exception as error:  # e.g. a query value of the wrong type
+            name = self.operation.__name__
+            raise UsageError(f"{name}: {type(error).__name__}: {error}") from None
+        if request is not None and len(request["url"]) > _MAX_URL_CHARS:
+            raise UsageError(
+                f"{self.operation.__name__}: its URL would be {len(request['url'])} "
+                f"characters long, over the {_MAX_URL_CHARS} httpx sends: is the id right?"
+            )
+
+    def next_request(self) -> dict[str, Any] | None:
+        """The arguments of `httpx.Client.request` for the next page, or None when done."""
+        if self.done:
+            return None
+        limit = self.page_size
+        if self.remaining is not None:
+            # Asking for no more than is left keeps `meta.cursor` exact for resuming.
+            limit = min(limit, self.remaining)
+        cursor: str | Unset = UNSET if self.cursor is None else self.cursor
+        kwargs: dict[str, Any] = self.operation._get_kwargs(
+            **self.params, limit=limit, cursor=cursor
+        )
+        params = kwargs.get("params")
+        if params and "?" not in kwargs["url"]:
+            # The query encoded here exactly as httpx would encode it, so that httpx parses
+            # the URL twice per request rather than three times (it costs ~1% per page).
+            kwargs["url"] = f"{kwargs['url']}?{httpx.QueryParams(params)}"
+            del kwargs["params"]
+        return kwargs
+
+    def take(self, response: httpx.Response) -> Any:
+        """The page in `response`, after which the walk moves on or ends."""
+        if not 200 <= response.status_code < 300:
+            self.done = True
+            raise api_error_from(response)
+        malformed: MalformedResponseError | None = None
+        try:
+            page: Any = parse_body(
+                self.model, response.content, status_code=response.status_code,
+                on_drift=self.on_drift,
+            )  # fmt: skip
+        except MalformedResponseError as error:
+            malformed = malformed_from(error, response)
+        if malformed is not None:
+            # Raised out here, it carries neither the parser's frames nor the first error,
+            # whose frames hold a half-built model that breaks tracebacks rendered with locals.
+            self.done = True
+            raise malformed.with_traceback(None)
+        if response.extensions.get(FROM_CACHE):
+            mark_cached(page, *page.data)
+        self.pages += 1
+        self.last = response
+        data = page.data
+        if self.remaining is not None:
+            self.cut = max(0, len(data) - self.remaining)
+            if self.cut:
+                del data[self.remaining :]
+            self.remaining -= len(data)
+        meta = getattr(page, "meta", UNSET)
+        next_cursor = getattr(meta, "cursor", UNSET)
+        if isinstance(next_cursor, Unset) or not next_cursor or self.remaining == 0:
+            self.done = True
+            return page
+        key = _seen_key(next_cursor)
+        if key in self.seen:
+            again = "did not advance" if next_cursor == self.cursor else "repeats an earlier one"
+            self._malformed(response, f"meta.cursor {again}: paging on would never end")
+        self.seen.add(key)
+        self.empty_run = 0 if data else self.empty_run + 1
+        if self.empty_run > EMPTY_PAGES_ALLOWED:
+            self._malformed(
+                response,
+                f"{self.empty_run} pages in a row with no items but a cursor: "
+                "paging on might never end",
+            )
+        if self.max_pages is not None and self.pages >= self.max_pages:
+            self._malformed(
+                response,
+                f"{self.pages} pages, most of them empty, for max_items="
+                f"{self.max_pages - EMPTY_PAGES_ALLOWED}: paging on might never end",
+            )
+        self.cursor = next_cursor
+        return page
+
+    def _malformed(self, response: httpx.Response, reason: str) -> NoReturn:
+        self.done = True
+        raise MalformedResponseError(
+            reason,
+            path="$.meta.cursor",
+            excerpt=body_excerpt(response),
+            status_code=response.status_code,
+        )
+
+    def failed(self, error: Exception, http: httpx.Client | httpx.AsyncClient) -> VTError:
+        """The `VTError` for what sending the next request raised, other than a VTError."""
+        self.done = True
+        if isinstance(error, httpx.InvalidURL):
+            if self.last is not None:  # the URL grew by a cursor the server sent
+                return MalformedResponseError(
+                    f"meta.cursor makes the next URL impossible to send ({error})",
+                    path="$.meta.cursor",
+                    excerpt=body_excerpt(self.last),
+                    status_code=self.last.status_code,
+                )
+            return UsageError(f"{self.operation.__name__}: cannot send it: {error}")
+        if isinstance(error, httpx.HTTPError):
+            return transport_error(error)
+        return unexpected_error(error, closed=http.is_closed)

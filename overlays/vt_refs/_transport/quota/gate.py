@@ -1,0 +1,122 @@
+"""The quota layer of the transport stack: wait for a permit in every window, then send.
+
+It sits directly under the retry layer, so every attempt, retries included, spends a
+permit, and above the network, so nothing is sent without one. Sync requests sleep and
+async requests await the same figure; when the wait would end later than `max_quota_wait`
+the request fails at once with QuotaExhaustedError instead of sleeping for hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import time
+from typing import Final
+
+import httpx
+
+from ..._errors import APIConnectionError, QuotaExhaustedError
+from ..digest import key_digest
+from ..layer import Layer
+from ..settings import Settings
+from .permits import Denial, Permits, permits
+
+_SLACK: Final = 0.01
+
+
+class QuotaGate:
+    """Turns the store's answers into waits, within `max_wait` seconds (None: no limit)."""
+
+    def __init__(self, store: Permits, max_wait: float | None) -> None:
+        self._permits = store
+        self._max_wait = max_wait
+
+    def _deadline(self) -> float | None:
+        return None if self._max_wait is None else time.monotonic() + self._max_wait
+
+    def _next_wait(self, deadline: float | None) -> float | None:
+        """None once a permit is spent, else seconds to wait before asking again."""
+        try:
+            denial = self._permits.take()
+        except Exception as error:  # redis, sqlite3, filelock: a quota we cannot read
+            raise store_error(error) from None
+        if denial is None:
+            return None
+        # The margin is ours: the slot is free by the API's count that much sooner, so a
+        # minute's wait does not trip max_quota_wait=60 (nor does the limiter's extra 1 ms).
+        due = time.monotonic() + denial.wait - denial.margin - _SLACK
+        if deadline is not None and due > deadline:
+            raise _exhausted(denial)
+        return denial.wait
+
+    def observe(self, seconds: float) -> None:
+        """How long a request took from its permit to its answer (see the arrival margin)."""
+        self._permits.observe(seconds)
+
+    def wait(self) -> None:
+        deadline = self._deadline()
+        while (delay := self._next_wait(deadline)) is not None:
+            time.sleep(delay)
+
+    async def await_permit(self) -> None:
+        deadline = self._deadline()
+        while True:
+            if self._permits.blocking:
+                delay = await asyncio.to_thread(self._next_wait, deadline)
+            else:
+                delay = self._next_wait(deadline)
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
+
+
+def store_error(error: Exception) -> APIConnectionError:
+    """A quota store that fails stops the request: sending without a permit could overrun
+    the quota of every other client of the key."""
+    return APIConnectionError(f"the quota store failed: {type(error).__name__}: {error}")
+
+
+def _exhausted(denial: Denial) -> QuotaExhaustedError:
+    delay = datetime.timedelta(seconds=denial.wait)
+    retry_at = datetime.datetime.now(datetime.UTC) + delay
+    return QuotaExhaustedError(
+        retry_at=retry_at, window=denial.window.name, limit=denial.window.limit
+    )
+
+
+class QuotaTransport(Layer):
+    """Spends one permit of the key's quota per request it passes on."""
+
+    def __init__(
+        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, gate: QuotaGate
+    ) -> None:
+        super().__init__(sync, async_)
+        self._gate = gate
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._gate.wait()
+        sent = time.monotonic()
+        response = self._sync.handle_request(request)
+        self._gate.observe(time.monotonic() - sent)
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._gate.await_permit()
+        sent = time.monotonic()
+        response = await self._async.handle_async_request(request)
+        self._gate.observe(time.monotonic() - sent)
+        return response
+
+
+def quota_layer(
+    sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, settings: Settings
+) -> QuotaTransport:
+    """The transports behind the shared quota of the key, in `settings.quota_store` (None:
+    this process)."""
+    assert settings.quota is not None
+    try:
+        shared = permits(settings.quota.windows(), settings.quota_store,
+                         key_digest(settings.key, "quota"))  # fmt: skip
+    except Exception as error:
+        raise store_error(error) from None
+    return QuotaTransport(sync, async_, QuotaGate(shared, settings.max_quota_wait))
