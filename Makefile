@@ -33,8 +33,9 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(PY) tools/build_docs.py --output site
 
+# Independent tests, spread over every core (pytest-xdist); `-n 0` runs them in one process.
 test: $(STAMP) check-generated lint docs
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 # The demo needs no key and no network: it runs against the local fake VirusTotal.
 demo: $(STAMP)
@@ -62,7 +63,7 @@ profile: $(STAMP)
 fuzz: $(STAMP)
 	@seed=$(HYPOTHESIS_SEED); seed=$${seed:-$$($(PY) -c 'import secrets; print(secrets.randbelow(2**32))')}; \
 	echo "make fuzz: hypothesis seed $$seed (replay with: make fuzz HYPOTHESIS_SEED=$$seed)"; \
-	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/test_fuzz_parsing.py tests/test_spec_strategies.py \
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/test_parsing_fuzz.py tests/test_parsing_strategies.py \
 		--hypothesis-seed=$$seed --timeout=1800 -q; \
 	status=$$?; echo "make fuzz: hypothesis seed was $$seed"; exit $$status
 

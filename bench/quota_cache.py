@@ -1,7 +1,7 @@
 """`make bench`, the quota and the cache: how much of a shared quota 4 processes use, and
 what a cache hit costs against a fetch.
 
-Quota: 4 processes of 2 walkers each (one sync, one async; tests/quota_worker.py) share a
+Quota: 4 processes of 2 walkers each (one sync, one async; tests/support/quota_worker.py) share a
 store (SQLite, then Redis) and page a FakeVirusTotal that enforces the same quota on
 arrival. Utilisation is what the server admitted over the most its quota admits in the
 same interval (20 x (whole seconds + 1) for 20/s); the steady rate is the rate after the
@@ -28,13 +28,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_quota_processes import run_processes  # noqa: E402
+from test_transport_quota_processes import run_processes  # noqa: E402
 
 import vt_refs  # noqa: E402
 from vt_refs.testing import FakeVirusTotal  # noqa: E402
 
-from quota_worker import fake_process  # noqa: E402
-from redis_server import redis_server  # noqa: E402
+from support.quota_worker import fake_process  # noqa: E402
+from support.redis_server import redis_server  # noqa: E402
 
 QUOTA = vt_refs.Quota(per_second=20, per_minute=2000)
 WALK_PAGES = 30  # per walker: 240 requests, about 13 s per store

@@ -32,7 +32,7 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # The CA, TLS server and proxy fixtures of the transport tests.
-pytest_plugins = ["transport_fixtures"]
+pytest_plugins = ["support.fixtures"]
 
 
 def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -76,8 +76,8 @@ def seed_page() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """A real Redis-protocol server for the session (see tests/redis_server.py)."""
-    from redis_server import redis_server
+    """A real Redis-protocol server for the session (see tests/support/redis_server.py)."""
+    from support.redis_server import redis_server
 
     with redis_server() as url:
         yield url

@@ -11,7 +11,18 @@ import sys
 import textwrap
 
 import pytest
-from hostile import KEY, Answer, HostileServer, Seen, cycling, empty_pages, error, page, serve
+
+from support.hostile import (
+    KEY,
+    Answer,
+    HostileServer,
+    Seen,
+    cycling,
+    empty_pages,
+    error,
+    page,
+    serve,
+)
 
 TIMEOUT = 30.0
 

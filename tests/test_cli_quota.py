@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_cli import cli
 
 import vt_refs
 from vt_refs.testing import FakeVirusTotal
+
+from support.cli import cli
 
 OBJECT = "d" * 64
 

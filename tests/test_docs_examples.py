@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from doc_blocks import (
+
+import vt_refs
+from vt_refs.testing import FakeVirusTotal
+
+from support.doc_blocks import (
     ROOT,
     RUNNABLE,
     Block,
@@ -22,9 +26,6 @@ from doc_blocks import (
     python_blocks,
     run_block,
 )
-
-import vt_refs
-from vt_refs.testing import FakeVirusTotal
 
 
 @pytest.fixture

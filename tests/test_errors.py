@@ -8,7 +8,7 @@ import pytest
 import vt_refs
 from vt_refs_api.api.urls import get_url_related_references
 
-from mock_api import KEY, ScriptedAPI, error
+from support.mock_api import KEY, ScriptedAPI, error
 
 DOCUMENTED = {
     400: [

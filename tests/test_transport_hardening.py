@@ -24,8 +24,12 @@ from typing import Any
 import httpx
 import pytest
 import trustme
-from forward_proxy import ForwardProxy
-from hostile_server import (
+
+import vt_refs
+from vt_refs_api.api.urls import get_url_related_references as operation
+
+from support.forward_proxy import ForwardProxy
+from support.hostile_server import (
     IDS,
     KEY,
     HostileServer,
@@ -39,9 +43,6 @@ from hostile_server import (
     stall_body,
     status,
 )
-
-import vt_refs
-from vt_refs_api.api.urls import get_url_related_references as operation
 
 TESTS = Path(__file__).resolve().parent
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from forward_proxy import ForwardProxy
-from hostile_server import HostileServer
+
+from support.forward_proxy import ForwardProxy
+from support.hostile_server import HostileServer
 
 
 @pytest.fixture(scope="session")

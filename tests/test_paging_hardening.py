@@ -11,10 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile import cycling, empty_pages, serve
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_pagination import _operations as operations
 
 import vt_refs
 from vt_refs_api.api.files import get_file_related_references
@@ -22,7 +20,9 @@ from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ReferenceCollection
 from vt_refs_api.types import UNSET, Unset
 
-from mock_api import ScriptedAPI, ok, page
+from support.hostile import cycling, empty_pages, serve
+from support.mock_api import ScriptedAPI, ok, page
+from support.operations import operations
 
 Walker = Callable[..., list[Any]]
 

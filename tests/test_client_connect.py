@@ -14,8 +14,8 @@ import vt_refs
 from vt_refs_api import AuthenticatedClient
 from vt_refs_api.api.urls import get_url_related_references
 
-from mock_api import BASE_URL, KEY, ScriptedAPI, page
-from mock_api import ok as ok_response
+from support.mock_api import BASE_URL, KEY, ScriptedAPI, page
+from support.mock_api import ok as ok_response
 
 
 def test_default_base_url() -> None:

@@ -17,15 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile import KEY as SERVER_KEY
-from hostile import Answer, Seen, page, serve
 
 import vt_refs
 from vt_refs._transport.redact import Redactor
 from vt_refs_api.api.urls import get_url_related_references
 
-from mock_api import KEY, ScriptedAPI, error, ok, walk_error
-from mock_api import page as mock_page
+from support.hostile import KEY as SERVER_KEY
+from support.hostile import Answer, Seen, page, serve
+from support.mock_api import KEY, ScriptedAPI, error, ok, walk_error
+from support.mock_api import page as mock_page
 
 
 def _everything_shown(caught: BaseException) -> str:

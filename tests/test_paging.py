@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import pkgutil
 from types import ModuleType
 from typing import Any
 
@@ -12,21 +10,11 @@ import httpx
 import pytest
 
 import vt_refs
-from vt_refs_api import api as generated_api
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import Reference, ReferenceCollection
 
-from mock_api import BASE_URL, ScriptedAPI, ok, page
-
-
-def _operations() -> list[ModuleType]:
-    """Every generated endpoint module: new ones in openapi.yaml join automatically."""
-    found = []
-    for tag in pkgutil.iter_modules(generated_api.__path__):
-        package = importlib.import_module(f"{generated_api.__name__}.{tag.name}")
-        for op in pkgutil.iter_modules(package.__path__):
-            found.append(importlib.import_module(f"{package.__name__}.{op.name}"))
-    return found
+from support.mock_api import BASE_URL, ScriptedAPI, ok, page
+from support.operations import operations
 
 
 def _pages(n_items: int, size: int) -> list[Any]:
@@ -39,10 +27,10 @@ def _pages(n_items: int, size: int) -> list[Any]:
 
 
 def test_all_ten_operations_are_found() -> None:
-    assert len(_operations()) == 10
+    assert len(operations()) == 10
 
 
-@pytest.mark.parametrize("operation", _operations(), ids=lambda m: m.__name__.rpartition(".")[2])
+@pytest.mark.parametrize("operation", operations(), ids=lambda m: m.__name__.rpartition(".")[2])
 def test_every_generated_operation_pages_with_no_overlay_change(operation: ModuleType) -> None:
     api = ScriptedAPI(
         [

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hostile_server import Behaviour, HostileServer, Seen
+from support.hostile_server import Behaviour, HostileServer, Seen
 
 KEY = "hostile-test-key-6c0ffee5a1b2c3d4e5f60718293a4b5c6d7e8f90"
 

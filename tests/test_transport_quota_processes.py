@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from quota_worker import FakeInProcess, fake_process
+from support.quota_worker import FakeInProcess, fake_process
 
-WORKER = Path(__file__).with_name("quota_worker.py")
+WORKER = Path(__file__).parent / "support" / "quota_worker.py"
 PROCESSES = 4
 PAGES = 30  # per walker: 4 processes x 2 walkers x 30 = 240 requests, within 300/min
 QUOTA = "20/s,300/min"

@@ -13,8 +13,11 @@ import sys
 import time
 
 import pytest
-from forward_proxy import ForwardProxy
-from hostile_server import (
+
+import vt_refs
+
+from support.forward_proxy import ForwardProxy
+from support.hostile_server import (
     IDS,
     KEY,
     HostileServer,
@@ -26,8 +29,6 @@ from hostile_server import (
     stall_body,
     status,
 )
-
-import vt_refs
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 

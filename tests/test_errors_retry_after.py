@@ -12,7 +12,7 @@ import vt_refs
 from vt_refs._transport.answers import retry_after
 from vt_refs_api.api.urls import get_url_related_references
 
-from mock_api import ScriptedAPI, error, walk_error
+from support.mock_api import ScriptedAPI, error, walk_error
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC).timestamp()
 

@@ -28,7 +28,7 @@ from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ErrorResponse, Reference, ReferenceCollection
 from vt_refs_api.types import UNSET, Unset
 
-from mock_api import ScriptedAPI, ok, page
+from support.mock_api import ScriptedAPI, ok, page
 
 
 def _drifting_pages(n_pages: int, per_page: int) -> list[httpx.Response]:

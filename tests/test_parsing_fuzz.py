@@ -1,7 +1,7 @@
 """Property-based fuzzing of `vt_refs.parse` and of pages fetched over HTTP.
 
 Every response model of openapi.yaml (`response_schema_names`) is fuzzed with documents
-generated from its own schema (tests/spec_strategies.py):
+generated from its own schema (tests/support/spec_strategies.py):
 
 1. a valid document parses, from a dict, JSON bytes and JSON text, into the model, and
    `to_dict()` gives the document back exactly: unknown keys and big integers included;
@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 import vt_refs
 import vt_refs_api.models
 
-from spec_strategies import (
+from support.spec_strategies import (
     BIG_BODY_CHARS,
     Invalid,
     PageOperation,

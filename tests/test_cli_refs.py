@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,63 +32,17 @@ from vt_refs.cli import main
 from vt_refs.testing import SEED_URL, SEED_URL_SHA256, FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-KEY = "cli-test-key-6b1f0c9e2d"
+from support.cli import KEY, SCRIPT, TIMEOUT, check_clean, cli, cli_argv, cli_env, posix_only
+
 URL = "https://example.com/login"
 MD5 = "44d88612fea8a8f36de82e1278abb02f"
 ACTOR = "threat-actor--5e2f9a1b"
-TIMEOUT = 20.0
-SCRIPT = Path(sys.executable).parent / "vt-refs"
-# Signals to a child, select() on pipes and pseudo-terminals are POSIX things.
-posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals, pipes and ptys")
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeVirusTotal]:
     with FakeVirusTotal(api_key=KEY) as running:
         yield running
-
-
-def _env(key: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
-    env["PYTHONIOENCODING"] = "utf-8"
-    if key is not None:
-        env["VT_API_KEY"] = key
-    env.update(extra or {})
-    return env
-
-
-def _argv(args: tuple[str, ...], fake: FakeVirusTotal | None, script: bool) -> list[str]:
-    command = [str(SCRIPT)] if script else [sys.executable, "-m", "vt_refs.cli"]
-    base = ["--base-url", fake.base_url] if fake is not None else []
-    return [*command, *base, *args]
-
-
-def _check_clean(out: str, err: str, key: str | None) -> None:
-    assert "Traceback" not in err
-    for secret in {KEY, key or KEY}:
-        assert secret not in out
-        assert secret not in err
-
-
-def cli(
-    *args: str,
-    fake: FakeVirusTotal | None = None,
-    key: str | None = KEY,
-    script: bool = False,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run vt-refs to the end; the key (from VT_API_KEY) must never show."""
-    done = subprocess.run(
-        _argv(args, fake, script),
-        env=_env(key, env),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        check=False,
-    )
-    _check_clean(done.stdout, done.stderr, key)
-    return done
 
 
 def lines(text: str) -> list[dict[str, Any]]:
@@ -360,8 +313,8 @@ def test_ctrl_c_exits_130_with_an_exact_resume_cursor(fake: FakeVirusTotal) -> N
     fake.delay_next(1, seconds=0)  # page 1 at once, then every page hangs
     fake.delay_next(10, seconds=30)
     proc = subprocess.Popen(
-        _argv((URL, "--page-size", "1"), fake, script=False),
-        env=_env(KEY),
+        cli_argv((URL, "--page-size", "1"), fake, script=False),
+        env=cli_env(KEY),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -380,7 +333,7 @@ def test_ctrl_c_exits_130_with_an_exact_resume_cursor(fake: FakeVirusTotal) -> N
     finally:
         proc.kill()
         proc.wait()
-    _check_clean(first + out, err, KEY)
+    check_clean(first + out, err, KEY)
     assert proc.returncode == 130
     assert out == ""
     assert err.startswith("vt-refs: interrupted after 1 item; resume with --cursor ")
@@ -394,8 +347,8 @@ def test_a_closed_pipe_ends_quietly(fake: FakeVirusTotal) -> None:
     fake.delay_next(1, seconds=0)
     fake.delay_next(1, seconds=0.5)  # time to close our end before page 2 is written
     proc = subprocess.Popen(
-        _argv((URL, "--page-size", "1"), fake, script=False),
-        env=_env(KEY),
+        cli_argv((URL, "--page-size", "1"), fake, script=False),
+        env=cli_env(KEY),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -426,8 +379,8 @@ def test_progress_on_a_terminal(fake: FakeVirusTotal) -> None:
 
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
-        _argv((URL, "--page-size", "10"), fake, script=False),
-        env=_env(KEY),
+        cli_argv((URL, "--page-size", "10"), fake, script=False),
+        env=cli_env(KEY),
         stdout=subprocess.PIPE,
         stderr=terminal,
     )
@@ -524,14 +477,14 @@ def test_a_bad_base_url_is_a_usage_error() -> None:
 
 def test_api_key_option_works_and_never_shows(fake: FakeVirusTotal) -> None:
     done = subprocess.run(
-        _argv((SEED_URL, "--api-key", KEY), fake, script=False),
-        env=_env(None),
+        cli_argv((SEED_URL, "--api-key", KEY), fake, script=False),
+        env=cli_env(None),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
         check=False,
     )
-    _check_clean(done.stdout, done.stderr, KEY)
+    check_clean(done.stdout, done.stderr, KEY)
     assert (done.returncode, len(lines(done.stdout))) == (0, 2)
     assert fake.requests[0].headers["x-apikey"] == KEY
 
@@ -711,5 +664,7 @@ def test_help_and_usage_errors_load_only_the_argument_parser() -> None:
             check=True,
         )
         last = done.stderr.splitlines()[-1]
-        parser = "vt_refs._cli.args vt_refs._cli.entry vt_refs._cli.stdio vt_refs._cli.store_options"
+        parser = (
+            "vt_refs._cli.args vt_refs._cli.entry vt_refs._cli.stdio vt_refs._cli.store_options"
+        )
         assert last == f"{status} {parser}"

@@ -14,7 +14,7 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 
-from raw_listener import Listener
+from support.listener import Listener
 
 
 @dataclass

@@ -24,7 +24,7 @@ from vt_refs._transport.quota import permits as _quota_store
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-from mock_api import BASE_URL, ScriptedAPI, ok, page
+from support.mock_api import BASE_URL, ScriptedAPI, ok, page
 
 
 def _key() -> str:

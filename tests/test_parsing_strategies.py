@@ -25,7 +25,7 @@ from referencing.jsonschema import DRAFT202012
 
 import vt_refs_api.models
 
-from spec_strategies import (
+from support.spec_strategies import (
     BIG_BODY_CHARS,
     Invalid,
     all_mutations,

@@ -64,7 +64,7 @@ import yaml
 from hypothesis import assume
 from hypothesis import strategies as st
 
-ROOT: Final = Path(__file__).resolve().parent.parent
+ROOT: Final = Path(__file__).resolve().parents[2]
 SCHEMA_PREFIX: Final = "#/components/schemas/"
 
 # Keywords that say nothing about which values are valid.
@@ -291,7 +291,7 @@ class Node:
 def _unsupported(keyword: str, pointer: str, why: str = "") -> NotImplementedError:
     return NotImplementedError(
         f"openapi.yaml uses schema keyword {keyword!r} at {pointer}{': ' + why if why else ''}; "
-        "tests/spec_strategies.py does not support it, so it cannot fuzz this schema "
+        "tests/support/spec_strategies.py does not support it, so it cannot fuzz this schema "
         "correctly: teach the walker (and the parsing tests) about it first"
     )
 

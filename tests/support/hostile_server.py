@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from raw_listener import Listener
+from support.listener import Listener
 
 KEY = "hostile-test-key-5f3a9c"
 # Pauses wait on this (never set) rather than time.sleep, which tests may patch.

@@ -1,0 +1,62 @@
+"""Running `vt-refs` as a process, as a user or a script would, with the key checked never
+to show on stdout or stderr and no traceback to escape."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vt_refs.testing import FakeVirusTotal
+
+KEY = "cli-test-key-6b1f0c9e2d"
+TIMEOUT = 20.0
+SCRIPT = Path(sys.executable).parent / "vt-refs"
+# Signals to a child, select() on pipes and pseudo-terminals are POSIX things.
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals, pipes and ptys")
+
+
+def cli_env(key: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
+    env["PYTHONIOENCODING"] = "utf-8"
+    if key is not None:
+        env["VT_API_KEY"] = key
+    env.update(extra or {})
+    return env
+
+
+def cli_argv(args: tuple[str, ...], fake: FakeVirusTotal | None, script: bool) -> list[str]:
+    command = [str(SCRIPT)] if script else [sys.executable, "-m", "vt_refs.cli"]
+    base = ["--base-url", fake.base_url] if fake is not None else []
+    return [*command, *base, *args]
+
+
+def check_clean(out: str, err: str, key: str | None) -> None:
+    assert "Traceback" not in err
+    for secret in {KEY, key or KEY}:
+        assert secret not in out
+        assert secret not in err
+
+
+def cli(
+    *args: str,
+    fake: FakeVirusTotal | None = None,
+    key: str | None = KEY,
+    script: bool = False,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run vt-refs to the end; the key (from VT_API_KEY) must never show."""
+    done = subprocess.run(
+        cli_argv(args, fake, script),
+        env=cli_env(key, env),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        check=False,
+    )
+    check_clean(done.stdout, done.stderr, key)
+    return done
