@@ -94,7 +94,8 @@ def _csv_rows(text: str) -> Counter[tuple[str, str, str]]:
     assert text == "" or text.endswith("\r\n"), "torn last line"
     reader = csv.DictReader(io.StringIO(text, newline=""))
     assert reader.fieldnames == [
-        "ioc", "kind", "status", "reference_id", "title", "author", "creation_date", "url", "via"
+        "ioc", "kind", "status", "reference_id", "title", "author", "creation_date", "url", "via",
+        "error",
     ]  # fmt: skip
     return Counter((row["ioc"], row["status"], row["reference_id"]) for row in reader)
 
@@ -169,6 +170,7 @@ def test_csv_columns_and_injection_safe_cells(fake: FakeVirusTotal, tmp_path: Pa
         "creation_date": "2023-11-14T22:13:20Z",
         "url": "'+cmd|' /C calc'!A0",
         "via": "'-APT;FIN7",
+        "error": "",
     }
     assert rows[1]["ioc"] == INVALID and rows[1]["status"] == "invalid"
     assert rows[1]["reference_id"] == ""

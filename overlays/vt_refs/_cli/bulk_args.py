@@ -41,7 +41,8 @@ formats:
           an indicator with no reference gets one line with "reference": null and
           its "status" (ok, not_found, invalid, error) and, if it failed, "error".
   csv     ioc, kind, status, reference_id, title, author, creation_date (UTC),
-          url, via; cells starting with = + - @ are prefixed with ' (CSV injection).
+          url, via, error; cells starting (after any blanks) with = + - @ are prefixed
+          with ' (CSV injection), control characters are written as \\xNN text.
 
 resuming:
   With --checkpoint FILE, finished indicators are recorded as their lines are written;

@@ -33,9 +33,17 @@ CSV_COLUMNS: Final = (
     "creation_date",
     "url",
     "via",
+    "error",
 )
-# What spreadsheet programs read as a formula (OWASP's list: = + - @, tab, CR).
+# What spreadsheet programs read as a formula (OWASP's list: = + - @, tab, CR), also after
+# leading blanks: a spreadsheet set to trim spaces turns "  =1+1" into a live formula.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+# What a terminal would run when the file is `cat`-ed, or what hides text: C0 controls but
+# tab and newline (ESC, BEL, CR, ...), DEL, C1 (U+009B alone starts an escape sequence on
+# some terminals), the Unicode line separators and the bidirectional overrides.
+_UNSAFE_IN_CSV: Final = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _get(obj: object, name: str) -> Any:
@@ -79,9 +87,18 @@ def jsonl(result: IOCResult) -> bytes:
 
 
 def safe_cell(value: object) -> str:
-    """`value` as a CSV cell a spreadsheet will not run as a formula."""
+    """`value` as a CSV cell a spreadsheet will not run as a formula and a terminal will
+    not run as an escape sequence: control characters become `\\xNN` / `\\uNNNN` text."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    text = _UNSAFE_IN_CSV.sub(_escaped, text)
+    # Any leading whitespace (spaces, no-break spaces, newlines) is what a trim drops.
+    formula = text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START)
+    return "'" + text if formula else text
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def iso_utc(timestamp: object) -> str:
@@ -116,7 +133,7 @@ def _csv_rows(rows: list[list[str]]) -> bytes:
 
 
 def csv_result(result: IOCResult) -> bytes:
-    """One row per reference, or one row with the status and no reference."""
+    """One row per reference, or one row with the status, no reference and the error."""
     head = [result.text, _kind(result) or "", result.status]
     rows = []
     for ref in _references(result):
@@ -130,10 +147,12 @@ def csv_result(result: IOCResult) -> bytes:
                 iso_utc(_get(attributes, "creation_date")),
                 _get(attributes, "url"),
                 _via(ref),
+                "",
             ]
         )
     if not rows:
-        rows.append(head + [""] * 6)
+        error = "" if result.error is None else str(result.error)
+        rows.append([*head, "", "", "", "", "", "", error])
     return _csv_rows([[safe_cell(cell) for cell in row] for row in rows])
 
 
