@@ -151,6 +151,7 @@ def connect(
     max_quota_wait: float | None = 60.0,
     cache: str | None = None,
     cache_ttl: float = 86400.0,
+    cache_timeout: float = 1.0,
     on_drift: OnDrift = "warn",
 ) -> AuthenticatedClient:
     """A client that every generated operation and every helper accepts, sync and async at once.
@@ -198,9 +199,13 @@ def connect(
         max_quota_wait: A request waits this many seconds at most for its permit, or raises
             `QuotaExhaustedError` at once when none is free within it (None: it waits as
             long as it takes).
-        cache: `sqlite:///path.db` or `redis://host:port/db`: 2xx answers to GET are kept
-            for `cache_ttl` seconds, per key; a hit sends nothing and spends no quota.
+        cache: `sqlite:///path.db` or `redis://host:port/db`: 2xx answers to GET that
+            parsed are kept for `cache_ttl` seconds, per key; a hit sends nothing and
+            spends no quota. A store that fails or hangs turns the cache off for the
+            client's life (one warning, logger `vt_refs.cache`); requests go on uncached.
         cache_ttl: Seconds a cached answer is served.
+        cache_timeout: Seconds one cache lookup or store may take; a slower one turns the
+            cache off, so a hung store costs the run this much once, not per request.
         on_drift: How every helper walking with this client parses pages (see `parse`):
             "warn" keeps a page whose optional fields drift from the spec, with a
             `SchemaDriftWarning`; "error" rejects it with `MalformedResponseError`.

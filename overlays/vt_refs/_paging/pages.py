@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from .._errors import VTError
+from .._transport import akept, kept
 from .walk import AnyClient, Walk
 
 
@@ -109,7 +110,9 @@ def sync_pages(walk: Walk, client: AnyClient) -> Iterator[Any]:
     http = client.get_httpx_client()
     while (request := walk.next_request()) is not None:
         try:
-            page = walk.take(http.request(**request))
+            response = http.request(**request)
+            page = walk.take(response)
+            kept(response)  # it parsed: the cache may keep it
         except (VTError, Warning):  # a warning the caller's filters turned into an error
             raise
         except Exception as error:
@@ -122,7 +125,9 @@ async def async_pages(walk: Walk, client: AnyClient) -> AsyncIterator[Any]:
     http = client.get_async_httpx_client()
     while (request := walk.next_request()) is not None:
         try:
-            page = walk.take(await http.request(**request))
+            response = await http.request(**request)
+            page = walk.take(response)
+            await akept(response)  # it parsed: the cache may keep it
         except (VTError, Warning):  # a warning the caller's filters turned into an error
             raise
         except Exception as error:

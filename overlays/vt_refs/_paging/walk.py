@@ -14,7 +14,7 @@ import functools
 import hashlib
 import inspect
 import typing
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any, Final, NoReturn
 
 import httpx
@@ -28,6 +28,7 @@ from .._ids import check_path_value, check_text
 from .._parsing import DEFAULT_ON_DRIFT, OnDrift, parse_body
 from .._transport import (
     FROM_CACHE,
+    KEEP_WHEN_PARSED,
     api_error_from,
     body_excerpt,
     malformed_from,
@@ -40,6 +41,7 @@ from .._transport import (
 EMPTY_PAGES_ALLOWED: Final = 5
 # httpx refuses to send a URL longer than this (httpx._urlparse.MAX_URL_LENGTH).
 _MAX_URL_CHARS: Final = 65_536
+_KEEP_WHEN_PARSED: Final = MappingProxyType({KEEP_WHEN_PARSED: True})
 
 AnyClient = AuthenticatedClient | Client
 
@@ -184,6 +186,8 @@ class Walk:
             # the URL twice per request rather than three times (it costs ~1% per page).
             kwargs["url"] = f"{kwargs['url']}?{httpx.QueryParams(params)}"
             del kwargs["params"]
+        # The cache keeps the answer only once the page loop says it parsed (`kept`).
+        kwargs["extensions"] = _KEEP_WHEN_PARSED
         return kwargs
 
     def take(self, response: httpx.Response) -> Any:

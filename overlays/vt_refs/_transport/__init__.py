@@ -38,7 +38,7 @@ from .digest import key_digest
 from .key import KeyTransport, origin
 from .layer import Layer
 from .network import Network
-from .provenance import FROM_CACHE, from_cache, mark_cached
+from .provenance import FROM_CACHE, KEEP_WHEN_PARSED, akept, from_cache, kept, mark_cached
 from .quota import Quota, Window
 from .redact import Redactor
 from .retry import RetryPolicy, RetryTransport
@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "FROM_CACHE",
+    "KEEP_WHEN_PARSED",
     "KEY_HEADER",
     "KeyTransport",
     "Layer",
@@ -69,10 +70,12 @@ __all__ = [
     "Settings",
     "StoreURL",
     "Window",
+    "akept",
     "api_error_from",
     "body_excerpt",
     "build_stack",
     "from_cache",
+    "kept",
     "key_digest",
     "loopback",
     "malformed_from",

@@ -1,8 +1,14 @@
-"""`from_cache`: whether a page (or an httpx response) was answered by the cache.
+"""`from_cache`: whether a page (or an httpx response) was answered by the cache; and how
+a page walk tells the cache that a fresh page parsed, so that only such pages are kept.
 
 Pages are the generated attrs models, which cannot take a new attribute; so the pages the
 cache answered are remembered here by identity, weakly, and forgotten with the page.
 This module imports nothing heavy: `vt_refs.from_cache` costs nothing until used.
+
+The cache sits below the parsing: it sees bytes, not pages. A request carrying
+`KEEP_WHEN_PARSED` (the walks of iter_pages, paginate, enrich and the CLI send them so)
+gets a fresh 2xx answer with a `Keeper` under `PENDING`: `kept`/`akept` store it once
+the page parsed, and a page that did not parse is simply never stored.
 """
 
 from __future__ import annotations
@@ -10,10 +16,45 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from typing import Final
+from typing import Final, Protocol
 
 # The extension the cache layer sets on the responses it serves.
 FROM_CACHE: Final = "vt_refs.from_cache"
+# A request extension: the sender says when the answer parsed (else the cache judges).
+KEEP_WHEN_PARSED: Final = "vt_refs.cache.keep_when_parsed"
+# A response extension: the `Keeper` that stores a fresh answer once it parsed.
+PENDING: Final = "vt_refs.cache.pending"
+
+
+class Keeper(Protocol):
+    """Stores one fresh answer in the cache (each at most once; a failure is the cache's)."""
+
+    def keep(self) -> None: ...
+
+    async def akeep(self) -> None: ...
+
+
+def kept(response: object) -> None:
+    """`response` parsed: let the cache keep it (a no-op when there is nothing to keep)."""
+    keeper = _pending(response)
+    if keeper is not None:
+        keeper.keep()
+
+
+async def akept(response: object) -> None:
+    """The async twin of `kept`: the store is written without blocking the event loop."""
+    keeper = _pending(response)
+    if keeper is not None:
+        await keeper.akeep()
+
+
+def _pending(response: object) -> Keeper | None:
+    extensions = getattr(response, "extensions", None)
+    if not isinstance(extensions, dict):
+        return None
+    keeper: Keeper | None = extensions.pop(PENDING, None)
+    return keeper
+
 
 _cached: dict[int, weakref.ref[object]] = {}
 _lock = threading.RLock()

@@ -155,6 +155,7 @@ class Settings:
     )
     cache: StoreURL | None = attrs.field(default=None, converter=_cache)
     cache_ttl: float = attrs.field(default=86400.0, validator=_seconds("cache_ttl", zero=False))
+    cache_timeout: float = attrs.field(default=1.0, validator=_seconds("cache_timeout", zero=False))
     on_drift: OnDrift = attrs.field(default="warn", converter=check_on_drift)
 
     def __attrs_post_init__(self) -> None:

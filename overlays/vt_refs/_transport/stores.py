@@ -21,6 +21,22 @@ class StoreURL(NamedTuple):
         shown = self.location if self.kind == "sqlite" else _without_password(self.location)
         return f"StoreURL({self.kind!r}, {shown!r})"
 
+    @property
+    def shown(self) -> str:
+        """The store as a URL fit for a message or a log: never with its password."""
+        if self.kind == "sqlite":
+            return f"sqlite://{self.location}"
+        return _without_password(self.location)
+
+
+def open_error(name: str, store: StoreURL, reason: str) -> UsageError:
+    """The error for a SQLite store that cannot be opened where it was asked to be (a
+    directory that cannot be made or written): the caller's to fix, before any request."""
+    return UsageError(
+        f"{name} {store.shown}: cannot open {store.location!r}: {reason} (is its directory "
+        "there and writable?)"
+    )
+
 
 def parse_store_url(name: str, url: object) -> StoreURL:
     """The store `url` names, or a UsageError saying what `name=` accepts."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
+from sqlite3 import OperationalError
 from typing import Final
 
 import httpx
@@ -19,6 +20,7 @@ from ..._errors import APIConnectionError, QuotaExhaustedError
 from ..digest import key_digest
 from ..layer import Layer
 from ..settings import Settings
+from ..stores import open_error
 from .permits import Denial, Permits, permits
 
 _SLACK: Final = 0.01
@@ -70,6 +72,13 @@ class QuotaGate:
             await asyncio.sleep(delay)
 
 
+def _unopenable(error: Exception) -> bool:
+    """An error of making or opening a file (not of what a file holds)."""
+    return isinstance(error, OSError) or (
+        isinstance(error, OperationalError) and "unable to open" in str(error)
+    )
+
+
 def store_error(error: Exception) -> APIConnectionError:
     """A quota store that fails stops the request: sending without a permit could overrun
     the quota of every other client of the key."""
@@ -114,9 +123,13 @@ def quota_layer(
     """The transports behind the shared quota of the key, in `settings.quota_store` (None:
     this process)."""
     assert settings.quota is not None
+    store = settings.quota_store
     try:
-        shared = permits(settings.quota.windows(), settings.quota_store,
-                         key_digest(settings.key, "quota"))  # fmt: skip
+        shared = permits(settings.quota.windows(), store, key_digest(settings.key, "quota"))
     except Exception as error:
+        if store is not None and store.kind == "sqlite" and _unopenable(error):
+            # A file that cannot be made or written where it was asked: the caller's to fix
+            # (the same error as the cache's for the same place).
+            raise open_error("quota_store", store, f"{type(error).__name__}: {error}") from None
         raise store_error(error) from None
     return QuotaTransport(sync, async_, QuotaGate(shared, settings.max_quota_wait))
