@@ -206,6 +206,8 @@ def _report_end(
         return
     if status != INTERRUPTED:
         report.line(message)
+    if run is None:  # it failed before any work (connect() refused its options)
+        return
     if options.checkpoint is None:
         report.line("interrupted; without --checkpoint a rerun starts over"
                     if status == INTERRUPTED else "stopped")  # fmt: skip
