@@ -9,11 +9,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+from vt_refs.testing import FakeVirusTotal
+
 from support.cli import cli
 from support.files import read_only
 from support.redis_faults import hung_listener, own_redis
-
-from vt_refs.testing import FakeVirusTotal
 
 KEY = "bulk-stores-key-0e9d1c"
 
@@ -73,7 +73,9 @@ def test_a_hung_cache_costs_the_run_a_second_not_a_minute(tmp_path: Path) -> Non
     with hung_listener() as hung, FakeVirusTotal(api_key=KEY, default_count=1) as fake:
         source = _input(tmp_path, 8)
         _, _, _, uncached = _bulk(fake, source)
-        status, lines, out, cached = _bulk(fake, source, "--cache", f"redis://127.0.0.1:{hung.port}/0")
+        status, lines, out, cached = _bulk(
+            fake, source, "--cache", f"redis://127.0.0.1:{hung.port}/0"
+        )
     assert status == 0, lines
     assert len(out.splitlines()) == 8
     assert cached < uncached + 3.0, (cached, uncached)

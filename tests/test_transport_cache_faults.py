@@ -18,12 +18,13 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from support.files import read_only
-from support.redis_faults import HungListener, OwnRedis, hung_listener, own_redis
 
 import vt_refs
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
+
+from support.files import read_only
+from support.redis_faults import HungListener, OwnRedis, hung_listener, own_redis
 
 OBJECT = "d" * 64
 COUNT = 40  # 4 pages of 10
@@ -255,7 +256,7 @@ def test_a_malformed_200_to_a_plain_operation_is_not_kept(
 ) -> None:
     with _connect(fake, f"sqlite:///{tmp_path}/cache.db") as client:
         fake.malform_next(body=b"<html>maintenance</html>", content_type="text/html")
-        with pytest.raises(Exception):  # noqa: B017,PT011  the generated parser's own error
+        with pytest.raises(Exception):  # noqa: B017  the generated parser's own error
             get_url_related_references.sync(OBJECT, client=client)
         assert get_url_related_references.sync(OBJECT, client=client) is not None
         assert get_url_related_references.sync(OBJECT, client=client) is not None

@@ -5,7 +5,8 @@ admitted when every window counted back from now has room), with two fixes its n
 our tests call for:
 - Redis counts with the Redis server's clock (hosts' clocks disagree) and counts entries
   stamped after `now` too, so a request stamped a moment earlier than another host's cannot
-  miss it. SQLite already counts with no upper bound; its clock is the one host's.
+  miss it. SQLite already counts with no upper bound; its clock is the host's time since
+  boot, which wall-clock steps do not move (`clock`).
 - Every attempt is stamped when it is made, never with a stamp carried over from before
   a sleep (pyrate-limiter's own wait loop does that, which let 21-22 through a 20/s window).
 
@@ -26,6 +27,7 @@ from pyrate_limiter.buckets.redis_bucket import LuaScript, RedisBucket
 from pyrate_limiter.buckets.sqlite_bucket import SQLiteBucket
 
 from ..stores import StoreURL
+from .clock import host_ms, rebase
 from .spec import Window
 
 _LEAK_EVERY_MS: Final = 10_000  # drop entries older than the longest window this often
@@ -176,11 +178,12 @@ def _rates(spans: tuple[Span, ...]) -> list[Rate]:
 
 class _FreshSQLiteBucket(SQLiteBucket):
     """Stamps each request once it holds the file lock, not before waiting for it: a
-    stamp taken before the wait would age the entry and free its slot too early."""
+    stamp taken before the wait would age the entry and free its slot too early. Stamps
+    are on the host's boot clock, which a wall-clock step does not move (see `clock`)."""
 
     def put(self, item: RateItem) -> bool:
         with self.lock:
-            item.timestamp = _wall_ms()
+            item.timestamp = host_ms()
             return super().put(item)
 
 
@@ -195,8 +198,28 @@ def _open(windows: tuple[Window, ...], store: StoreURL | None, digest: str) -> P
         bucket = _FreshSQLiteBucket.init_from_file(
             rates, table=f"vt_quota_{digest[:32]}", db_path=store.location, use_file_lock=True
         )
-        return Permits(bucket, windows, _wall_ms, blocking=True)
+        rebase(bucket.conn, bucket.lock)
+        return Permits(bucket, windows, host_ms, blocking=True)
     return _redis_permits(rates, windows, store.location, digest)
+
+
+class _ReloadingRedisBucket(RedisBucket):
+    """Loads its script again when the server no longer has it, and tries once more.
+
+    A Redis that restarted, failed over to a replica or ran SCRIPT FLUSH answers NOSCRIPT
+    to the script loaded when the client started; pyrate-limiter's `evalsha` has no
+    fallback, so without this every request of a long-lived client (a task-queue worker)
+    would fail from then on.
+    """
+
+    def _check_and_insert(self, item: RateItem) -> Any:
+        from redis.exceptions import NoScriptError
+
+        try:
+            return super()._check_and_insert(item)
+        except NoScriptError:
+            self.script_hash = str(self.redis.script_load(_PUT_SCRIPT))
+            return super()._check_and_insert(item)
 
 
 def _redis_permits(
@@ -207,7 +230,7 @@ def _redis_permits(
     client = redis.Redis.from_url(url)
     key = f"vt-refs:quota:{digest}"
     script_hash = client.script_load(_PUT_SCRIPT)
-    bucket = RedisBucket(rates, client, key, str(script_hash))
+    bucket = _ReloadingRedisBucket(rates, client, key, str(script_hash))
     # A key nobody uses disappears, but only once no window can count its entries: each
     # process renews the expiry when it leaks (every 10 s while it sends), so the expiry
     # stays beyond the longest counted window of the last request (a plain ZADD keeps it).
@@ -225,7 +248,3 @@ def _redis_permits(
 
 def _monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
