@@ -110,8 +110,9 @@ def test_an_unwritable_cache_directory_is_a_usage_error(tmp_path: Path) -> None:
     with FakeVirusTotal(api_key=KEY) as fake, read_only(locked):
         status, lines, _, _ = _bulk(fake, _input(tmp_path, 2), "--cache",
                                     f"sqlite:///{locked}/sub/cache.db")  # fmt: skip
+        quota_store = f"sqlite:///{locked}/sub/q.db"
         quota, quota_lines, _, _ = _bulk(fake, _input(tmp_path, 2), "--quota", "60/min",
-                                         "--quota-store", f"sqlite:///{locked}/sub/q.db")  # fmt: skip
+                                         "--quota-store", quota_store)  # fmt: skip
     assert status == quota == 2, (lines, quota_lines)
     assert len(lines) == 1 and "cannot open" in lines[0] and "internal error" not in lines[0]
 

@@ -173,8 +173,8 @@ def test_a_file_stamped_with_the_wall_clock_is_converted(tmp_path: Path) -> None
         assert _get(client) == 200
     with sqlite3.connect(path) as connection:
         connection.execute("DROP TABLE vt_quota_clock")
-        (table,) = [n for (n,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'vt_quota_%'")]  # fmt: skip
+        query = "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'vt_quota_%'"
+        (table,) = [n for (n,) in connection.execute(query)]
         connection.execute(f'UPDATE "{table}" SET item_timestamp = ?', (time.time_ns() // 10**6,))
     from vt_refs._transport.quota import permits
 

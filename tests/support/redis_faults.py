@@ -30,7 +30,8 @@ class OwnRedis:
     def start(self) -> OwnRedis:
         log = self.workdir / "server.log"
         command = [_binary(), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-                   "--appendonly", "no", "--dir", str(self.workdir), "--daemonize", "no"]  # fmt: skip
+                   "--appendonly", "no", "--dir", str(self.workdir),
+                   "--daemonize", "no"]  # fmt: skip
         with log.open("wb") as out:
             self._process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         _wait_ready(self.url, self._process, log)
