@@ -119,7 +119,9 @@ def test_jsonl_has_a_line_per_reference_and_one_per_empty_indicator(
     assert empty[INVALID]["status"] == "invalid" and empty[INVALID]["kind"] is None
     assert INVALID in empty[INVALID]["error"]
     assert len(documents) == 12 + 3
-    assert "1 invalid" in done.stderr and f"invalid: {INVALID}" in done.stderr
+    assert "1 invalid" in done.stderr
+    (listed,) = [line for line in done.stderr.splitlines() if "invalid:" in line]
+    assert listed.startswith("vt-refs: invalid: line 6: ") and listed.count(INVALID) == 1
     assert "requests" in done.stderr.splitlines()[0]
 
 
@@ -209,7 +211,9 @@ def test_errors_exit_6_listing_them_with_the_retry_command(
     fake.fail_next(2, status=503, code="TransientError")  # sha(1), and its one retry
     first = bulk(*args, fake=fake)
     assert first.returncode == 6
-    assert f"error: {sha(1)}" in first.stderr and f"invalid: {INVALID}" in first.stderr
+    assert f"error: line 1: {sha(1)}: " in first.stderr
+    assert f"invalid: line 3: not an indicator (a URL, domain, IP address or file hash): " \
+        f"{INVALID!r}\n" in first.stderr
     retry = next(line for line in first.stderr.splitlines() if "retry the failed" in line)
     assert "--retry-errors" in retry and str(checkpoint) in retry
     assert bulk(*args, fake=fake).returncode == 6  # nothing left to do; still failed ones

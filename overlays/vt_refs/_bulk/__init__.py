@@ -11,7 +11,7 @@ from __future__ import annotations
 from .checkpoint import Checkpoint, Skipper
 from .engine import Run, Stats, is_fatal, operation
 from .enrich import aenrich, async_results, enrich, sync_results
-from .ioc import IOC, KINDS, Kind, classify, refang
+from .ioc import IOC, KINDS, Kind, Unreadable, classify, refang
 from .results import STATUSES, IOCResult, Status
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Skipper",
     "Stats",
     "Status",
+    "Unreadable",
     "aenrich",
     "async_results",
     "classify",

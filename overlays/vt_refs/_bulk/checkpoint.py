@@ -100,7 +100,8 @@ class Checkpoint:
                 raise UsageError(
                     f"checkpoint {self.path!r} belongs to another run: its {key} was "
                     f"{stored.get(key)!r}, now {self._settings.get(key)!r} "
-                    "(start over with restart / --restart, or use another checkpoint)"
+                    "(start over with enrich(..., restart=True) / vt-refs bulk --restart, "
+                    "or use another checkpoint)"
                 )
 
     def _meta(self, key: str) -> str | None:
@@ -185,6 +186,7 @@ class Skipper:
         if recorded != text:
             raise UsageError(
                 f"the input changed since checkpoint {self._path!r}: item {position} was "
-                f"{recorded[:80]!r}, now {text[:80]!r} (start over with restart / --restart)"
+                f"{recorded[:80]!r}, now {text[:80]!r} (start over with "
+                "enrich(..., restart=True) / vt-refs bulk --restart)"
             )
         return not (self._retry_errors and status == "error")

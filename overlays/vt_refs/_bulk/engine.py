@@ -12,7 +12,7 @@ import importlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, Final
 
@@ -30,7 +30,7 @@ from .._errors import (
 )
 from .._paging import AnyClient, Walk
 from .checkpoint import Checkpoint, Skipper
-from .ioc import IOC, Kind, classify
+from .ioc import IOC, Kind, Unreadable, classify
 from .results import STATUSES, IOCResult, Status
 
 _API: Final = "vt_refs_api.api"
@@ -117,6 +117,7 @@ class Run:
         checkpoint: Checkpoint | str | os.PathLike[str] | None,
         retry_errors: bool,
         record: bool = True,
+        restart: bool = False,
     ) -> None:
         if not isinstance(client, AnyClient):
             raise UsageError(f"client must come from vt_refs.connect(), not {client!r}")
@@ -136,9 +137,16 @@ class Run:
         self._checkpoint_given = checkpoint
         self.checkpoint: Checkpoint | None = None
         self._retry_errors = retry_errors
+        self._restart = restart
         self._skipper: Skipper | None = None
         self.stats = Stats()
         self.stopping = threading.Event()
+        # A stop asked for from outside (Ctrl-C): the runner is woken to notice it, calls
+        # `on_stop` with the walks still in flight, and hands over what they finish.
+        self.on_stop: Callable[[int], None] | None = None
+        self.wake: Callable[[], None] | None = None
+        self.abandoned = False  # do not wait for the walks in flight at all
+        self.in_flight = 0  # walks waiting on a request now
         self._lock = threading.Lock()
         self._offline = 0
         self.fatal_error: VTError | None = None
@@ -153,7 +161,9 @@ class Run:
         if given is None:
             return
         self.checkpoint = (
-            given if isinstance(given, Checkpoint) else Checkpoint(given, self.settings())
+            given
+            if isinstance(given, Checkpoint)
+            else Checkpoint(given, self.settings(), restart=self._restart)
         )
         self._skipper = Skipper(self.checkpoint, retry_errors=self._retry_errors)
 
@@ -164,6 +174,11 @@ class Run:
     def prepare(self, index: int, item: object) -> Job | IOCResult | None:
         """What input item `index` needs: None (finished before), a result (it did not
         classify), or a walk to run."""
+        if isinstance(item, Unreadable):
+            if self._skipper is not None and self._skipper.finished(index, item.text):
+                return None
+            return IOCResult(index, item.text, "invalid", error=UsageError(item.reason),
+                             text=item.text)  # fmt: skip
         text = item.value if isinstance(item, IOC) else item
         if not isinstance(text, str):
             raise UsageError(f"iocs[{index}] must be a str or an IOC, not {type(item).__name__}")
@@ -187,7 +202,12 @@ class Run:
     def wants_input(self, ahead: int) -> bool:
         """Whether to read another item: the run goes on, the input is not over, and
         fewer than `ahead` walks are waiting or running."""
-        return self.fatal_error is None and not self._exhausted and self.outstanding < ahead
+        return (
+            self.fatal_error is None
+            and not self.stopping.is_set()
+            and not self._exhausted
+            and self.outstanding < ahead
+        )
 
     def feed(self, item: object) -> Job | IOCResult | None:
         """`item`, the next of the input (`END` when it is over), prepared: a walk for the
@@ -220,6 +240,26 @@ class Run:
     def count_request(self) -> None:
         with self._lock:
             self.stats.requests += 1
+
+    def sending(self, delta: int) -> None:
+        with self._lock:
+            self.in_flight += delta
+
+    def request_stop(self) -> None:
+        """Start no new walk or request; let the requests in flight finish, and hand over
+        the walks they complete. Thread-safe (but not for a signal handler: it takes locks)."""
+        self.stopping.set()
+        wake = self.wake
+        if wake is not None:
+            wake()
+
+    def stop_noticed(self) -> None:
+        """The runner saw the stop: tell `on_stop` (once) how many requests are in flight."""
+        on_stop, self.on_stop = self.on_stop, None
+        if on_stop is not None:
+            with self._lock:
+                in_flight = self.in_flight
+            on_stop(in_flight)
 
     def result(self, job: Job, error: VTError | None) -> IOCResult:
         """The result of a walk that ended, well or with `error`."""

@@ -18,13 +18,22 @@ import os
 import queue
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from typing import Final
 
 from .._errors import UsageError, VTError
 from .._paging import AnyClient, async_pages, sync_pages
+from .._transport import RUN_STOPPING
 from .checkpoint import Checkpoint
 from .engine import END, Job, Run
 from .ioc import IOC
 from .results import IOCResult
+
+
+def _ended(run: Run, job: Job, error: VTError) -> IOCResult | None:
+    """The result of a walk that failed; None when the run was stopping: its retries were
+    cut short, so the failure says nothing of the indicator, which a rerun runs again."""
+    result = run.result(job, error)
+    return None if result.status == "error" and run.stopping.is_set() else result
 
 
 def _walk_sync(run: Run, job: Job) -> IOCResult | None:
@@ -36,24 +45,36 @@ def _walk_sync(run: Run, job: Job) -> IOCResult | None:
             if run.stopping.is_set():
                 return None
             run.count_request()
-            job.take(next(pages))
+            run.sending(1)
+            try:
+                job.take(next(pages))
+            finally:
+                run.sending(-1)
     except VTError as error:
-        return run.result(job, error)
+        return _ended(run, job, error)
     return run.result(job, None)
 
 
 async def _walk_async(run: Run, job: Job) -> IOCResult | None:
     """The async twin of `_walk_sync`."""
+    RUN_STOPPING.set(run.stopping)  # this task's requests wait on no retry once it is set
     pages = async_pages(job.walk, run.client)
     try:
         while not job.walk.done:
             if run.stopping.is_set():
                 return None
             run.count_request()
-            job.take(await anext(pages))
+            run.sending(1)
+            try:
+                job.take(await anext(pages))
+            finally:
+                run.sending(-1)
     except VTError as error:
-        return run.result(job, error)
+        return _ended(run, job, error)
     return run.result(job, None)
+
+
+_WAKE: Final = object()  # put in the results queue by `Run.request_stop`
 
 
 class _Crash:
@@ -64,9 +85,10 @@ class _Crash:
 
 
 def _worker(run: Run, jobs: queue.SimpleQueue[Job | None],
-            results: queue.SimpleQueue[IOCResult | _Crash | None]) -> None:  # fmt: skip
+            results: queue.SimpleQueue[object]) -> None:  # fmt: skip
     """Walk jobs until told to stop: a worker takes its next job itself the moment a
     walk ends, rather than waiting for the consumer to hand one over."""
+    RUN_STOPPING.set(run.stopping)  # this thread's requests wait on no retry once it is set
     while (job := jobs.get()) is not None:
         try:
             results.put(_walk_sync(run, job))
@@ -80,13 +102,14 @@ def sync_results(run: Run, iocs: Iterator[object]) -> Generator[IOCResult, None,
     At most `concurrency` walks (so requests) run at once.
     """
     jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-    results: queue.SimpleQueue[IOCResult | _Crash | None] = queue.SimpleQueue()
+    results: queue.SimpleQueue[object] = queue.SimpleQueue()
     workers = [
         threading.Thread(
             target=_worker, args=(run, jobs, results), daemon=True, name=f"vt-refs-enrich-{n}"
         )
         for n in range(run.concurrency)
     ]
+    run.wake = lambda: results.put(_WAKE)
     try:
         run.open()
         for worker in workers:
@@ -102,17 +125,22 @@ def sync_results(run: Run, iocs: Iterator[object]) -> Generator[IOCResult, None,
             if not run.outstanding:
                 break
             outcome = results.get()
+            if outcome is _WAKE:  # a stop from outside: the walks in flight go on
+                run.stop_noticed()
+                continue
             if isinstance(outcome, _Crash):
                 raise outcome.error
+            assert outcome is None or isinstance(outcome, IOCResult)
             if (result := run.finished(outcome)) is not None:
                 yield from run.deliver(result)
         run.end()
     finally:
+        run.wake = None
         run.stopping.set()  # queued jobs end at once; walks end after their request
         for _ in workers:
             jobs.put(None)
         for worker in workers:
-            if worker.is_alive():
+            if worker.is_alive() and not run.abandoned:
                 worker.join()
         run.close()
 
@@ -168,13 +196,17 @@ def enrich(
     checkpoint: str | os.PathLike[str] | None = None,
     page_size: int | None = None,
     retry_errors: bool = False,
+    restart: bool = False,
 ) -> Iterator[IOCResult]:
     """One `IOCResult` per indicator of `iocs`, as their walks finish.
 
     `iocs` (strings, classified with `classify`, or `IOC`s) is read lazily, a few items
     ahead of the walks. At most `concurrency` requests are in flight. `checkpoint` is
     a SQLite file: finished indicators are recorded there, and a rerun with the same
-    input skips them (`retry_errors=True` retries those that ended in `"error"`).
+    input skips them (`retry_errors=True` retries those that ended in `"error"`); a
+    checkpoint of another run (another input, other options) is a `UsageError` unless
+    `restart=True`, which empties it first. Items appended to the input since are
+    simply new: the run resumes and goes on with them.
     A refused key (401, 403) or a spent quota ends the run: the results handed over are
     recorded, and the error is raised. `page_size` is sent as `limit`.
     """
@@ -186,6 +218,7 @@ def enrich(
         page_size=page_size,
         checkpoint=checkpoint,
         retry_errors=retry_errors,
+        restart=restart,
     )
     try:
         items = iter(_iocs(iocs))  # type: ignore[call-overload]
@@ -204,6 +237,7 @@ def aenrich(
     checkpoint: str | os.PathLike[str] | None = None,
     page_size: int | None = None,
     retry_errors: bool = False,
+    restart: bool = False,
 ) -> AsyncIterator[IOCResult]:
     """The async twin of `enrich`: `iocs` may be an async iterable."""
     run = Run(
@@ -214,6 +248,7 @@ def aenrich(
         page_size=page_size,
         checkpoint=checkpoint,
         retry_errors=retry_errors,
+        restart=restart,
     )
     source = _iocs(iocs)
     if isinstance(source, AsyncIterable):

@@ -58,6 +58,16 @@ class IOC:
     id: str
 
 
+@attrs.frozen
+class Unreadable:
+    """An input item that is known not to be an indicator before it is classified (a line
+    too long to read whole): `text` stands for it in results and the checkpoint, `reason`
+    says what is wrong."""
+
+    text: str
+    reason: str
+
+
 def refang(text: str) -> str:
     """`text` with the defanging of reports undone (`hxxp://`, `[.]`, `(.)`, `[:]`, `[://]`)."""
     for pattern, replacement in _DEFANGS:

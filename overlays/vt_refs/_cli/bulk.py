@@ -2,15 +2,16 @@
 
 It opens the input, the checkpoint and the output, runs `vt_refs.enrich`'s engine, and
 for each result writes its lines and records it in the checkpoint with the output's
-new length, both inside one block that Ctrl-C cannot split. Then it reports: a summary,
-the failures (at most 20) with the command that retries them, the command that resumes.
+new length, both inside one block that no signal can split. Ctrl-C and SIGTERM stop it
+cleanly (`bulk_stop`). Then it reports: a summary, the failures (at most 20, by line),
+the command that retries them, the command that resumes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shlex
+import signal
 import time
 from typing import BinaryIO, Final, TextIO
 
@@ -20,21 +21,24 @@ from .._env import API_KEY_ENV
 from .._errors import VTError
 from .args import key_from
 from .bulk_args import BulkOptions
-from .bulk_io import Output, Source
+from .bulk_command import command, retry_command
+from .bulk_input import Source
+from .bulk_io import Output
 from .bulk_output import encoder
 from .bulk_progress import BulkProgress
+from .bulk_stop import Abandoned, Stopper
 from .drift import drift_warnings
 from .errors import (
     INTERRUPTED,
     OK,
     OUTPUT_CLOSED,
     OUTPUT_FAILED,
+    TERMINATED,
     USAGE,
     Reporter,
     describe,
     describe_unexpected,
 )
-from .interrupt import deferred_interrupt
 from .notices import warnings_to
 from .output import OutputError
 from .stdio import discard_stdout, isatty, line_writer
@@ -60,6 +64,10 @@ class _Tally:
             self.failed.append(result)
 
 
+def _stopped_status(signum: int | None) -> int:
+    return TERMINATED if signum == signal.SIGTERM else INTERRUPTED
+
+
 def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
     """Enrich what `options` names; returns the exit status."""
     key = key_from(options.api_key)
@@ -70,6 +78,13 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
             "(or pass --api-key, which other users can see in `ps`)"
         )
         return USAGE
+    stopper = Stopper()
+    with stopper.installed():
+        return _run(options, key, stopper, report, stdin=stdin, stdout=stdout, stderr=stderr)
+
+
+def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
+         stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:  # fmt: skip
     checkpoint: Checkpoint | None = None
     output: Output | None = None
     try:
@@ -78,22 +93,35 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
             checkpoint = Checkpoint(options.checkpoint, _settings(options, source),
                                     restart=options.restart)  # fmt: skip
         header, encode = encoder(options.format)
-        output = Output(options.out, stdout, checkpoint, header)
+        output = Output(options.out, stdout, checkpoint, header, append=options.append,
+                        force=options.force or options.restart)  # fmt: skip
     except VTError as error:
         status, message = describe(error)
         report.line(message)
         if checkpoint is not None:
             checkpoint.close()
         return status
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            checkpoint.close()
+        report.line("interrupted before the run started")
+        return _stopped_status(stopper.signum)
     before = {} if checkpoint is None else checkpoint.counts()
     if options.retry_errors:
         before.pop("error", None)
     done_before = sum(before.values())
-    progress = BulkProgress(stderr, enabled=isatty(stderr), total=source.total, done=done_before)
+    shown = isatty(stderr)
+    progress = BulkProgress(stderr, enabled=shown, total=source.count() if shown else None,
+                            done=done_before)  # fmt: skip
     tally = _Tally()
     status, message = OK, ""
     run: Run | None = None
     started = time.monotonic()
+
+    def say_stopping(in_flight: int) -> None:
+        progress.clear()
+        report.line(stopper.stopping_line(in_flight))
+
     try:
         with (
             warnings_to(report),
@@ -110,10 +138,12 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
                 retry_errors=options.retry_errors,
                 record=False,  # recorded below, with the output's length
             )
+            run.on_stop = say_stopping
+            stopper.attach(run)
             with contextlib.closing(sync_results(run, source.items())) as results:
                 for result in results:
                     data = encode(result)
-                    with deferred_interrupt():
+                    with stopper.critical():
                         output.write(data)
                         if checkpoint is not None:
                             checkpoint.record(result, output_size=output.size)
@@ -121,8 +151,12 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
                     stats = run.stats
                     progress.update(references=stats.references, requests=stats.requests,
                                     errors=tally.failures)  # fmt: skip
+        if stopper.signum is not None:
+            status = _stopped_status(stopper.signum)
+    except Abandoned as stop:
+        status = _stopped_status(stop.signum if stopper.signum is None else stopper.signum)
     except KeyboardInterrupt:
-        status = INTERRUPTED
+        status = _stopped_status(stopper.signum)
     except BrokenPipeError:
         progress.close()
         discard_stdout()
@@ -131,6 +165,8 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
         status, message = describe(OutputError(f"cannot write output: {error.strerror or error}"))
     except VTError as error:
         status, message = describe(error)
+        if stopper.signum is not None and run is not None and run.stopping.is_set():
+            status = _stopped_status(stopper.signum)
     except Exception as error:  # a bug: still one line, and where to resume
         status, message = describe_unexpected(error, key)
     finally:
@@ -141,17 +177,19 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
     earlier = before.get("invalid", 0) + before.get("error", 0)
     if status == OK and (tally.failures or earlier):
         status = FAILED
-    _report_end(report, options, status, message, run, tally, time.monotonic() - started,
-                done_before)  # fmt: skip
+    _report_end(report, options, source, status, message, run, tally,
+                time.monotonic() - started, done_before)  # fmt: skip
     if earlier:
         report.line(f"{earlier} indicators failed in earlier runs (status in the output)")
     return status
 
 
 def _settings(options: BulkOptions, source: Source) -> dict[str, object]:
-    """What a checkpoint must share with the run resuming it."""
+    """What a checkpoint must share with the run resuming it. The input is kept by its
+    kind only: its items are checked one by one as the run goes, so an input that grew
+    by appended lines is resumed, one that changed is refused."""
     return {
-        "input": source.fingerprint,
+        "input": source.kind,
         "format": options.format,
         "out": "-" if options.out is None else os.path.abspath(options.out),
         "descriptors": options.descriptors,
@@ -159,27 +197,18 @@ def _settings(options: BulkOptions, source: Source) -> dict[str, object]:
     }
 
 
-def command(options: BulkOptions, *, add: tuple[str, ...] = (), source: str | None = None) -> str:
-    """The `vt-refs bulk` command line of `options`, without the key and --restart."""
-    words: list[str] = []
-    skip = False
-    for word in options.argv:
-        if skip:
-            skip = False
-        elif word == "--api-key":
-            skip = True
-        elif word.startswith("--api-key=") or word in ("--restart", "--retry-errors"):
-            pass
-        elif source is not None and word == options.source:
-            words.append(source)
-        else:
-            words.append(word)
-    return shlex.join(["vt-refs", "bulk", *words, *add])
+def _failure(result: IOCResult, source: Source) -> str:
+    """`invalid: line 3: not an indicator ...: 'URLs:'`: the text once, in the reason."""
+    reason = str(result.error) if result.error is not None else "no reason given"
+    if result.text and repr(result.text)[:40] not in reason and result.text not in reason:
+        reason = f"{result.text}: {reason}"
+    return f"{result.status}: line {source.line_of(result.index)}: {reason}"
 
 
 def _report_end(
     report: Reporter,
     options: BulkOptions,
+    source: Source,
     status: int,
     message: str,
     run: Run | None,
@@ -197,35 +226,28 @@ def _report_end(
             f"({rate:.0f}/min) in {seconds:.1f} s"
         )
     for result in tally.failed:
-        report.line(f"{result.status}: {result.text}: {result.error}")
+        report.line(_failure(result, source))
     if tally.failures > len(tally.failed):
         report.line(f"... and {tally.failures - len(tally.failed)} more")
     if tally.retriable:
-        report.line(f"retry the failed ones with: {_retry_command(options, tally)}")
+        failed = [r.text for r in tally.failed if r.status == "error"]
+        retry = retry_command(options.argv, options.source, out=options.out,
+                              checkpoint=options.checkpoint is not None, failed=failed,
+                              more=tally.retriable - len(failed))  # fmt: skip
+        report.line(f"retry the failed ones with: {retry}")
     if status in (OK, FAILED):
         return
-    if status != INTERRUPTED:
+    stopped = status in (INTERRUPTED, TERMINATED)
+    if not stopped:
         report.line(message)
-    if run is None:  # it failed before any work (connect() refused its options)
+    if run is None and not stopped:  # it failed before any work (connect() refused)
         return
+    how = {INTERRUPTED: "interrupted", TERMINATED: "stopped by SIGTERM"}.get(status, "stopped")
     if options.checkpoint is None:
-        report.line("interrupted; without --checkpoint a rerun starts over"
-                    if status == INTERRUPTED else "stopped")  # fmt: skip
+        report.line(f"{how}; without --checkpoint a rerun starts over")
         return
     stdin = " (with the same input on stdin)" if options.source == "-" else ""
-    report.line(f"{'interrupted' if status == INTERRUPTED else 'stopped'}; "
-                f"resume with: {command(options)}{stdin}")  # fmt: skip
-
-
-def _retry_command(options: BulkOptions, tally: _Tally) -> str:
-    if options.checkpoint is not None:
-        return command(options, add=("--retry-errors",))
-    failed = [r.text for r in tally.failed if r.status == "error"]
-    more = "" if tally.retriable == len(failed) else (
-        f"  (the first {len(failed)}; --checkpoint with --retry-errors retries all)"
-    )  # fmt: skip
-    piped = shlex.join(["printf", r"%s\n", *failed])
-    return f"{piped} | {command(options, source='-')}{more}"
+    report.line(f"{how}; resume with: {command(options.argv, options.source)}{stdin}")
 
 
 __all__ = ["FAILED", "OUTPUT_FAILED", "command", "run_bulk"]

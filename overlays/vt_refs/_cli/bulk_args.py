@@ -44,6 +44,11 @@ formats:
           url, via, error; cells starting (after any blanks) with = + - @ are prefixed
           with ' (CSV injection), control characters are written as \\xNN text.
 
+output:
+  --out FILE onto a file that is not empty is refused unless --append (add after it) or
+  --force (replace it); the printed retry command appends. --out /dev/null, a device or a
+  FIFO is written as a stream.
+
 resuming:
   With --checkpoint FILE, finished indicators are recorded as their lines are written;
   after a crash, a kill or Ctrl-C, the same command continues where it stopped, and
@@ -55,7 +60,9 @@ resuming:
 exit status:
   0 every indicator ok or not found, 6 some invalid or failed (listed, with the command
   that retries them), 2 usage error, 3 fatal API error (the key refused, the quota
-  spent), 4 network down, 130 interrupted (with the command that resumes).
+  spent), 4 network down, 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (both with
+  the command that resumes). The first Ctrl-C or SIGTERM starts no new request and
+  lets those in flight finish (at most --timeout); a second abandons them.
 
 examples:
   {API_KEY_ENV}=... vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite
@@ -72,6 +79,8 @@ class BulkOptions(NamedTuple):
     checkpoint: str | None
     restart: bool
     retry_errors: bool
+    append: bool
+    force: bool
     concurrency: int
     max_items_per_ioc: int | None
     page_size: int
@@ -97,6 +106,16 @@ def build_bulk_parser() -> argparse.ArgumentParser:
     output.add_argument("--out", metavar="PATH", type=_nonempty, help="default: stdout")
     output.add_argument(
         "--format", choices=BULK_FORMATS, default="jsonl", help="(default: %(default)s)"
+    )
+    existing = output.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--append",
+        action="store_true",
+        help="with --out: add this run's lines after what the file holds (no second CSV "
+        "header); a non-empty --out file is refused without --append or --force",
+    )
+    existing.add_argument(
+        "--force", action="store_true", help="with --out: replace what the file holds"
     )
     run = parser.add_argument_group("run")
     run.add_argument(
@@ -150,6 +169,9 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         parser.error("--retry-errors needs --checkpoint")
     if args.restart and args.checkpoint is None:
         parser.error("--restart needs --checkpoint")
+    for flag in ("append", "force"):
+        if getattr(args, flag) and args.out is None:
+            parser.error(f"--{flag} needs --out (on stdout, the shell's > and >> decide)")
     return BulkOptions(
         source=args.source,
         out=args.out,
@@ -157,6 +179,8 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         checkpoint=args.checkpoint,
         restart=args.restart,
         retry_errors=args.retry_errors,
+        append=args.append,
+        force=args.force,
         concurrency=args.concurrency,
         max_items_per_ioc=args.max_items_per_ioc,
         page_size=args.page_size,

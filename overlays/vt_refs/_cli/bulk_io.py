@@ -1,70 +1,22 @@
-"""The input and the output file of `vt-refs bulk`, and how they agree with a checkpoint.
+"""The output file of `vt-refs bulk`, and how it agrees with a checkpoint.
 
-The input is read lazily, a line at a time. A regular file is read once more first, to
-count its indicators (for the progress total) and fingerprint it (so a checkpoint is
-never resumed against another list). The output file is cut back, on start, to the
-length the checkpoint recorded after its last finished indicator: whatever a killed run
-wrote after that is dropped, and its indicators run again.
+The output file is cut back, on start, to the length the checkpoint recorded after its
+last finished indicator: whatever a killed run wrote after that is dropped, and its
+indicators run again. A fresh run never destroys what is in a file already: `--out` onto
+a non-empty file asks for `--append` (add after it, no second CSV header) or `--force`
+(replace it). Devices and FIFOs (`/dev/null`, `/dev/stdout` to a pipe, `mkfifo`) are
+written as a stream, like a pipe on stdout: nothing is cut back there, so with a
+checkpoint a result written just before a kill may show up twice.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from .._bulk import Checkpoint
 from .._errors import UsageError
-
-
-def _indicator(raw: bytes) -> str | None:
-    text = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
-    return None if not text or text.startswith("#") else text
-
-
-class Source:
-    """The indicators of FILE (or of stdin for `-`), one a line."""
-
-    def __init__(self, path: str, stdin: BinaryIO) -> None:
-        self.path = path
-        self._stdin = stdin
-        self.total: int | None = None
-        self.fingerprint = "stdin"
-        if path == "-":
-            return
-        try:
-            info = os.stat(path)
-        except OSError as error:
-            raise UsageError(f"cannot read {path!r}: {error.strerror or error}") from None
-        if stat.S_ISDIR(info.st_mode):
-            raise UsageError(f"{path!r} is a directory, not a list of indicators")
-        if not stat.S_ISREG(info.st_mode):  # a pipe or a device: one pass only
-            self.fingerprint = f"stream:{path}"
-            return
-        digest = hashlib.sha256()
-        total = 0
-        with self._open() as lines:
-            for raw in lines:
-                digest.update(raw)
-                total += _indicator(raw) is not None
-        self.total = total
-        self.fingerprint = f"sha256:{digest.hexdigest()}"
-
-    def _open(self) -> BinaryIO:
-        try:
-            return open(self.path, "rb")  # closed by its caller
-        except OSError as error:
-            raise UsageError(f"cannot read {self.path!r}: {error.strerror or error}") from None
-
-    def items(self) -> Iterator[str]:
-        """The indicators, trimmed, in order; blank lines and `#` comments skipped."""
-        if self.path == "-":
-            yield from filter(None, map(_indicator, self._stdin))
-            return
-        with self._open() as lines:
-            yield from filter(None, map(_indicator, lines))
 
 
 def _regular_file(stream: BinaryIO) -> bool:
@@ -74,40 +26,66 @@ def _regular_file(stream: BinaryIO) -> bool:
         return False
 
 
+def _open(path: str) -> tuple[BinaryIO, bool]:
+    """`path` opened for writing, and whether it is a regular file (seekable, cut back)."""
+    try:
+        info: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"cannot write {path!r}: it is a directory")
+    regular = info is None or stat.S_ISREG(info.st_mode)
+    # A regular file is opened without truncating it (a resumed run cuts it back itself);
+    # a device or a FIFO is opened write-only, as a shell's `>` does (a FIFO waits for a
+    # reader), never for reading: that would make this process a reader of its own FIFO.
+    mode = ("r+b" if info is not None else "w+b") if regular else "wb"
+    try:
+        stream = cast(BinaryIO, open(path, mode, buffering=0))  # noqa: SIM115  Output closes it
+        return stream, regular
+    except OSError as error:
+        raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
+
+
 class Output:
     """Where results go, kept in step with the checkpoint when there is one.
 
-    `--out PATH` starts empty on a fresh run and is cut back to the recorded length on a
-    resumed one. Stdout redirected to a file (`>> out.jsonl`) is treated the same way on
-    a resumed run, but never emptied: what was there before the first run stays. Stdout
-    to a pipe or a terminal cannot be cut back: a result written just before a kill may
-    show up twice there.
+    `--out PATH` (a regular file) starts empty on a fresh run, after what it holds with
+    `append`, and is cut back to the recorded length on a resumed one. Stdout redirected
+    to a file (`>> out.jsonl`) is treated the same way on a resumed run, but never
+    emptied: what was there before the first run stays. Stdout to a pipe or a terminal,
+    and `--out` to a device or FIFO, cannot be cut back: a result written just before a
+    kill may show up twice there.
     """
 
     def __init__(self, path: str | None, stdout: BinaryIO, checkpoint: Checkpoint | None,
-                 header: bytes) -> None:  # fmt: skip
-        self._file: BinaryIO | None = None
-        self._stream = self._stdout = stdout
+                 header: bytes, *, append: bool = False, force: bool = False) -> None:  # fmt: skip
+        self._file: BinaryIO | None = None  # a regular file we keep in step
+        self._owned: BinaryIO | None = None  # what we opened, and close
+        self._stream = stdout
         recorded = None if checkpoint is None else checkpoint.output_size
         name = "stdout" if path is None else repr(path)
         if path is not None:
-            try:
-                self._file = open(path, "r+b" if os.path.exists(path) else "w+b", buffering=0)  # noqa: SIM115
-            except OSError as error:
-                raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
-            self._stream = self._file
-            if recorded is None:
-                self._file.truncate(0)
+            self._owned, regular = _open(path)
+            self._stream = self._owned
+            if not regular:  # a stream: no length to keep, nothing to cut back
+                if not append:
+                    self.write(header)
+                return
+            self._file = self._owned
         elif checkpoint is not None and _regular_file(stdout):
             self._file = stdout  # not ours to close
-        if self._file is None or checkpoint is None:
+        if self._file is None:
             self.write(header)
             return
         size = self._file.seek(0, os.SEEK_END)
-        if recorded is None:  # a fresh run: the header, and where this run's lines start
-            self.write(header)
-            checkpoint.set_output_size(self._file.tell())
+        if recorded is None:  # a fresh run
+            self._start(path, size, header, append=append, force=force)
+            if checkpoint is not None:  # where this run's lines start
+                checkpoint.set_output_size(self._file.tell())
             return
+        assert checkpoint is not None
         if size < recorded:
             self.close()
             raise UsageError(
@@ -118,9 +96,27 @@ class Output:
         self._file.truncate(recorded)  # what a killed run wrote after its last record
         self._file.seek(recorded)
 
+    def _start(self, path: str | None, size: int, header: bytes, *, append: bool,
+               force: bool) -> None:  # fmt: skip
+        assert self._file is not None
+        if path is None or size == 0:  # stdout redirected to a file: its content stays
+            if size == 0:
+                self.write(header)
+            return
+        if force:
+            self._file.truncate(0)
+            self._file.seek(0)
+            self.write(header)
+        elif not append:
+            self.close()
+            raise UsageError(
+                f"{path!r} exists and is not empty ({size} bytes): --append adds this run's "
+                "lines after what it holds, --force replaces it"
+            )
+
     @property
     def size(self) -> int | None:
-        """The output file's length; None for a pipe or a terminal."""
+        """The output file's length; None for a pipe, a terminal, a device or a FIFO."""
         return None if self._file is None else self._file.tell()
 
     def write(self, data: bytes) -> None:
@@ -132,5 +128,6 @@ class Output:
         self._stream.flush()
 
     def close(self) -> None:
-        if self._file is not None and self._file is not self._stdout:
-            self._file.close()
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            owned.close()

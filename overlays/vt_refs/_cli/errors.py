@@ -32,6 +32,7 @@ API: Final = 3
 NETWORK: Final = 4
 MALFORMED: Final = 5
 INTERRUPTED: Final = 130  # 128 + SIGINT, what shells report for Ctrl-C
+TERMINATED: Final = 143  # 128 + SIGTERM: `timeout`, systemd, docker stop, Kubernetes
 OUTPUT_CLOSED: Final = 141  # 128 + SIGPIPE, what shells report for `cat big | head -1`
 # An exception's text can be of any length; one line of it is enough.
 _UNEXPECTED_CHARS: Final = 500

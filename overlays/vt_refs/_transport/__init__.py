@@ -52,6 +52,7 @@ from .settings import (
     quota_of,
     retry_policy,
 )
+from .stopping import RUN_STOPPING
 from .stores import StoreURL, parse_store_url
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "FROM_CACHE",
     "KEEP_WHEN_PARSED",
     "KEY_HEADER",
+    "RUN_STOPPING",
     "KeyTransport",
     "Layer",
     "Quota",

@@ -28,6 +28,7 @@ from .._checks import check_count, check_number
 from .._errors import UsageError
 from .answers import retry_after
 from .layer import Layer
+from .stopping import POLL_SECONDS, stop_event
 
 RETRY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 # A failure to get a complete answer: refused or cut connections, timeouts, a body cut short.
@@ -207,14 +208,13 @@ class RetryTransport(Layer):
                 response = self._sync.handle_request(request)
             except RETRY_ERRORS as error:
                 wait = attempts.after_error(error)
-                if wait is None:
+                if wait is None or not _pause(wait):  # a stopping run retries nothing
                     raise
-            else:
-                wait = attempts.after_response(response)
-                if wait is None:
-                    return response
-                response.close()
-            time.sleep(wait)
+                continue
+            wait = attempts.after_response(response)
+            if wait is None or not _pause(wait):
+                return response
+            response.close()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method not in RETRY_METHODS or not self.policy.max_retries:
@@ -225,11 +225,34 @@ class RetryTransport(Layer):
                 response = await self._async.handle_async_request(request)
             except RETRY_ERRORS as error:
                 wait = attempts.after_error(error)
-                if wait is None:
+                if wait is None or not await _apause(wait):  # a stopping run retries nothing
                     raise
-            else:
-                wait = attempts.after_response(response)
-                if wait is None:
-                    return response
-                await response.aclose()
-            await asyncio.sleep(wait)
+                continue
+            wait = attempts.after_response(response)
+            if wait is None or not await _apause(wait):
+                return response
+            await response.aclose()
+
+
+def _pause(seconds: float) -> bool:
+    """Wait `seconds` before the next attempt; False (at once) when the run stops."""
+    event = stop_event()
+    if event is None:
+        time.sleep(seconds)
+        return True
+    return not event.wait(seconds)
+
+
+async def _apause(seconds: float) -> bool:
+    """The async twin of `_pause`: the event is looked at every few tens of ms."""
+    event = stop_event()
+    if event is None:
+        await asyncio.sleep(seconds)
+        return True
+    deadline = time.monotonic() + seconds
+    while not event.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        await asyncio.sleep(min(left, POLL_SECONDS))
+    return False

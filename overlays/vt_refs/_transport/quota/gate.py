@@ -20,6 +20,7 @@ from ..._errors import APIConnectionError, QuotaExhaustedError
 from ..digest import key_digest
 from ..layer import Layer
 from ..settings import Settings
+from ..stopping import POLL_SECONDS, stop_event, stopped
 from ..stores import open_error
 from .permits import Denial, Permits, permits
 
@@ -58,7 +59,11 @@ class QuotaGate:
     def wait(self) -> None:
         deadline = self._deadline()
         while (delay := self._next_wait(deadline)) is not None:
-            time.sleep(delay)
+            event = stop_event()
+            if event is None:
+                time.sleep(delay)
+            elif event.wait(delay):
+                raise _stopped()
 
     async def await_permit(self) -> None:
         deadline = self._deadline()
@@ -69,7 +74,19 @@ class QuotaGate:
                 delay = self._next_wait(deadline)
             if delay is None:
                 return
-            await asyncio.sleep(delay)
+            if stop_event() is None:
+                await asyncio.sleep(delay)
+                continue
+            until = time.monotonic() + delay
+            while (left := until - time.monotonic()) > 0:
+                if stopped():
+                    raise _stopped()
+                await asyncio.sleep(min(left, POLL_SECONDS))
+
+
+def _stopped() -> APIConnectionError:
+    """A run told to stop does not wait for a permit: the request is not sent."""
+    return APIConnectionError("the run is stopping: not sent (no quota permit waited for)")
 
 
 def _unopenable(error: Exception) -> bool:
