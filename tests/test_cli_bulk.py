@@ -212,8 +212,10 @@ def test_errors_exit_6_listing_them_with_the_retry_command(
     first = bulk(*args, fake=fake)
     assert first.returncode == 6
     assert f"error: line 1: {sha(1)}: " in first.stderr
-    assert f"invalid: line 3: not an indicator (a URL, domain, IP address or file hash): " \
+    assert (
+        f"invalid: line 3: not an indicator (a URL, domain, IP address or file hash): "
         f"{INVALID!r}\n" in first.stderr
+    )
     retry = next(line for line in first.stderr.splitlines() if "retry the failed" in line)
     assert "--retry-errors" in retry and str(checkpoint) in retry
     assert bulk(*args, fake=fake).returncode == 6  # nothing left to do; still failed ones

@@ -147,6 +147,7 @@ class Run:
         self.wake: Callable[[], None] | None = None
         self.abandoned = False  # do not wait for the walks in flight at all
         self.in_flight = 0  # walks waiting on a request now
+        self._in_flight_at_stop = 0
         self._lock = threading.Lock()
         self._offline = 0
         self.fatal_error: VTError | None = None
@@ -248,18 +249,19 @@ class Run:
     def request_stop(self) -> None:
         """Start no new walk or request; let the requests in flight finish, and hand over
         the walks they complete. Thread-safe (but not for a signal handler: it takes locks)."""
+        with self._lock:
+            self._in_flight_at_stop = self.in_flight
         self.stopping.set()
         wake = self.wake
         if wake is not None:
             wake()
 
     def stop_noticed(self) -> None:
-        """The runner saw the stop: tell `on_stop` (once) how many requests are in flight."""
+        """The runner saw the stop: tell `on_stop` (once) how many requests were in flight
+        when it was asked for."""
         on_stop, self.on_stop = self.on_stop, None
         if on_stop is not None:
-            with self._lock:
-                in_flight = self.in_flight
-            on_stop(in_flight)
+            on_stop(self._in_flight_at_stop)
 
     def result(self, job: Job, error: VTError | None) -> IOCResult:
         """The result of a walk that ended, well or with `error`."""
