@@ -43,7 +43,7 @@ def masked(value: str) -> str | None:
         userinfo, _, host = netloc.rpartition("@")
         user, has_password, _ = userinfo.partition(":")
         # A user name beside a password is no secret; a lone one may be a token.
-        netloc = f"{user}:***@{host}" if has_password and user else f"***@{host}"
+        netloc = f"{user}:***@{host}" if has_password else f"***@{host}"
         changed = True
     query = parts.query
     if query:
