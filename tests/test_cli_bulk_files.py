@@ -56,9 +56,10 @@ def test_the_printed_retry_command_run_as_printed_keeps_every_line(tmp_path: Pat
         assert len(before.splitlines()) == 28 * 3 + 2
         retry = _printed(first.stderr, "retry the failed ones with: ")
         assert "--append" in retry
+        path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+        env = {**os.environ, "VT_API_KEY": KEY, "PATH": path}
         done = subprocess.run(["bash", "-c", retry], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "VT_API_KEY": KEY,
-                                   "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})  # fmt: skip
+                              env=env)  # fmt: skip
         assert done.returncode == 0, done.stderr
         after = out.read_bytes()
     assert after.startswith(before)  # every line of the first run, as it was
