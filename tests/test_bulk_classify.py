@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import attrs
 import pytest
@@ -52,6 +53,22 @@ SHA256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
         ("ip:192.0.2.1", "ip_addresses", "192.0.2.1"),
         ("file:D41D8CD98F00B204E9800998ECF8427E", "files", "d41d8cd98f00b204e9800998ecf8427e"),
         ("threat_actor:threat-actor--5e2f9a1b", "threat_actors", "threat-actor--5e2f9a1b"),
+        # What analysts paste (issue 21).
+        ("evil[dot]com", "domains", "evil.com"),
+        ("evil(DOT)example [dot] com", "domains", "evil.example.com"),
+        ("hxxp://evil[dot]com", "urls", "http://evil.com"),
+        ("www[.]evil[.]com/path", "urls", "http://www.evil.com/path"),
+        ("example.com/login", "urls", "http://example.com/login"),
+        ("evil.example?q=1", "urls", "http://evil.example?q=1"),
+        ("192.0.2.1/admin", "urls", "http://192.0.2.1/admin"),
+        ("evil.com:8080/x", "urls", "http://evil.com:8080/x"),
+        ("10.0.0.1:443", "ip_addresses", "10.0.0.1"),
+        ("evil.com:8080", "domains", "evil.com"),
+        ("[2001:db8::1]:443", "ip_addresses", "2001:db8::1"),
+        ("::ffff:192.0.2.1", "ip_addresses", "192.0.2.1"),
+        ("::FFFF:C000:0201", "ip_addresses", "192.0.2.1"),
+        ("evil_underscore.example", "domains", "evil_underscore.example"),
+        ("_dmarc.example.com", "domains", "_dmarc.example.com"),
     ],
 )
 def test_kinds_and_normal_forms(text: str, kind: str, value: str) -> None:
@@ -67,13 +84,11 @@ def test_kinds_and_normal_forms(text: str, kind: str, value: str) -> None:
         "   ",
         "not an indicator",
         "localhost",  # a host name without a dot, with no `domain:` prefix
-        "example.com/login",  # no scheme: not a URL by the rules, and not a host name
         "1.2.3.999",  # a broken address is no domain either (numeric TLD)
         "d41d8cd98f00b204e9800998ecf8427",  # 31 hex digits
         "g41d8cd98f00b204e9800998ecf8427e",
         "-bad.example",
         "bad-.example",
-        "under_score.example",
         "a" * 64 + ".example",  # a label over 63 characters
         "http://",
         "http://exa mple.com/",
@@ -91,6 +106,23 @@ def test_refusals_are_usage_errors_naming_the_text(text: str) -> None:
     with pytest.raises(UsageError) as caught:
         classify(text)
     assert repr(text.strip())[:60] in str(caught.value) or repr(text)[:60] in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("evil.com:99999", "port 99999 is out of range"),
+        ("10.0.0.1:0", "port 0 is out of range"),
+        ("ftp://example.com/", "not an http(s) URL (ftp://)"),
+        ("evil . com", "it holds spaces"),
+        ("fe80::1%eth0", "a scoped address"),
+        ("localhost/path", "not an indicator"),
+    ],
+)
+def test_refusals_say_what_is_wrong(text: str, reason: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(reason)) as caught:
+        classify(text)
+    assert str(caught.value).count(repr(text)) == 1  # the text, once
 
 
 def test_a_long_refused_text_is_cut_in_the_message() -> None:
@@ -118,6 +150,8 @@ def test_ioc_is_a_frozen_attrs_class_and_passes_through() -> None:
 def test_every_ip_address_classifies_to_its_compressed_form(address: object) -> None:
     assert isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address)
     ioc = classify(str(address.exploded))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # an IPv4-mapped address is its IPv4 host
     assert ioc == IOC("ip_addresses", address.compressed, address.compressed)
 
 

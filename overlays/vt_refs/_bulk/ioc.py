@@ -3,8 +3,13 @@
 Analysts copy indicators out of reports, where they are defanged (`hxxp://`, `[.]`) so
 nobody clicks them; `classify` refangs them first. Rules, in order: an explicit
 `url:`/`domain:`/`ip:`/`file:`/`threat_actor:` prefix; `http(s)://` -> URL; an IPv4 or
-IPv6 address; 32, 40 or 64 hex digits -> file; a host name with a dot -> domain.
-Anything else is a `UsageError` naming the text, never a guess.
+IPv6 address (an IPv4-mapped one, `::ffff:192.0.2.1`, is its IPv4 address); 32, 40 or
+64 hex digits -> file; a host name with a dot -> domain (underscores allowed: real DNS
+names hold them); a host and a port (`evil.example:8080`, `10.0.0.1:443`,
+`[2001:db8::1]:443`) -> the host, since the port names no object of the API; a host
+followed by a path, query or fragment with no scheme (`www.evil.example/login`) -> the
+URL with `http://`. Anything else is a `UsageError` saying what is wrong with the text,
+never a guess.
 """
 
 from __future__ import annotations
@@ -33,12 +38,16 @@ _PREFIX: Final = re.compile(r"(url|domain|ip|file|threat_actor):(?!//)", re.IGNO
 _DEFANGS: Final = (
     (re.compile(r"\[://\]"), "://"),
     (re.compile(r"^hxxp(s?)(?::|\[:\])//", re.IGNORECASE), r"http\1://"),
-    (re.compile(r"\[\.\]|\(\.\)"), "."),
+    (re.compile(r"\[\.\]|\(\.\)|\{\.\}"), "."),
+    (re.compile(r"\s*(?:\[dot\]|\(dot\)|\{dot\})\s*", re.IGNORECASE), "."),
     (re.compile(r"\[:\]"), ":"),
 )
 _SCHEME: Final = re.compile(r"(https?)://", re.IGNORECASE)
 _HASH: Final = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
-_LABEL: Final = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_LABEL: Final = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+# A host and a port: a name or IPv4 address, or a bracketed IPv6 address, then :digits.
+_HOST_PORT: Final = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]/?#@\s]+):([0-9]{1,5})")
+_PATH_START: Final = re.compile(r"[/?#]")
 _THREAT_ACTOR: Final = re.compile(r"[^\s/?#]{1,200}")
 _SHOWN: Final = 80  # characters of a rejected text quoted in the error
 
@@ -99,6 +108,8 @@ def _ip(text: str) -> IOC | None:
         address = ipaddress.ip_address(candidate)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:192.0.2.1 is the IPv4 host
     value = address.compressed
     return IOC("ip_addresses", value, value)
 
@@ -128,6 +139,30 @@ def _domain(text: str, *, need_dot: bool) -> IOC | None:
     if need_dot and (len(labels) < 2 or labels[-1].isdigit()):
         return None  # `1.2.3.999` is a broken address, not a domain
     return IOC("domains", name, name)
+
+
+def _port(port: str, text: str) -> None:
+    if not 1 <= int(port) <= 65535:
+        raise UsageError(f"port {int(port)} is out of range (1-65535): {_quoted(text)}")
+
+
+def _host(text: str) -> IOC | None:
+    """A host (IP address or domain with a dot), with or without a port."""
+    match = _HOST_PORT.fullmatch(text)
+    if match is not None:
+        _port(match.group(2), text)
+        text = match.group(1)
+    return _ip(text) or _domain(text, need_dot=True)
+
+
+def _bare_url(text: str) -> IOC | None:
+    """`host/path` (or `host?query`, `host#fragment`) with no scheme: that URL over http."""
+    start = _PATH_START.search(text)
+    if start is None or start.start() == 0 or any(char.isspace() for char in text):
+        return None
+    if _host(text[: start.start()]) is None:
+        return None
+    return _url("http://" + text)
 
 
 def _threat_actor(text: str) -> IOC | None:
@@ -166,9 +201,28 @@ def classify(text: str) -> IOC:
         if found is None:
             raise UsageError(f"not a valid {prefix.group(1).lower()} indicator: {_quoted(text)}")
         return found
-    found = _url(plain) or _ip(plain) or _file(plain) or _domain(plain, need_dot=True)
+    found = (
+        _url(plain)
+        or _ip(plain)
+        or _file(plain)
+        or _domain(plain, need_dot=True)
+        or _host(plain)
+        or _bare_url(plain)
+    )
     if found is None:
-        raise UsageError(
-            f"not an indicator (a URL, domain, IP address or file hash): {_quoted(text)}"
-        )
+        raise UsageError(_why_not(plain, text))
     return found
+
+
+def _why_not(plain: str, text: str) -> str:
+    """What is wrong with `text`, as precisely as can be told."""
+    scheme = re.match(r"([a-z][a-z0-9+.-]*)://", plain, re.IGNORECASE)
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
+        return f"not an http(s) URL ({scheme.group(1)}://): {_quoted(text)}"
+    if scheme is not None:
+        return f"not a URL: no host, or spaces or control characters in it: {_quoted(text)}"
+    if any(char.isspace() for char in plain):
+        return f"not an indicator (it holds spaces: one indicator a line): {_quoted(text)}"
+    if "%" in plain and _ip(plain.partition("%")[0]) is not None:
+        return f"a scoped address names no host on the Internet: {_quoted(text)}"
+    return f"not an indicator (a URL, domain, IP address or file hash): {_quoted(text)}"
