@@ -15,6 +15,7 @@ from attrs import define, field
 
 from vt_refs_api import AuthenticatedClient
 
+from ._env import BASE_URL_ENV
 from ._parsing import DEFAULT_ON_DRIFT, OnDrift
 from ._transport import (
     ACCEPT_ENCODING,
@@ -132,7 +133,7 @@ def client_for(settings: Settings) -> ConnectedClient:
 def connect(
     api_key: str | None = None,
     *,
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str | None = None,
     timeout: float = 30.0,
     retry: RetryPolicy | None = None,
     max_retries: int | None = None,
@@ -162,8 +163,9 @@ def connect(
     Args:
         api_key: The API key; None reads `VT_API_KEY`. It is sent only to the origin of
             `base_url`, never shown by a repr, an exception or a log record.
-        base_url: Where requests go. It must be https:// unless it is this machine or
-            `allow_insecure_http=True`.
+        base_url: Where requests go; None reads `VT_BASE_URL`, else VirusTotal's
+            `https://www.virustotal.com/api/v3`. It must be https:// unless it is this
+            machine or `allow_insecure_http=True` (from the variable too).
         timeout: Seconds for each attempt as a whole: connecting, the headers and the body,
             however slowly the bytes come.
         retry: A `RetryPolicy`: which answers are retried, how many times, the backoff,
@@ -217,6 +219,8 @@ def connect(
     # option is one parameter here, one field there and one use in its layer.
     arguments = dict(locals())
     arguments["key"] = arguments.pop("api_key")
+    if base_url is None:
+        arguments["base_url"] = os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
     arguments["retry"] = retry_policy(
         arguments.pop("retry"),
         max_retries=arguments.pop("max_retries"),

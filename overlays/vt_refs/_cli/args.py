@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any, Final, Literal, NamedTuple, NoReturn
 
-from .._env import API_KEY_ENV
+from .._env import API_KEY_ENV, BASE_URL_ENV
 from .store_options import EPILOG as STORES_EPILOG
 from .store_options import add_options as add_store_options
 from .store_options import connect_settings
@@ -166,7 +166,8 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--base-url",
         type=_nonempty,
         metavar="URL",
-        help="the API's base URL (default: https://www.virustotal.com/api/v3)",
+        help=f"the API's base URL (default: ${BASE_URL_ENV}, else "
+        "https://www.virustotal.com/api/v3)",
     )
     # No default here: argparse would show it in --help, and the key must never be shown.
     connection.add_argument(

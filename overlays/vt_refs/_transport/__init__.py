@@ -35,6 +35,7 @@ from .answers import (
 from .body import BodyTransport
 from .decoders import ACCEPT_ENCODING
 from .digest import key_digest
+from .hosts import loopback
 from .key import KeyTransport, origin
 from .layer import Layer
 from .network import Network
@@ -48,7 +49,6 @@ from .settings import (
     DEFAULT_MAX_RESPONSE_BYTES,
     KEY_HEADER,
     Settings,
-    loopback,
     quota_of,
     retry_policy,
 )

@@ -120,7 +120,23 @@ def transport_error(error: httpx.HTTPError) -> APIConnectionError:
     httpx's message reaches us redacted by the key transport.
     """
     kind = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
-    return kind(f"{type(error).__name__}: {error}")
+    where = ""
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        target = _target(error)
+        if target is not None and target not in str(error):
+            where = f"cannot connect to {target}: "
+    return kind(f"{type(error).__name__}: {where}{error}")
+
+
+def _target(error: httpx.RequestError) -> str | None:
+    """`host:port` of the request `error` is about (the port made explicit)."""
+    try:
+        url = error.request.url
+    except RuntimeError:  # raised without a request
+        return None
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{host}:{port}" if port else host
 
 
 def unexpected_error(error: Exception, *, closed: bool) -> VTError:

@@ -27,10 +27,14 @@ import httpx
 from .._checks import check_count, check_number
 from .._errors import UsageError
 from .answers import retry_after
+from .hosts import local
 from .layer import Layer
 from .stopping import POLL_SECONDS, stop_event
 
 RETRY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+# A connection refused by this machine (nothing listening, e.g. a local fake or proxy not
+# started yet) is retried this many times, not `max_retries`.
+LOCAL_REFUSED_RETRIES: Final = 1
 # A failure to get a complete answer: refused or cut connections, timeouts, a body cut short.
 RETRY_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -115,6 +119,20 @@ class RetryPolicy:
             raise UsageError(f"retry_after must be True or False, not {self.retry_after!r}")
 
 
+def _refused_here(error: Exception, request: httpx.Request) -> bool:
+    """A connection this machine refused: nothing listens on that port."""
+    if not isinstance(error, httpx.ConnectError) or not local(request.url.host):
+        return False
+    seen: BaseException | None = error
+    for _ in range(8):  # httpx's error, httpcore's, then the OSError
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "refused" in str(error).lower()
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delay-seconds or an HTTP date); None if unusable.
 
@@ -159,6 +177,8 @@ class _Attempts:
         return self._next(f"HTTP {response.status_code}", retry_after_seconds(header))
 
     def after_error(self, error: Exception) -> float | None:
+        if self.retries >= LOCAL_REFUSED_RETRIES and _refused_here(error, self._request):
+            return None  # nothing listens there: the whole budget would change nothing
         return self._next(type(error).__name__, None)
 
     def _next(self, what: str, retry_after: float | None) -> float | None:

@@ -8,7 +8,6 @@ field here and one use in the layer that needs it.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import ssl
@@ -19,9 +18,10 @@ import attrs
 import httpx
 
 from .._checks import check_count, check_number
-from .._env import API_KEY_ENV
+from .._env import API_KEY_ENV, BASE_URL_ENV
 from .._errors import UsageError
 from .._parsing import OnDrift, check_on_drift
+from .hosts import loopback
 from .quota import Quota
 from .retry import RetryPolicy
 from .secret import Secret
@@ -54,16 +54,6 @@ def api_key(api_key: object) -> Secret:
     if not api_key or not api_key.isprintable() or not api_key.isascii():
         raise UsageError("api_key must be non-empty printable ASCII")
     return Secret(api_key)
-
-
-def loopback(host: str) -> bool:
-    """Whether `host` is this machine (clear text to it crosses no network)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _url(base_url: str | httpx.URL) -> httpx.URL:
@@ -162,9 +152,9 @@ class Settings:
         url = self.base_url
         if url.scheme == "http" and not self.allow_insecure_http and not loopback(url.host):
             raise UsageError(
-                f"base_url {str(url)!r} is http:// to a host that is not this machine: the "
-                "API key would cross the network in clear text. Use https://, or pass "
-                "allow_insecure_http=True if you really mean it"
+                f"base_url {str(url)!r} (base_url= or ${BASE_URL_ENV}) is http:// to a host "
+                "that is not this machine: the API key would cross the network in clear "
+                "text. Use https://, or pass allow_insecure_http=True if you really mean it"
             )
         if self.transport is not None and (self.proxy is not None or self.verify is not True):
             raise UsageError(
