@@ -60,7 +60,8 @@ def paginate(
 
     The items are the `data` of each page: `vt_refs_api.models.Reference` for the
     `*_related_references` operations, `vt_refs_api.models.ObjectDescriptor` for the
-    `*_descriptors` ones. With `max_items`, the last request asks only for what is left, so
+    `*_descriptors` ones, and a type checker infers which from `operation` itself (see
+    `PagingOperation`). With `max_items`, the last request asks only for what is left, so
     its page's `meta.cursor` (see `iter_pages`) resumes exactly after the last item.
 
     Raises:
