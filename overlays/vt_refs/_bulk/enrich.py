@@ -18,7 +18,9 @@ import os
 import queue
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
-from typing import Final
+from typing import Final, Literal, overload
+
+from vt_refs_api.models import ObjectDescriptor, Reference
 
 from .._errors import UsageError, VTError
 from .._paging import AnyClient, async_pages, sync_pages
@@ -186,6 +188,52 @@ def _iocs(iocs: object) -> object:
     return iocs
 
 
+# descriptors=True walks the `_descriptors` operations, whose items are ObjectDescriptor.
+@overload
+def enrich(
+    client: AnyClient,
+    iocs: Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[False] = ...,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+    restart: bool = ...,
+) -> Iterator[IOCResult[Reference]]: ...
+
+
+@overload
+def enrich(
+    client: AnyClient,
+    iocs: Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[True],
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+    restart: bool = ...,
+) -> Iterator[IOCResult[ObjectDescriptor]]: ...
+
+
+@overload
+def enrich(
+    client: AnyClient,
+    iocs: Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: bool,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+    restart: bool = ...,
+) -> Iterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+
+
 def enrich(
     client: AnyClient,
     iocs: Iterable[str | IOC],
@@ -197,7 +245,7 @@ def enrich(
     page_size: int | None = None,
     retry_errors: bool = False,
     restart: bool = False,
-) -> Iterator[IOCResult]:
+) -> Iterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
     """One `IOCResult` per indicator of `iocs`, as their walks finish.
 
     `iocs` (strings, classified with `classify`, or `IOC`s) is read lazily, a few items
@@ -209,6 +257,10 @@ def enrich(
     simply new: the run resumes and goes on with them.
     A refused key (401, 403) or a spent quota ends the run: the results handed over are
     recorded, and the error is raised. `page_size` is sent as `limit`.
+
+    Each result's `references` are `vt_refs_api.models.Reference` models
+    (`IOCResult[Reference]`), or with `descriptors=True`, which walks the `_descriptors`
+    operations, `vt_refs_api.models.ObjectDescriptor` ones (`IOCResult[ObjectDescriptor]`).
     """
     run = Run(
         client,
@@ -227,6 +279,51 @@ def enrich(
     return sync_results(run, items)
 
 
+@overload
+def aenrich(
+    client: AnyClient,
+    iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[False] = ...,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+    restart: bool = ...,
+) -> AsyncIterator[IOCResult[Reference]]: ...
+
+
+@overload
+def aenrich(
+    client: AnyClient,
+    iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[True],
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+    restart: bool = ...,
+) -> AsyncIterator[IOCResult[ObjectDescriptor]]: ...
+
+
+@overload
+def aenrich(
+    client: AnyClient,
+    iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: bool,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+    restart: bool = ...,
+) -> AsyncIterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+
+
 def aenrich(
     client: AnyClient,
     iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
@@ -238,7 +335,7 @@ def aenrich(
     page_size: int | None = None,
     retry_errors: bool = False,
     restart: bool = False,
-) -> AsyncIterator[IOCResult]:
+) -> AsyncIterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
     """The async twin of `enrich`: `iocs` may be an async iterable."""
     run = Run(
         client,
