@@ -232,7 +232,7 @@ def test_failures_name_their_line_without_doubling_the_text(tmp_path: Path) -> N
     assert listed == [
         "vt-refs: invalid: line 2: not an indicator (a URL, domain, IP address or file hash): "
         "'URLs:'",
-        "vt-refs: invalid: line 5: not an indicator (a URL, domain, IP address or file hash): "
+        "vt-refs: invalid: line 5: not an indicator (it holds spaces: one indicator a line): "
         "'not an indicator'",
     ]
 

@@ -100,7 +100,8 @@ def test_connect_defaults_are_restored(docs_environment: None, fake: FakeVirusTo
 
 def test_connect_defaults_are_the_real_ones_outside_the_fixture() -> None:
     assert vt_refs.connect.__kwdefaults__ is not None
-    assert vt_refs.connect.__kwdefaults__["base_url"] == vt_refs.DEFAULT_BASE_URL
+    # None: VT_BASE_URL when set, else vt_refs.DEFAULT_BASE_URL.
+    assert vt_refs.connect.__kwdefaults__["base_url"] is None
 
 
 MARKDOWN = """\

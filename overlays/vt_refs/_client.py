@@ -204,7 +204,7 @@ def connect(
         cache: `sqlite:///path.db` or `redis://host:port/db`: 2xx answers to GET that
             parsed are kept for `cache_ttl` seconds, per key; a hit sends nothing and
             spends no quota. A store that fails or hangs turns the cache off for the
-            client's life (one warning, logger `vt_refs.cache`); requests go on uncached.
+            client's life (one warning, logger "vt_refs.cache"); requests go on uncached.
         cache_ttl: Seconds a cached answer is served.
         cache_timeout: Seconds one cache lookup or store may take; a slower one turns the
             cache off, so a hung store costs the run this much once, not per request.

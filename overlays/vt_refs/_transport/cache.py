@@ -19,7 +19,7 @@ stored request is the method and URL alone, and the stored response keeps only i
 content type; an answer that holds the key anywhere (a server echoing it) is not stored.
 
 A store that fails or hangs turns the cache off for the rest of the client's life, with
-one warning on the `vt_refs.cache` logger, and requests go on to the API: each store call
+one warning on the "vt_refs.cache" logger, and requests go on to the API: each store call
 is bounded by `cache_timeout` and hishel's own error logging is captured (`cache_guard`).
 """
 
