@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from support.redis_server import _binary, _free_port, _wait_ready
+from support.redis_server import _binary, _free_port, _wait_ready, stop_process
 
 
 class OwnRedis:
@@ -39,14 +39,8 @@ class OwnRedis:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        if process is not None:
+            stop_process(process)
 
     def restart(self) -> None:
         self.stop()

@@ -53,6 +53,16 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the Redis server did not answer within {_READY_WITHIN} s")
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the server has not gone within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     """The URL of a running server, for as long as the context lasts."""
@@ -77,12 +87,7 @@ def redis_server() -> Iterator[str]:
         try:
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            stop_process(process)
             shutil.rmtree(workdir, ignore_errors=True)
         return
     shutil.rmtree(workdir, ignore_errors=True)
