@@ -80,7 +80,7 @@ def test_a_hung_cache_costs_the_run_a_second_not_a_minute(tmp_path: Path) -> Non
     assert len(out.splitlines()) == 8
     assert cached < uncached + 3.0, (cached, uncached)
     (warning,) = _cache_lines(lines)
-    assert "1 s" in warning
+    assert "within 1 s" in warning or "Timeout" in warning, warning  # our bound or the socket's
 
 
 def test_a_corrupt_or_read_only_sqlite_cache_is_one_line(tmp_path: Path) -> None:
