@@ -14,6 +14,10 @@ docs/development.md draws the same layers.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -30,6 +34,7 @@ MAX_LINES = 400
 RANKS: dict[str, int] = {
     "_errors": 0,
     "_env": 0,
+    "_formats": 0,  # text rules (JSON escaping, UTC dates) every output shares
     "_checks": 1,
     "_ids": 1,
     "_parsing": 2,
@@ -43,8 +48,8 @@ RANKS: dict[str, int] = {
     "cli": 10,
     "__init__": 11,  # vt_refs itself: the public face over everything
 }
-CORE = frozenset({"_errors", "_env", "_checks", "_ids", "_parsing", "_transport", "_client",
-                  "_paging"})  # fmt: skip
+CORE = frozenset({"_errors", "_env", "_formats", "_checks", "_ids", "_parsing", "_transport",
+                  "_client", "_paging"})  # fmt: skip
 ABOVE_THE_CORE = frozenset({"_bulk", "_cli", "testing"})
 
 
@@ -241,3 +246,37 @@ def test_the_face_rule_tells_inside_from_outside() -> None:
 def test_no_module_is_past_400_lines(name: str) -> None:
     lines = len(MODULES[name].path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name}: {lines} lines; split it by job"
+
+
+def _requirement_name(requirement: str) -> str:
+    name = re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_library_the_overlay_imports_is_declared() -> None:
+    """A module the overlay imports that only arrives as another's dependency (httpcore,
+    through httpx) breaks the day that dependency stops needing it: each is declared in
+    pyproject.toml, in `dependencies` or in an extra of the package (not `dev`)."""
+    project = tomllib.loads((OVERLAY.parent / "pyproject.toml").read_text("utf-8"))["project"]
+    declared = {_requirement_name(r) for r in project["dependencies"]}
+    for extra, requirements in project.get("optional-dependencies", {}).items():
+        if extra != "dev":
+            declared |= {_requirement_name(r) for r in requirements}
+    distributions = importlib.metadata.packages_distributions()
+    undeclared = []
+    for module in MODULES.values():
+        tree = ast.parse(module.path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                tops = [alias.name.partition(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                tops = [node.module.partition(".")[0]]
+            else:
+                continue
+            for top in tops:
+                if top in sys.stdlib_module_names or top in (ROOT_PACKAGE, "vt_refs_api"):
+                    continue
+                names = {_requirement_name(d) for d in distributions.get(top, [top])}
+                if not names & declared:
+                    undeclared.append(f"{module.path.relative_to(OVERLAY)}:{node.lineno} {top}")
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
