@@ -280,3 +280,54 @@ def test_every_library_the_overlay_imports_is_declared() -> None:
                 if not names & declared:
                     undeclared.append(f"{module.path.relative_to(OVERLAY)}:{node.lineno} {top}")
     assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
+
+
+# Classes known by their names: `is_fatal` once asked `cls.__name__ == "QuotaExhaustedError"`
+# over the MRO, which any class of that name passes and a renamed one fails. Each entry is
+# a place still doing it, and why.
+NAMED_CLASSES_ALLOWED: dict[str, str] = {
+    "vt_refs/_parsing/compiler.py": "the (model, field) pairs whose drift is never drift "
+    "(CollectionMeta.cursor): to be derived from the page model by issue 17's catalog",
+}
+_NAME_ATTRIBUTES = frozenset({"__name__", "__qualname__"})
+
+
+def _compares_a_class_name(node: ast.Compare) -> bool:
+    def names_a_class(side: ast.expr) -> bool:
+        if isinstance(side, ast.Tuple):
+            return any(names_a_class(e) for e in side.elts)
+        if isinstance(side, ast.Call) and getattr(side.func, "id", None) == "getattr":
+            return any(isinstance(a, ast.Constant) and a.value in _NAME_ATTRIBUTES
+                       for a in side.args)  # fmt: skip
+        return isinstance(side, ast.Attribute) and side.attr in _NAME_ATTRIBUTES
+
+    return any(names_a_class(side) for side in (node.left, *node.comparators))
+
+
+def test_no_class_is_known_by_its_name() -> None:
+    """isinstance and issubclass, never `__name__` comparisons or `__mro__` scans."""
+    found = []
+    for module in MODULES.values():
+        where = str(module.path.relative_to(OVERLAY))
+        tree = ast.parse(module.path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            by_name = isinstance(node, ast.Compare) and _compares_a_class_name(node)
+            by_mro = isinstance(node, ast.Attribute) and node.attr == "__mro__"
+            if (by_name or by_mro) and where not in NAMED_CLASSES_ALLOWED:
+                found.append(f"{where}:{getattr(node, 'lineno', '?')}")
+    assert not found, f"classes compared by name (use isinstance/issubclass): {found}"
+    for where in NAMED_CLASSES_ALLOWED:
+        assert (OVERLAY / where).exists(), f"{where} is gone: drop it from the allow-list"
+
+
+def test_the_class_name_check_finds_each_form() -> None:
+    for source in (
+        'type(e).__name__ == "X"',
+        '"X" != cls.__qualname__',
+        "(cls.__name__, key) in PAIRS",
+        'getattr(tp, "__name__", "") == "Unset"',
+    ):
+        node = ast.parse(source, mode="eval").body
+        assert isinstance(node, ast.Compare) and _compares_a_class_name(node), source
+    node = ast.parse('__name__ == "__main__"', mode="eval").body
+    assert isinstance(node, ast.Compare) and not _compares_a_class_name(node)
