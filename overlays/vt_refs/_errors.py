@@ -182,7 +182,7 @@ class RateLimitError(APIError):
     """429: the server refused the request for its rate or quota limits: it WAS sent.
 
     The parent of the two 429 codes, so `except vt_refs.RateLimitError` catches them
-    both; raised as itself for a 429 with any other code, or with none. `retry_after`
+    both; raised as itself for a 429 with any other code, or with none. Its retry_after
     says how long to wait when the server said. The client's own quota, which refuses
     a request before sending it, raises `QuotaExhaustedError` instead (no APIError):
     catch `(RateLimitError, QuotaExhaustedError)` for "a limit stopped us" of either kind.
