@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import hashlib
 import sqlite3
 import threading
@@ -17,6 +18,7 @@ import pytest
 
 import vt_refs
 from vt_refs import IOCResult, UsageError
+from vt_refs._bulk import is_fatal
 from vt_refs.testing import FakeVirusTotal
 
 KEY = "bulk-test-key-19c2"
@@ -353,3 +355,44 @@ def test_bad_iocs_and_clients_are_usage_errors(fake: FakeVirusTotal) -> None:
             list(vt_refs.enrich(c, [b"bytes"]))  # type: ignore[list-item]
     with pytest.raises(UsageError):
         vt_refs.enrich(httpx.Client(), [sha(1)])  # type: ignore[arg-type]
+
+
+def _api(cls: type[vt_refs.APIError], status: int, code: str | None) -> vt_refs.APIError:
+    return cls(status, code, "m")
+
+
+@pytest.mark.parametrize(
+    ("error", "fatal"),
+    [
+        (_api(vt_refs.WrongCredentialsError, 401, "WrongCredentialsError"), True),
+        (_api(vt_refs.UserNotActiveError, 401, "UserNotActiveError"), True),
+        (_api(vt_refs.AuthenticationError, 401, None), True),
+        (_api(vt_refs.ForbiddenError, 403, "ForbiddenError"), True),
+        (_api(vt_refs.APIError, 403, None), True),  # a proxy's 403 page refuses us too
+        (_api(vt_refs.QuotaExceededError, 429, "QuotaExceededError"), True),
+        (_api(vt_refs.TooManyRequestsError, 429, "TooManyRequests"), True),
+        (_api(vt_refs.RateLimitError, 429, None), True),
+        (_api(vt_refs.NotFoundError, 404, "NotFoundError"), False),
+        (_api(vt_refs.TransientError, 503, "TransientError"), False),
+        (_api(vt_refs.InvalidArgumentError, 400, "InvalidArgumentError"), False),
+        (vt_refs.MalformedResponseError("r", path="$", excerpt="", status_code=200), False),
+        (vt_refs.APIConnectionError("down"), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
+)
+def test_is_fatal_by_class(error: vt_refs.VTError, fatal: bool) -> None:
+    assert is_fatal(error) is fatal
+
+
+def test_is_fatal_goes_by_the_class_never_its_name() -> None:
+    """The client's own quota is fatal, a subclass of it too; a class that only shares its
+    name (a user's own, a test double) is not: is_fatal asks isinstance, not __name__."""
+    retry_at = datetime.datetime.now(datetime.UTC)
+
+    class Spent(vt_refs.QuotaExhaustedError):
+        pass
+
+    assert is_fatal(vt_refs.QuotaExhaustedError(retry_at=retry_at, window="per_day", limit=1))
+    assert is_fatal(Spent(retry_at=retry_at, window="per_day", limit=1))
+    impostor = type("QuotaExhaustedError", (vt_refs.VTError,), {})
+    assert not is_fatal(impostor("same name, another class"))

@@ -665,6 +665,7 @@ def test_help_and_usage_errors_load_only_the_argument_parser() -> None:
         )
         last = done.stderr.splitlines()[-1]
         parser = (
-            "vt_refs._cli.args vt_refs._cli.entry vt_refs._cli.stdio vt_refs._cli.store_options"
+            "vt_refs._cli.args vt_refs._cli.entry vt_refs._cli.numbers vt_refs._cli.stdio "
+            "vt_refs._cli.store_options"
         )
         assert last == f"{status} {parser}"

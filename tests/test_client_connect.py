@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
+import inspect
 import logging
 import pickle
+import textwrap
+from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 import vt_refs
+from vt_refs import _client
+from vt_refs._transport import Settings
 from vt_refs_api import AuthenticatedClient
 from vt_refs_api.api.urls import get_url_related_references
 
@@ -166,7 +173,7 @@ def test_key_never_reaches_log_records(caplog: pytest.LogCaptureFixture) -> None
     api = ScriptedAPI([httpx.Response(503), ok_response(page(["a"]))])
     with caplog.at_level(logging.DEBUG):
         list(vt_refs.iter_pages(get_url_related_references, api.client(), id="a"))
-    assert caplog.records, "httpx and httpx_retries log at DEBUG: the check must see them"
+    assert caplog.records, "httpx and vt_refs log at DEBUG and INFO: the check must see them"
     assert all(KEY not in r.getMessage() for r in caplog.records)
 
 
@@ -182,3 +189,70 @@ def test_with_and_async_with_close_their_httpx_clients() -> None:
         return client.get_async_httpx_client().is_closed
 
     assert asyncio.run(run())
+
+
+# connect() and Settings: one option, one parameter there and one field here.
+
+SHORTHANDS = {"max_retries", "backoff_factor", "max_retry_wait", "requests_per_minute"}
+
+
+def _connect_parameters() -> dict[str, inspect.Parameter]:
+    parameters = dict(inspect.signature(vt_refs.connect).parameters)
+    return {n: p for n, p in parameters.items() if n not in SHORTHANDS | {"api_key"}}
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
+    """The Settings each connect() call builds, as client_for receives them."""
+    seen: list[Settings] = []
+    real = _client.client_for
+
+    def spy(settings: Settings) -> Any:
+        seen.append(settings)
+        return real(settings)
+
+    monkeypatch.setattr(_client, "client_for", spy)
+    return seen
+
+
+def test_every_parameter_of_connect_is_a_field_of_settings() -> None:
+    fields = set(attrs.fields_dict(Settings)) - {"key"}
+    assert set(_connect_parameters()) == fields
+
+
+def test_the_defaults_of_connect_are_those_of_settings(built: list[Settings]) -> None:
+    defaults = Settings(key=KEY)
+    vt_refs.connect(KEY)
+    (settings,) = built
+    for name, parameter in _connect_parameters().items():
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert getattr(settings, name) == getattr(defaults, name), name
+        if name == "retry":  # None: "no policy given", which the shorthands fill
+            assert parameter.default is None
+            continue
+        # The default as written in connect's signature, converted as Settings converts it.
+        given = Settings(key=KEY, **{name: parameter.default})
+        assert getattr(given, name) == getattr(defaults, name), name
+
+
+def test_the_shorthands_fill_the_policy(built: list[Settings]) -> None:
+    vt_refs.connect(KEY, max_retries=2, backoff_factor=0.25, max_retry_wait=9)
+    vt_refs.connect(KEY, requests_per_minute=4)
+    policy = vt_refs.RetryPolicy(max_retries=2, backoff_factor=0.25, retry_budget=9)
+    assert built[0].retry == policy
+    assert built[1].quota == vt_refs.Quota(per_minute=4)
+    assert built[1].retry == vt_refs.RetryPolicy()
+    given = vt_refs.RetryPolicy(codes={"NotAvailableYet"})
+    vt_refs.connect(KEY, retry=given)
+    assert built[2].retry is given
+
+
+def test_connect_stays_short() -> None:
+    """Its body only turns arguments into Settings: a new option is a field, not code."""
+    function = ast.parse(textwrap.dedent(inspect.getsource(vt_refs.connect))).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    docstring = function.body[0]
+    assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
+    lines = (function.end_lineno or 0) - function.lineno + 1
+    without_docstring = lines - ((docstring.end_lineno or 0) - docstring.lineno + 1)
+    assert without_docstring <= 50

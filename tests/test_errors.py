@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -133,3 +137,113 @@ def test_a_huge_api_message_is_kept_but_not_printed_whole() -> None:
         _first_page(ScriptedAPI([error(404, "NotFoundError", message)]))
     assert caught.value.message == message
     assert len(str(caught.value)) < 1000
+
+
+# The families: a parent per status over its codes.
+
+FAMILIES = {
+    vt_refs.AuthenticationError: (401, DOCUMENTED[401]),
+    vt_refs.RateLimitError: (429, DOCUMENTED[429]),
+}
+
+
+@pytest.mark.parametrize("family", list(FAMILIES), ids=lambda f: f.__name__)
+def test_a_status_family_is_the_parent_of_its_codes(family: type[vt_refs.APIError]) -> None:
+    status, codes = FAMILIES[family]
+    assert issubclass(family, vt_refs.APIError)
+    for code in codes:
+        assert issubclass(getattr(vt_refs, code), family), code
+        with pytest.raises(family) as caught:
+            _first_page(ScriptedAPI([error(status, code, "m")]))
+        assert type(caught.value) is getattr(vt_refs, code)
+    others = [getattr(vt_refs, c) for s, cs in DOCUMENTED.items() if s != status for c in cs]
+    assert not any(issubclass(cls, family) for cls in others)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        # Every known code maps to its class exactly, whatever the status said.
+        *[(s, c, c) for s, codes in DOCUMENTED.items() for c in codes],
+        (403, "WrongCredentialsError", "WrongCredentialsError"),
+        (500, "QuotaExceededError", "QuotaExceededError"),
+        (400, "NotAvailableYetError", "NotAvailableYet"),
+        (429, "TooManyRequests", "TooManyRequestsError"),
+        # An unknown code (or none) takes its status family, if it has one.
+        (401, "SessionExpiredError", "AuthenticationError"),
+        (401, None, "AuthenticationError"),
+        (429, "SlowDownError", "RateLimitError"),
+        (429, None, "RateLimitError"),
+        (400, "NewBadRequestError", "APIError"),
+        (403, None, "APIError"),
+        (503, None, "APIError"),
+        (418, "TeapotError", "APIError"),
+    ],
+)
+def test_api_error_maps_codes_exactly_and_unknown_ones_by_status(
+    status: int, code: str | None, expected: str
+) -> None:
+    from vt_refs._errors import api_error
+
+    made = api_error(status, code, "m", retry_after=3.0)
+    assert type(made) is getattr(vt_refs, expected)
+    assert (made.status_code, made.code, made.message, made.retry_after) == (status, code, "m", 3.0)
+
+
+@pytest.mark.parametrize(
+    ("status", "family"), [(401, vt_refs.AuthenticationError), (429, vt_refs.RateLimitError)]
+)
+def test_a_proxys_page_on_401_or_429_is_still_its_family(
+    status: int, family: type[vt_refs.APIError], sleeps: list[float]
+) -> None:
+    answer = httpx.Response(status, content=b"<html>denied</html>")
+    with pytest.raises(family) as caught:
+        _first_page(ScriptedAPI([answer]))
+    assert type(caught.value) is family and caught.value.code is None
+    assert caught.value.status_code == status
+
+
+def test_the_clients_own_quota_is_no_api_error() -> None:
+    """QuotaExhaustedError is raised before sending: no status, no server, no family."""
+    assert not issubclass(vt_refs.QuotaExhaustedError, vt_refs.APIError)
+    assert issubclass(vt_refs.QuotaExhaustedError, vt_refs.VTError)
+    doc = " ".join((vt_refs.QuotaExhaustedError.__doc__ or "").split())
+    assert "client's OWN quota" in doc and "nothing was sent" in doc
+    doc = " ".join((vt_refs.QuotaExceededError.__doc__ or "").split())
+    assert "429 from the server" in doc and "QuotaExhaustedError" in doc
+
+
+def test_the_module_opens_with_the_whole_tree() -> None:
+    """The tree drawn in _errors.py's docstring names every exception vt_refs exports."""
+    from vt_refs import _errors
+
+    tree = (_errors.__doc__ or "").partition("The tree")[2]
+    exported = [
+        name
+        for name in vt_refs.__all__
+        if isinstance(getattr(vt_refs, name), type)
+        and issubclass(getattr(vt_refs, name), vt_refs.VTError)
+    ]
+    missing = [name for name in exported if not re.search(rf"\b{name}\b", tree)]
+    assert len(exported) >= 25 and missing == []
+    # Each class is drawn under its parent: its line is indented deeper than the parent's.
+    lines = tree.splitlines()
+
+    def depth(name: str) -> int:
+        line = next(line for line in lines if re.search(rf"\b{name}\b", line))
+        return len(line) - len(line.lstrip(" │├└─"))
+
+    for name in exported:
+        cls = getattr(vt_refs, name)
+        if cls is not vt_refs.VTError:
+            parent = next(b for b in cls.__mro__[1:] if b.__module__ == cls.__module__)
+            assert depth(name) > depth(parent.__name__), (name, parent.__name__)
+
+
+def test_the_errors_guide_draws_the_same_tree() -> None:
+    from vt_refs import _errors
+
+    after = (_errors.__doc__ or "").partition("see it:\n")[2].lstrip("\n")
+    drawn = textwrap.dedent(after.partition("\n\n")[0]).strip()
+    guide = (Path(__file__).parent.parent / "docs" / "errors-and-retries.md").read_text("utf-8")
+    assert drawn.startswith("VTError") and f"```text\n{drawn}\n```" in guide

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+import linecache
+import traceback
 from collections import OrderedDict
 from typing import Any
 
 import pytest
 
 import vt_refs
+from vt_refs._parsing.compiler import builder
 from vt_refs_api import models
 
 ALL_MODELS = [getattr(models, name) for name in models.__all__]
@@ -243,3 +246,26 @@ def test_message_stays_bounded_when_escaping_expands_the_excerpt() -> None:
         assert caught.value.path == "$.self"
         assert len(caught.value.excerpt) <= 200
         assert len(str(caught.value)) <= 1000
+
+
+@pytest.mark.parametrize("consume", [False, True])
+def test_a_traceback_through_a_compiled_builder_shows_its_source_lines(consume: bool) -> None:
+    """The builders are compiled from source with exec; registered with linecache (as
+    attrs does), their frames show the line that failed instead of nothing."""
+    build = builder(models.Reference, consume=consume, warn=False)
+    document = {"id": "r1", "type": "reference", "attributes": {"title": 42}}
+    with pytest.raises(Exception) as caught:
+        build(document)
+    frames = [
+        frame
+        for frame in traceback.extract_tb(caught.value.__traceback__)
+        if frame.filename.startswith("<vt_refs builders of")
+    ]
+    assert [frame.name for frame in frames][-1].startswith("build_ReferenceAttributes")
+    assert all(frame.line for frame in frames), [str(f) for f in frames]
+    assert frames[-1].line == "raise _wrong('string', v)"
+    text = "".join(traceback.format_exception(caught.value))
+    assert "raise _wrong('string', v)" in text
+    # Each family has a file name of its own, and linecache keeps its source.
+    assert linecache.getline(frames[-1].filename, frames[-1].lineno).strip() == frames[-1].line
+    assert len({frame.filename for frame in frames}) == 1

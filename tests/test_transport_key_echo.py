@@ -8,6 +8,7 @@ libraries' loggers. Each test's server echoes the key where a real one could.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import pickle
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 import vt_refs
+from vt_refs._transport import redact
 from vt_refs._transport.redact import Redactor
 from vt_refs_api.api.urls import get_url_related_references
 
@@ -222,3 +224,11 @@ def test_no_log_record_of_any_level_holds_it(run: Runner, caplog: pytest.LogCapt
     assert any("<redacted>" in m for m in messages)  # the records were there, redacted
     _assert_no_key("\n".join(messages) + caplog.text, SERVER_KEY)
     _assert_no_key(_everything_shown(caught), SERVER_KEY)
+
+
+def test_every_redacted_logger_family_is_one_that_is_installed() -> None:
+    """A logger family left behind by a dependency that is gone (httpx_retries once) is a
+    filter on nothing, and hides that the one that replaced it may have none."""
+    families = {name.partition(".")[0] for name in redact._LOGGERS}
+    missing = sorted(f for f in families if importlib.util.find_spec(f) is None)
+    assert missing == [], f"loggers of packages that are not installed: {missing}"

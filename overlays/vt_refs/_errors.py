@@ -1,7 +1,35 @@
 """The exceptions the SDK raises: one base, one class per failure kind.
 
-Every class carries what a caller needs to decide what to do next (the HTTP status, the
-API's error code, where a body broke) and nothing secret: no request headers, no key.
+The tree, as `except` clauses see it:
+
+    VTError ................... everything the SDK raises (itself: a bug, please report it)
+    ├── UsageError ............ a wrong call, also a ValueError: nothing was sent
+    ├── QuotaExhaustedError ... the client's OWN quota (connect(quota=...)): nothing was sent
+    ├── APIConnectionError .... no answer, after the retries
+    │   └── APITimeoutError
+    ├── ResponseTooLargeError . a body over max_response_bytes
+    ├── MalformedResponseError  a body that breaks its model
+    └── APIError .............. VirusTotal answered with an error: status_code, code, message
+        ├── BadRequestError, InvalidArgumentError, NotAvailableYet,
+        │   UnselectiveContentQueryError, UnsupportedContentQueryError ..... 400
+        ├── AuthenticationError ............. 401: the key is missing, refused or inactive
+        │   ├── AuthenticationRequiredError
+        │   ├── UserNotActiveError
+        │   └── WrongCredentialsError
+        ├── ForbiddenError .................. 403
+        ├── NotFoundError ................... 404
+        ├── AlreadyExistsError .............. 409
+        ├── FailedDependencyError ........... 424
+        ├── RateLimitError .................. 429: the SERVER's limit; the request was sent
+        │   ├── QuotaExceededError
+        │   └── TooManyRequestsError
+        ├── TransientError .................. 503
+        └── DeadlineExceededError ........... 504
+
+`AuthenticationError` and `RateLimitError` are raised as such for a 401 or 429 whose code
+is none of their children's (a proxy's page, a code the API adds later). Every class
+carries what a caller needs to decide what to do next (the HTTP status, the API's error
+code, where a body broke) and nothing secret: no request headers, no key.
 """
 
 from __future__ import annotations
@@ -114,15 +142,23 @@ class UnsupportedContentQueryError(APIError):
     """400: a content search query is not supported."""
 
 
-class AuthenticationRequiredError(APIError):
+class AuthenticationError(APIError):
+    """401: the API did not accept the key; every retry would be refused the same way.
+
+    The parent of the three 401 codes, so `except vt_refs.AuthenticationError` catches
+    them all; raised as itself for a 401 with any other code, or with none.
+    """
+
+
+class AuthenticationRequiredError(AuthenticationError):
     """401: the request carried no API key."""
 
 
-class UserNotActiveError(APIError):
+class UserNotActiveError(AuthenticationError):
     """401: the key's user account is not active."""
 
 
-class WrongCredentialsError(APIError):
+class WrongCredentialsError(AuthenticationError):
     """401: the API key is not valid."""
 
 
@@ -142,12 +178,27 @@ class FailedDependencyError(APIError):
     """424: a dependency of the request failed."""
 
 
-class QuotaExceededError(APIError):
-    """429: a quota of the key (per minute, day or month) is exhausted."""
+class RateLimitError(APIError):
+    """429: the server refused the request for its rate or quota limits: it WAS sent.
+
+    The parent of the two 429 codes, so `except vt_refs.RateLimitError` catches them
+    both; raised as itself for a 429 with any other code, or with none. Its retry_after
+    says how long to wait when the server said. The client's own quota, which refuses
+    a request before sending it, raises `QuotaExhaustedError` instead (no APIError):
+    catch `(RateLimitError, QuotaExhaustedError)` for "a limit stopped us" of either kind.
+    """
 
 
-class TooManyRequestsError(APIError):
-    """429: too many requests in a short time."""
+class QuotaExceededError(RateLimitError):
+    """429 from the server: a quota of the key (per minute, day or month) is spent.
+
+    VirusTotal's own count, after the request was sent; not `QuotaExhaustedError`, the
+    client's own quota refusing to send.
+    """
+
+
+class TooManyRequestsError(RateLimitError):
+    """429 from the server: too many requests in a short time."""
 
 
 class TransientError(APIError):
@@ -185,11 +236,18 @@ _BY_CODE["NotAvailableYetError"] = NotAvailableYet
 _BY_CODE["TooManyRequests"] = TooManyRequestsError
 
 
+# The class of an answer whose code has none of its own (or that carries no code).
+_BY_STATUS: Final[dict[int, type[APIError]]] = {401: AuthenticationError, 429: RateLimitError}
+
+
 def api_error(
     status_code: int, code: str | None, message: str, *, retry_after: float | None = None
 ) -> APIError:
-    """The exception for an error answer: the code's class, or APIError for unknown codes."""
-    cls = _BY_CODE.get(code, APIError) if code is not None else APIError
+    """The exception for an error answer: the code's class whatever the status; for an
+    unknown code (or none) the status family's (401, 429), else a plain APIError."""
+    cls = _BY_CODE.get(code) if code is not None else None
+    if cls is None:
+        cls = _BY_STATUS.get(status_code, APIError)
     return cls(status_code, code, message, retry_after=retry_after)
 
 
@@ -207,7 +265,11 @@ def excerpt(text: str) -> str:
 
 
 class QuotaExhaustedError(VTError):
-    """The client's own quota has no free slot within `max_quota_wait`: nothing was sent.
+    """The client's OWN quota (`connect(quota=...)`) has no free slot within
+    `max_quota_wait`: nothing was sent, and the server knows nothing of it.
+
+    Not the server's 429 (that is `QuotaExceededError`, a `RateLimitError`): this one is
+    raised in this process, before the request would leave it.
 
     `retry_at` (an aware UTC datetime) is when the full window frees a slot; `window` names
     it (`"per_day"`, ...) and `limit` is its size. Raised at once instead of sleeping for

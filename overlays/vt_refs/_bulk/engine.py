@@ -22,9 +22,11 @@ from .._checks import check_count
 from .._errors import (
     APIConnectionError,
     APIError,
+    AuthenticationError,
+    ForbiddenError,
     NotFoundError,
-    QuotaExceededError,
-    TooManyRequestsError,
+    QuotaExhaustedError,
+    RateLimitError,
     UsageError,
     VTError,
 )
@@ -60,13 +62,14 @@ def operation(kind: Kind, descriptors: bool) -> ModuleType:
 
 def is_fatal(error: VTError) -> bool:
     """Whether `error` dooms every indicator of the run, not just this one: the key is
-    refused (401, 403) or the quota is spent beyond what the client waits for."""
-    if isinstance(error, APIError) and error.status_code in (401, 403):
+    refused (401, 403), or a limit is hit beyond what the client waits for: the server's
+    (429, after the retries) or the client's own quota (nothing sent)."""
+    if isinstance(
+        error, AuthenticationError | ForbiddenError | RateLimitError | QuotaExhaustedError
+    ):
         return True
-    if isinstance(error, QuotaExceededError | TooManyRequestsError):
-        return True
-    # QuotaExhaustedError: the client's own quota would wait longer than allowed.
-    return any(cls.__name__ == "QuotaExhaustedError" for cls in type(error).__mro__)
+    # A 403 whose body named no code (a proxy's page) refuses the key all the same.
+    return isinstance(error, APIError) and error.status_code in (401, 403)
 
 
 @attrs.define

@@ -41,6 +41,7 @@ def _ended(run: Run, job: Job, error: VTError) -> IOCResult | None:
 def _walk_sync(run: Run, job: Job) -> IOCResult | None:
     """Walk `job`'s pages with the helpers' own page loop (each `next` sends one
     request, and holds nothing but the walk); None when the run stopped first."""
+    RUN_STOPPING.set(run.stopping)  # this thread's requests wait on no retry once it is set
     pages = sync_pages(job.walk, run.client)
     try:
         while not job.walk.done:
@@ -90,7 +91,6 @@ def _worker(run: Run, jobs: queue.SimpleQueue[Job | None],
             results: queue.SimpleQueue[object]) -> None:  # fmt: skip
     """Walk jobs until told to stop: a worker takes its next job itself the moment a
     walk ends, rather than waiting for the consumer to hand one over."""
-    RUN_STOPPING.set(run.stopping)  # this thread's requests wait on no retry once it is set
     while (job := jobs.get()) is not None:
         try:
             results.put(_walk_sync(run, job))

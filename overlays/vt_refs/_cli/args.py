@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
 from typing import Any, Final, Literal, NamedTuple, NoReturn
 
 from .._env import API_KEY_ENV, BASE_URL_ENV
+from .numbers import count, seconds
 from .store_options import EPILOG as STORES_EPILOG
 from .store_options import add_options as add_store_options
 from .store_options import connect_settings
@@ -88,39 +88,6 @@ class Options(NamedTuple):
     connection: dict[str, Any]
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
 def _nonempty(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty")
@@ -178,33 +145,33 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     connection.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=seconds(zero=False),
         metavar="SECONDS",
         help="the most one attempt may take in all: connecting, headers and body, "
         "however slowly the bytes come (default: 30)",
     )
     connection.add_argument(
         "--max-retries",
-        type=_int_at_least(0),
+        type=count(0),
         metavar="N",
         help="retries on 429, 5xx, timeouts and connection errors (default: 5)",
     )
     connection.add_argument(
         "--requests-per-minute",
-        type=_int_at_least(1),
+        type=count(1),
         metavar="N",
         help="shorthand for --quota N/min (prefer --quota; a public key: --quota public)",
     )
     connection.add_argument(
         "--max-retry-wait",
-        type=_seconds,
+        type=seconds(zero=True),
         metavar="SECONDS",
         help="the most one request waits between its retries, in total; a Retry-After "
         "past it fails at once (default: 120)",
     )
     connection.add_argument(
         "--max-response-bytes",
-        type=_int_at_least(1),
+        type=count(1),
         metavar="N",
         help="refuse a response whose body, decoded, is larger (default: 16 MiB)",
     )
@@ -301,13 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     paging = parser.add_argument_group("paging")
     paging.add_argument(
         "--max-items",
-        type=_int_at_least(1),
+        type=count(1),
         metavar="N",
         help="stop after N items and print the cursor to resume from",
     )
     paging.add_argument(
         "--page-size",
-        type=_int_at_least(1),
+        type=count(1),
         default=DEFAULT_PAGE_SIZE,
         metavar="N",
         help="items per request, sent as `limit` (default: %(default)s; the API caps it)",

@@ -12,12 +12,12 @@ from typing import Any, Final, Literal, NamedTuple
 from .._env import API_KEY_ENV
 from .args import (
     DEFAULT_PAGE_SIZE,
-    _int_at_least,
     _nonempty,
     _Parser,
     add_connection_options,
     connection_settings,
 )
+from .numbers import count
 from .store_options import EPILOG as STORES_EPILOG
 
 BULK_FORMATS: Final = ("jsonl", "csv")
@@ -134,7 +134,7 @@ def build_bulk_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--concurrency",
-        type=_int_at_least(1),
+        type=count(1),
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help="requests in flight at most (default: %(default)s)",
@@ -142,13 +142,13 @@ def build_bulk_parser() -> argparse.ArgumentParser:
     what = parser.add_argument_group("what to fetch")
     what.add_argument(
         "--max-items-per-ioc",
-        type=_int_at_least(1),
+        type=count(1),
         metavar="N",
         help="at most N references per indicator (default: all)",
     )
     what.add_argument(
         "--page-size",
-        type=_int_at_least(1),
+        type=count(1),
         default=DEFAULT_PAGE_SIZE,
         metavar="N",
         help="items per request, sent as `limit` (default: %(default)s)",

@@ -9,20 +9,16 @@ with no reference and the indicator's status.
 from __future__ import annotations
 
 import csv
-import datetime
 import io
-import json
 import re
 from typing import Any, Final
 
 from vt_refs_api.types import Unset
 
 from .._bulk import IOC, IOCResult
+from .._formats import json_text, utc_text
 from .bulk_args import BulkFormat
 
-# Valid inside JSON strings but risky raw: C1 controls (U+009B starts an escape sequence
-# on some terminals) and the two separators JavaScript treats as line ends.
-_UNSAFE_IN_JSON: Final = re.compile("[\x7f-\x9f\u2028\u2029]")
 CSV_COLUMNS: Final = (
     "ioc",
     "kind",
@@ -61,8 +57,7 @@ def _references(result: IOCResult) -> list[Any]:
 
 
 def _json_line(document: dict[str, Any]) -> str:
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return json_text(document) + "\n"
 
 
 def jsonl(result: IOCResult) -> bytes:
@@ -103,13 +98,7 @@ def _escaped(match: re.Match[str]) -> str:
 
 def iso_utc(timestamp: object) -> str:
     """Epoch seconds as ISO 8601 UTC (`2024-05-01T12:00:00Z`); other values as they are."""
-    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
-        try:
-            moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
-        except (OverflowError, OSError, ValueError):
-            return str(timestamp)
-        return moment.isoformat().replace("+00:00", "Z")
-    return "" if timestamp is None else str(timestamp)
+    return utc_text(timestamp)
 
 
 def _via(reference: object) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .._env import API_KEY_ENV
 from .args import build_parser, parse_options
 from .stdio import discard_stdout
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         from .errors import Reporter, describe_unexpected
         from .stdio import line_writer
 
-        status, message = describe_unexpected(error, os.environ.get("VT_API_KEY"))
+        status, message = describe_unexpected(error, os.environ.get(API_KEY_ENV))
         Reporter(line_writer(sys.stderr)).line(message)
         return status
 

@@ -8,11 +8,10 @@ text for people, in the terminal's encoding.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
-from typing import Any, BinaryIO, Final, Protocol
+from typing import Any, BinaryIO, Protocol
 
+from .._formats import json_text
 from .args import Format
 from .table import (
     DESCRIPTOR_COLUMNS,
@@ -22,10 +21,6 @@ from .table import (
     descriptor_row,
     reference_row,
 )
-
-# Valid inside JSON strings but risky raw: C1 controls (U+009B starts an escape sequence
-# on some terminals) and the two separators JavaScript treats as line ends.
-_UNSAFE_IN_JSON: Final = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 class OutputError(Exception):
@@ -41,8 +36,7 @@ class Writer(Protocol):
 
 
 def _json(item: Any) -> str:
-    text = json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return json_text(item.to_dict())
 
 
 class _Stream:

@@ -8,9 +8,10 @@ spec is parsed (and its module loaded) only when a quota is given.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from typing import Any, Final
+
+from .numbers import seconds
 
 QUOTA_ENV: Final = "VT_QUOTA"
 QUOTA_STORE_ENV: Final = "VT_QUOTA_STORE"
@@ -37,16 +38,6 @@ def _quota(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
-    return value
-
-
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The "quota and cache" option group."""
     group = parser.add_argument_group("quota and cache")
@@ -69,7 +60,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--cache-ttl",
-        type=_seconds,
+        type=seconds(zero=False),
         metavar="SECONDS",
         help="how long cached answers are served (default: 86400)",
     )

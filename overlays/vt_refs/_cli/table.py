@@ -8,13 +8,14 @@ table or let a report's title move the cursor or recolour the screen.
 
 from __future__ import annotations
 
-import datetime
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from vt_refs_api.types import Unset
+
+from .._formats import utc_text
 
 _GAP: Final = "  "
 _ELLIPSIS: Final = "…"
@@ -67,13 +68,7 @@ def fit(text: str, cells: int) -> str:
 
 def utc_date(timestamp: object) -> str:
     """An epoch-seconds timestamp as a UTC `YYYY-MM-DD`; anything else as it came."""
-    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
-        try:
-            moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
-        except (OverflowError, OSError, ValueError):
-            return str(timestamp)
-        return moment.strftime("%Y-%m-%d")
-    return "" if timestamp is None else str(timestamp)
+    return utc_text(timestamp, date_only=True)
 
 
 def _column_width(column: Column, cells: Sequence[str]) -> int:

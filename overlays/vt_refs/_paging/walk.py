@@ -20,6 +20,7 @@ from typing import Any, Final, NoReturn
 import httpx
 
 from vt_refs_api import AuthenticatedClient, Client
+from vt_refs_api.models import ErrorResponse
 from vt_refs_api.types import UNSET, Unset
 
 from .._checks import check_count
@@ -69,7 +70,7 @@ def _page_model(operation: ModuleType) -> tuple[type, int]:
     models = [
         tp
         for tp in typing.get_args(returned)
-        if isinstance(tp, type) and hasattr(tp, "from_dict") and tp.__name__ != "ErrorResponse"
+        if isinstance(tp, type) and hasattr(tp, "from_dict") and not issubclass(tp, ErrorResponse)
     ]
     if len(models) != 1:
         raise UsageError(f"{operation.__name__}: cannot tell its page model from {returned}")

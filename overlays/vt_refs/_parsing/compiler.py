@@ -18,6 +18,8 @@ model gets a builder per (consume, warn) pair, compiled on first use:
 
 from __future__ import annotations
 
+import itertools
+import linecache
 import threading
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
@@ -272,8 +274,15 @@ class _Compiler:
         lines.append("    return obj")
         return "\n".join(lines)
 
-    def finish(self) -> None:
-        exec(compile("\n\n".join(self.sources), "<vt_refs parsers>", "exec"), self.ns)
+    def finish(self, model: type) -> None:
+        source = "\n\n".join(self.sources) + "\n"
+        # A file name of its own, with its source in linecache as attrs does for the
+        # methods it writes, so a traceback through a builder shows the line that failed.
+        # Each family is compiled once per model and mode, so the cache stays bounded.
+        mode = f"{'consume' if self.consume else 'read'}, {'warn' if self.warn else 'error'}"
+        filename = f"<vt_refs builders of {model.__qualname__} ({mode}) #{next(_SERIALS)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), self.ns)
         for cls, name in self.names.items():
             self.known.setdefault(cls, self.ns[name])
 
@@ -283,6 +292,7 @@ _BUILDERS: dict[tuple[bool, bool], dict[type, Callable[[Any], Any]]] = {
     (consume, warn): {} for consume in (False, True) for warn in (False, True)
 }
 _LOCK = threading.Lock()
+_SERIALS: Final = itertools.count(1)  # file names of compiled families never repeat
 
 
 def builder(model: type[M], *, consume: bool, warn: bool) -> Callable[[Any], M]:
@@ -298,5 +308,5 @@ def builder(model: type[M], *, consume: bool, warn: bool) -> Callable[[Any], M]:
         if model not in builders:
             compiler = _Compiler(builders, consume=consume, warn=warn)
             compiler.builder(model)
-            compiler.finish()
+            compiler.finish(model)
     return builders[model]

@@ -136,6 +136,14 @@ def is_model(tp: object) -> bool:
     return isinstance(tp, type) and attrs.has(tp) and hasattr(tp, "from_dict")
 
 
+def _is_unset(tp: object) -> bool:
+    """Whether `tp` is a generated package's `Unset`: the type of the `UNSET` sentinel its
+    module holds (openapi-python-client's `types.py`), whichever package generated it.
+    Known by what it is, not by its name."""
+    module = sys.modules.get(getattr(tp, "__module__", ""))
+    return isinstance(tp, type) and type(getattr(module, "UNSET", None)) is tp
+
+
 def kind_of(tp: object, where: str) -> tuple[Kind, bool, bool]:
     """(kind, optional, nullable) of an annotation such as `list[Reference] | Unset`."""
     optional = nullable = False
@@ -145,7 +153,7 @@ def kind_of(tp: object, where: str) -> tuple[Kind, bool, bool]:
         for arg in typing.get_args(tp):
             if arg is _NONE_TYPE:
                 nullable = True
-            elif getattr(arg, "__name__", "") == "Unset":
+            elif _is_unset(arg):
                 optional = True
             else:
                 members.append(arg)

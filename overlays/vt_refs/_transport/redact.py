@@ -33,8 +33,6 @@ _LOGGERS: Final = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
-    "httpx_retries.retry",
-    "httpx_retries.transport",
     "hishel",
     "vt_refs",
 )

@@ -49,8 +49,7 @@ def _statuses(value: Iterable[int]) -> frozenset[int]:
         raise UsageError(f"statuses must be a set of HTTP statuses, not {value!r}")
     statuses = frozenset(value)
     for status in statuses:
-        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-            raise UsageError(f"statuses must hold HTTP statuses (100-599), not {status!r}")
+        check_count("statuses: each HTTP status", status, 100, maximum=599)
     return statuses
 
 
@@ -145,8 +144,16 @@ def retry_after_seconds(value: str | None) -> float | None:
 def _error_code(response: httpx.Response) -> str | None:
     """The API's error code in a response whose body is in memory (the body layer's)."""
     try:
-        body = json.loads(response.content)
-    except (ValueError, RecursionError, httpx.ResponseNotRead):
+        content = response.content
+    except httpx.ResponseNotRead:
+        # The body layer leaves the body as an in-memory stream, not yet `.content`:
+        # reading it costs no I/O (any other stream is left alone).
+        if not isinstance(response.stream, httpx.ByteStream):
+            return None
+        content = response.read()
+    try:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
         return None
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None

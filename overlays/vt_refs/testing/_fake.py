@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import threading
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, NamedTuple, Self
 
+from .._checks import check_count, check_number
 from .._transport import Quota
 from ._app import App
 from ._data import JsonObject
@@ -43,22 +43,10 @@ class _Running(NamedTuple):
     origin: str
 
 
-def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
-    """`value` when it is an int in range, else a ValueError naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an int, not {type(value).__name__}")
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"at least {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-        raise ValueError(f"{name} must be {bounds}, got {value}")
-    return value
-
-
-def _check_seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value}")
-    return float(value)
+def _seconds(name: str, value: object) -> float:
+    """A delay the fake sleeps for, under the SDK's rule for waits (a UsageError, so a
+    ValueError, naming the argument)."""
+    return float(check_number(name, value, minimum=0, allow_equal=True))
 
 
 def _check_header_value(name: str, value: object) -> str:
@@ -117,17 +105,17 @@ class FakeVirusTotal:
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
         self._host = host
-        self._requested_port = _check_int("port", port, 0, 65535)
+        self._requested_port = check_count("port", port, 0, maximum=65535)
         self._api_key = _check_header_value("api_key", api_key)
-        self._max_limit = _check_int("max_limit", max_limit, 1)
-        self._store = ReferenceStore(_check_int("default_count", default_count, 0))
+        self._max_limit = check_count("max_limit", max_limit, 1)
+        self._store = ReferenceStore(check_count("default_count", default_count, 0))
         self._faults = FaultPlan()
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
         self._record = bool(record_requests)
         self._stopping = threading.Event()
         self._running: _Running | None = None
-        self._latency = _check_seconds("latency", latency)
+        self._latency = _seconds("latency", latency)
         self._quota = None if quota is None else QuotaEnforcer(quota, record=self._record)
 
     # Lifecycle
@@ -216,7 +204,7 @@ class FakeVirusTotal:
 
         For the seed URL, the first two are the seed's and the rest generated.
         """
-        self._store.set_count(self._key(object_id, collection), _check_int("n", n, 0))
+        self._store.set_count(self._key(object_id, collection), check_count("n", n, 0))
 
     def add_references(
         self,
@@ -267,21 +255,21 @@ class FakeVirusTotal:
         as a proxy in front of the API sends (e.g. 500, 502, 520). `retry_after` is sent
         verbatim as Retry-After, which VirusTotal does not document but clients honour.
         """
-        _check_int("status", status, 400, 599)
+        check_count("status", status, 400, maximum=599)
         if code is not None and not (isinstance(code, str) and code):
             raise ValueError("code must be a non-empty str or None")
         if retry_after is not None:
             _check_header_value("retry_after", retry_after)
         text = message if message is not None else f"{code or status} injected by FakeVirusTotal"
-        self._faults.queue(FailFault(status, code, text, retry_after), _check_int("n", n, 1))
+        self._faults.queue(FailFault(status, code, text, retry_after), check_count("n", n, 1))
 
     def drop_next(self, n: int = 1) -> None:
         """Close the connection of the next `n` requests without any response."""
-        self._faults.queue(DropFault(), _check_int("n", n, 1))
+        self._faults.queue(DropFault(), check_count("n", n, 1))
 
     def delay_next(self, n: int = 1, *, seconds: float) -> None:
         """Serve the next `n` requests normally, each after `seconds` (for timeouts)."""
-        self._faults.queue(DelayFault(_check_seconds("seconds", seconds)), _check_int("n", n, 1))
+        self._faults.queue(DelayFault(_seconds("seconds", seconds)), check_count("n", n, 1))
 
     def malform_next(
         self,
@@ -294,9 +282,9 @@ class FakeVirusTotal:
         """Answer the next `n` requests with `body` verbatim (by default, truncated JSON)."""
         if not isinstance(body, bytes):
             raise ValueError("body must be bytes")
-        _check_int("status", status, 200, 599)
+        check_count("status", status, 200, maximum=599)
         fault = MalformFault(body, status, _check_header_value("content_type", content_type))
-        self._faults.queue(fault, _check_int("n", n, 1))
+        self._faults.queue(fault, check_count("n", n, 1))
 
     def redirect_next(self, n: int = 1, *, location: str | None = None, status: int = 307) -> None:
         """Redirect the next `n` requests to `location` (default: their own URL on the fake).
@@ -307,7 +295,7 @@ class FakeVirusTotal:
             raise ValueError(f"status must be one of {sorted(_REDIRECT_STATUSES)}, got {status!r}")
         if location is not None:
             _check_header_value("location", location)
-        self._faults.queue(RedirectFault(location, status), _check_int("n", n, 1))
+        self._faults.queue(RedirectFault(location, status), check_count("n", n, 1))
 
     def chaos(
         self,
@@ -334,12 +322,11 @@ class FakeVirusTotal:
         """
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
             raise ValueError(f"rate must be a number in 0..1, got {rate!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an int, got {seed!r}")
+        check_count("seed", seed, None)
         chosen = tuple(kinds)
         if not chosen or not set(chosen) <= CHAOS_KINDS:
             raise ValueError(f"kinds must be a non-empty choice of {sorted(CHAOS_KINDS)}")
-        self._faults.chaos(float(rate), seed, chosen, _check_seconds("delay", delay))
+        self._faults.chaos(float(rate), seed, chosen, _seconds("delay", delay))
 
     def clear_faults(self) -> None:
         """Drop every queued fault and turn chaos mode off."""

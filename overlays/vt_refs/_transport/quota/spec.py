@@ -11,6 +11,7 @@ import dataclasses
 import re
 from typing import Final, NamedTuple
 
+from ..._checks import check_count
 from ..._errors import UsageError
 
 # Window lengths in milliseconds. A month is 31 days: a sliding window of the longest
@@ -66,11 +67,8 @@ class Quota:
         given = 0
         for name, _ in _WINDOWS:
             value = getattr(self, name)
-            if value is None:
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise UsageError(f"Quota {name} must be an int >= 1 or None, not {value!r}")
-            given += 1
+            if check_count(f"Quota {name}", value, 1, optional=True) is not None:
+                given += 1
         if not given:
             raise UsageError("a Quota needs at least one limit, e.g. Quota(per_minute=4)")
 
