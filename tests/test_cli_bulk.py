@@ -27,6 +27,8 @@ import pytest
 
 from vt_refs.testing import FakeVirusTotal
 
+from support.pages import drifting_references
+
 KEY = "bulk-cli-key-7d41e0"
 TIMEOUT = 60.0
 INVALID = "not-an-indicator"
@@ -478,14 +480,6 @@ def test_stdout_closed_early_exits_141_quietly(fake: FakeVirusTotal, tmp_path: P
     assert "Traceback" not in err and "Exception ignored" not in err
 
 
-def _drifting(n: int) -> list[dict[str, object]]:
-    """References whose `title` is null: schema drift in an optional field."""
-    return [
-        {"type": "reference", "id": f"{i:064x}", "attributes": {"title": None, "author": "A"}}
-        for i in range(n)
-    ]
-
-
 @pytest.mark.parametrize("environment", [{}, {"PYTHONWARNINGS": "error"}])
 def test_drift_is_one_warning_line_per_field_and_the_references_are_kept(
     fake: FakeVirusTotal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -495,7 +489,7 @@ def test_drift_is_one_warning_line_per_field_and_the_references_are_kept(
         monkeypatch.setenv(name, value)
     for i in (1, 2):
         fake.set_count(sha(i), 0, collection="files")
-        fake.add_references(sha(i), _drifting(3), collection="files")
+        fake.add_references(sha(i), drifting_references(3, dates=False), collection="files")
     done = bulk(str(_input(tmp_path, [sha(1), sha(2)])), "--concurrency", "2", fake=fake)
     assert done.returncode == 0, done.stderr
     assert sum(_jsonl_rows(done.stdout).values()) == 6
@@ -508,7 +502,7 @@ def test_drift_is_one_warning_line_per_field_and_the_references_are_kept(
 
 def test_strict_makes_a_drifting_indicator_fail(fake: FakeVirusTotal, tmp_path: Path) -> None:
     fake.set_count(sha(1), 0, collection="files")
-    fake.add_references(sha(1), _drifting(2), collection="files")
+    fake.add_references(sha(1), drifting_references(2, dates=False), collection="files")
     fake.set_count(sha(2), 4, collection="files")
     done = bulk(str(_input(tmp_path, [sha(1), sha(2)])), "--strict", fake=fake)
     assert done.returncode == 6, done.stderr

@@ -14,8 +14,9 @@ import vt_refs
 from vt_refs_api import AuthenticatedClient
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.mock_api import BASE_URL, KEY, ScriptedAPI, page
+from support.mock_api import BASE_URL, KEY, ScriptedAPI
 from support.mock_api import ok as ok_response
+from support.pages import page
 
 
 def test_default_base_url() -> None:

@@ -28,22 +28,8 @@ from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ErrorResponse, Reference, ReferenceCollection
 from vt_refs_api.types import UNSET, Unset
 
-from support.mock_api import ScriptedAPI, ok, page
-
-
-def _drifting_pages(n_pages: int, per_page: int) -> list[httpx.Response]:
-    """Pages whose every item has a null title and its date as a string."""
-    answers = []
-    for n in range(n_pages):
-        doc = page(
-            [f"{n * per_page + i:064x}" for i in range(per_page)],
-            cursor=f"c{n + 1}" if n + 1 < n_pages else None,
-        )
-        for item in doc["data"]:
-            item["attributes"]["title"] = None
-            item["attributes"]["creation_date"] = str(item["attributes"]["creation_date"])
-        answers.append(ok(doc))
-    return answers
+from support.mock_api import ScriptedAPI, ok
+from support.pages import drifting_references, page, walk
 
 
 @contextmanager
@@ -99,7 +85,7 @@ def test_the_warning_points_at_the_callers_line() -> None:
         warnings.simplefilter("always")
         vt_refs.parse(Reference, body)
     assert caught[0].filename == __file__
-    api = ScriptedAPI(_drifting_pages(1, 2))
+    api = ScriptedAPI(walk(drifting_references(2), 2))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         list(vt_refs.paginate(get_url_related_references, api.client(), id="x"))
@@ -107,7 +93,7 @@ def test_the_warning_points_at_the_callers_line() -> None:
 
 
 def test_once_per_field_across_items_pages_and_walks() -> None:
-    api = ScriptedAPI(_drifting_pages(3, 10) + _drifting_pages(1, 5))
+    api = ScriptedAPI(walk(drifting_references(30), 10) + walk(drifting_references(5), 5))
     client = api.client()
     with _drift_warnings() as drifted:
         first = list(vt_refs.paginate(get_url_related_references, client, id="x"))
@@ -129,10 +115,10 @@ def test_a_warning_turned_into_an_error_is_raised_every_time() -> None:
             with pytest.raises(vt_refs.SchemaDriftWarning):
                 vt_refs.parse(Reference, body)
         # Through a walk too: as itself, not as an unexpected error of the SDK.
-        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        client = ScriptedAPI(walk(drifting_references(2), 2)).client()
         with pytest.raises(vt_refs.SchemaDriftWarning):
             list(vt_refs.paginate(get_url_related_references, client, id="x"))
-        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        client = ScriptedAPI(walk(drifting_references(2), 2)).client()
         with pytest.raises(vt_refs.SchemaDriftWarning):
             asyncio.run(_collect(vt_refs.apaginate(get_url_related_references, client, id="x")))
 
@@ -157,12 +143,12 @@ async def _collect(iterator: Any) -> list[Any]:
 
 @pytest.mark.parametrize("helper", HELPERS, ids=list(HELPERS))
 def test_connect_sets_on_drift_for_every_helper(helper: str) -> None:
-    strict = ScriptedAPI(_drifting_pages(2, 3)).client(on_drift="error")
+    strict = ScriptedAPI(walk(drifting_references(6), 3)).client(on_drift="error")
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
         HELPERS[helper](strict)
     assert caught.value.path == "$.data[0].attributes.title"
     assert caught.value.status_code == 200
-    lenient = ScriptedAPI(_drifting_pages(2, 3)).client()  # "warn" is the default
+    lenient = ScriptedAPI(walk(drifting_references(6), 3)).client()  # "warn" is the default
     with _drift_warnings() as drifted:
         got = HELPERS[helper](lenient)
     assert len(got) == (2 if helper == "iter_pages" or helper == "aiter_pages" else 6)
@@ -170,7 +156,7 @@ def test_connect_sets_on_drift_for_every_helper(helper: str) -> None:
 
 
 def test_a_client_not_made_by_connect_gets_the_default() -> None:
-    api = ScriptedAPI(_drifting_pages(1, 2))
+    api = ScriptedAPI(walk(drifting_references(2), 2))
     client = AuthenticatedClient(base_url="https://vt.test/api/v3", token="k")
     client.set_httpx_client(
         httpx.Client(base_url="https://vt.test/api/v3", transport=api.transport)
@@ -240,7 +226,7 @@ def test_drift_in_new_operations_through_the_fake() -> None:
 
 
 def test_threads_parsing_drifted_pages_all_get_the_right_models() -> None:
-    doc = json.loads(_drifting_pages(1, 40)[0].content)
+    (doc,) = walk(drifting_references(40), 40)
     body = json.dumps(doc).encode()
     results: list[bool] = []
 

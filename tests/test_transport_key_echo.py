@@ -22,10 +22,11 @@ import vt_refs
 from vt_refs._transport.redact import Redactor
 from vt_refs_api.api.urls import get_url_related_references
 
+from support import hostile
 from support.hostile import KEY as SERVER_KEY
-from support.hostile import Answer, Seen, page, serve
+from support.hostile import Answer, Seen, serve
 from support.mock_api import KEY, ScriptedAPI, error, ok, walk_error
-from support.mock_api import page as mock_page
+from support.pages import page
 
 
 def _everything_shown(caught: BaseException) -> str:
@@ -85,7 +86,7 @@ def test_a_malformed_body_even_where_the_excerpt_is_cut(offset: int) -> None:
 
 
 def test_a_body_that_parses_but_breaks_the_model() -> None:
-    doc = mock_page(["a" * 64])
+    doc = page(["a" * 64])
     doc["data"][0]["id"] = 5  # a required field: never drift
     doc["meta"]["note"] = KEY
     body = json.dumps(doc).encode()
@@ -97,7 +98,7 @@ def test_a_body_that_parses_but_breaks_the_model() -> None:
 
 
 def test_the_excerpt_of_a_page_that_loops() -> None:
-    doc = mock_page(["a" * 64], cursor="A")
+    doc = page(["a" * 64], cursor="A")
     doc["data"][0]["attributes"]["title"] = KEY
     api = ScriptedAPI(default=ok(doc))
     caught = walk_error(api)
@@ -175,7 +176,7 @@ def _echoing(seen: Seen) -> Answer:
         body = json.dumps({"error": {"code": "QuotaExceededError", "message": key}})
         headers = {"Retry-After": f"soon {key}", "X-Echo": key, "Content-Type": "text/json"}
         return Answer(429, body.encode(), headers, reason=f"Slow down {key}")
-    answer = page(["a"], cursor=str(int(seen.query.get("cursor", "0")) + 1))
+    answer = hostile.ok(page(["a"], cursor=str(int(seen.query.get("cursor", "0")) + 1)))
     answer.headers["X-Echo"] = key
     answer.reason = f"OK {key}"
     return answer

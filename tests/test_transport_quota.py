@@ -24,7 +24,8 @@ from vt_refs._transport.quota import permits as _quota_store
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.mock_api import BASE_URL, ScriptedAPI, ok, page
+from support.mock_api import BASE_URL, ScriptedAPI, ok
+from support.pages import page, walk
 
 
 def _key() -> str:
@@ -54,10 +55,6 @@ def _connect(api: ScriptedAPI, key: str | None = None, **kwargs: Any) -> Any:
 
 def _walk(client: Any) -> list[str]:
     return [r.id for r in vt_refs.paginate(get_url_related_references, client, id="x")]
-
-
-def _pages(n: int) -> list[httpx.Response]:
-    return [ok(page([str(i)], cursor=None if i == n - 1 else f"c{i}")) for i in range(n)]
 
 
 # The Quota value
@@ -102,7 +99,7 @@ def test_windows_implied_by_shorter_ones_are_dropped() -> None:
 
 def test_every_window_holds_and_waits_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _Clock(monkeypatch)
-    api = ScriptedAPI(_pages(5))
+    api = ScriptedAPI(walk([str(i) for i in range(5)], 1))
     with _connect(api, quota=vt_refs.Quota(per_second=2, per_minute=3)) as client:
         assert _walk(client) == ["0", "1", "2", "3", "4"]
     # Two at once, the third after the per-second window (plus the arrival margin), the
@@ -114,7 +111,7 @@ def test_every_window_holds_and_waits_sleep(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_requests_per_minute_is_a_shorthand(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _Clock(monkeypatch)
-    api = ScriptedAPI(_pages(3))
+    api = ScriptedAPI(walk([str(i) for i in range(3)], 1))
     with _connect(api, requests_per_minute=2) as client:
         assert _walk(client) == ["0", "1", "2"]
     assert len(clock.sleeps) == 1 and 60.0 < clock.sleeps[0] <= 62.5
@@ -174,7 +171,7 @@ def test_a_spent_window_raises_at_once_without_sending(monkeypatch: pytest.Monke
 
 def test_max_quota_wait_none_waits_as_long_as_it_takes(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _Clock(monkeypatch)
-    api = ScriptedAPI(_pages(2))
+    api = ScriptedAPI(walk([str(i) for i in range(2)], 1))
     with _connect(api, quota=vt_refs.Quota(per_day=1), max_quota_wait=None) as client:
         assert _walk(client) == ["0", "1"]
     assert len(clock.sleeps) == 1 and 86_400 < clock.sleeps[0] <= 86_403
@@ -193,7 +190,7 @@ def test_async_waits_await_and_never_block(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(_quota.time, "sleep", forbidden)
     monkeypatch.setattr(_quota.asyncio, "sleep", fake_sleep)
-    api = ScriptedAPI(_pages(3))
+    api = ScriptedAPI(walk([str(i) for i in range(3)], 1))
     client = _connect(api, quota=vt_refs.Quota(per_second=2))
 
     async def run() -> list[str]:
