@@ -27,9 +27,9 @@ import pytest
 
 from vt_refs.testing import FakeVirusTotal
 
+from support.keys import KEY, WRONG_KEY
 from support.pages import drifting_references
 
-KEY = "bulk-cli-key-7d41e0"
 TIMEOUT = 60.0
 INVALID = "not-an-indicator"
 
@@ -190,7 +190,7 @@ def test_exit_statuses_for_usage_api_and_network(fake: FakeVirusTotal, tmp_path:
     missing = bulk(str(tmp_path / "missing.txt"), fake=fake)
     assert missing.returncode == 2 and "missing.txt" in missing.stderr
     assert bulk(source, "--restart", fake=fake).returncode == 2  # needs --checkpoint
-    wrong = bulk(source, fake=fake, key="wrong-key")
+    wrong = bulk(source, fake=fake, key=WRONG_KEY)
     assert wrong.returncode == 3 and "WrongCredentialsError" in wrong.stderr
     offline = subprocess.run(
         [*_argv((source, "--max-retries", "0"), None),

@@ -12,7 +12,8 @@ import textwrap
 
 import pytest
 
-from support.hostile import KEY, Answer, HostileServer, Seen, error, ok, serve, serve_pages
+from support.hostile import Answer, HostileServer, Seen, error, ok, serve, serve_pages
+from support.keys import KEY
 from support.pages import cycling, fresh_cursors, page
 
 TIMEOUT = 30.0

@@ -32,7 +32,8 @@ from vt_refs.cli import main
 from vt_refs.testing import SEED_URL, SEED_URL_SHA256, FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.cli import KEY, SCRIPT, TIMEOUT, check_clean, cli, cli_argv, cli_env, posix_only
+from support.cli import SCRIPT, TIMEOUT, check_clean, cli, cli_argv, cli_env, posix_only
+from support.keys import KEY, WRONG_KEY
 from support.mock_api import ScriptedAPI
 from support.pages import drifting_references, page, reference
 
@@ -489,7 +490,7 @@ def test_api_key_option_works_and_never_shows(fake: FakeVirusTotal) -> None:
 
 
 def test_wrong_key_is_3(fake: FakeVirusTotal) -> None:
-    done = cli(URL, fake=fake, key="wrong-key-1234")
+    done = cli(URL, fake=fake, key=WRONG_KEY)
     assert (done.returncode, done.stdout) == (3, "")
     assert done.stderr == "vt-refs: WrongCredentialsError (HTTP 401): Wrong API key\n"
 

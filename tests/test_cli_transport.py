@@ -19,7 +19,6 @@ import vt_refs
 from support.forward_proxy import ForwardProxy
 from support.hostile_server import (
     IDS,
-    KEY,
     HostileServer,
     bomb,
     cut_body,
@@ -29,6 +28,7 @@ from support.hostile_server import (
     stall_body,
     status,
 )
+from support.keys import KEY
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 

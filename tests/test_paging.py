@@ -13,6 +13,7 @@ import vt_refs
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import Reference, ReferenceCollection
 
+from support.keys import KEY
 from support.mock_api import BASE_URL, ScriptedAPI, ok
 from support.operations import operations
 from support.pages import descriptor, hex_ids, page, walk
@@ -254,6 +255,6 @@ def test_async_works_inside_a_running_event_loop_alongside_sync_use() -> None:
 
 def test_base_url_path_is_kept() -> None:
     api = ScriptedAPI(walk(hex_ids(1), 10, count=1))
-    client = vt_refs.connect("k", base_url=BASE_URL + "/", transport=api.transport)
+    client = vt_refs.connect(KEY, base_url=BASE_URL + "/", transport=api.transport)
     list(vt_refs.related_references(client, id="x"))
     assert str(api.requests[0].url).startswith(BASE_URL + "/urls/x/")

@@ -21,6 +21,7 @@ from vt_refs_api.models import ReferenceCollection
 from vt_refs_api.types import UNSET, Unset
 
 from support.hostile import serve_pages
+from support.keys import KEY
 from support.mock_api import ScriptedAPI, ok, replaying
 from support.operations import operations
 from support.pages import cycling, fresh_cursors, hex_ids, page, walk
@@ -160,7 +161,7 @@ def test_the_last_page_reached_by_max_items_is_not_checked_for_a_cycle() -> None
 def test_an_alternating_cursor_from_a_real_server_stops(walker: Walker) -> None:
     with (
         serve_pages(cycling(["A", "B"])) as server,
-        vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
+        vt_refs.connect(KEY, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError) as caught,
     ):
         walker(get_url_related_references, client, id="x")
@@ -171,7 +172,7 @@ def test_an_alternating_cursor_from_a_real_server_stops(walker: Walker) -> None:
 def test_empty_pages_from_a_real_server_stop_within_max_items_plus_five() -> None:
     with (
         serve_pages(fresh_cursors()) as server,
-        vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
+        vt_refs.connect(KEY, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError),
     ):
         _sync_items(get_url_related_references, client, id="x", max_items=5)

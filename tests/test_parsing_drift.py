@@ -28,6 +28,7 @@ from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ErrorResponse, Reference, ReferenceCollection
 from vt_refs_api.types import UNSET, Unset
 
+from support.keys import KEY
 from support.mock_api import ScriptedAPI, ok
 from support.pages import drifting_references, page, walk
 
@@ -54,7 +55,7 @@ def test_bad_on_drift_values_are_usage_errors(bad: Any) -> None:
     with pytest.raises(vt_refs.UsageError, match="on_drift"):
         vt_refs.parse(Reference, {"type": "t", "id": "i"}, on_drift=bad)
     with pytest.raises(vt_refs.UsageError, match="on_drift"):
-        vt_refs.connect("k", on_drift=bad)
+        vt_refs.connect(KEY, on_drift=bad)
 
 
 def test_parse_keeps_the_raw_value_and_names_everything_in_the_warning() -> None:
@@ -157,7 +158,7 @@ def test_connect_sets_on_drift_for_every_helper(helper: str) -> None:
 
 def test_a_client_not_made_by_connect_gets_the_default() -> None:
     api = ScriptedAPI(walk(drifting_references(2), 2))
-    client = AuthenticatedClient(base_url="https://vt.test/api/v3", token="k")
+    client = AuthenticatedClient(base_url="https://vt.test/api/v3", token=KEY)
     client.set_httpx_client(
         httpx.Client(base_url="https://vt.test/api/v3", transport=api.transport)
     )
@@ -168,8 +169,8 @@ def test_a_client_not_made_by_connect_gets_the_default() -> None:
 
 
 def test_the_setting_goes_with_the_client() -> None:
-    strict = vt_refs.connect("k", on_drift="error")
-    lenient = vt_refs.connect("k")
+    strict = vt_refs.connect(KEY, on_drift="error")
+    lenient = vt_refs.connect(KEY)
     assert (client_on_drift(strict), client_on_drift(lenient)) == ("error", "warn")
     # A field of the client itself: no registry to forget it, nothing keyed by id().
     assert (strict.on_drift, lenient.on_drift) == ("error", "warn")  # type: ignore[attr-defined]

@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 import vt_refs
 import vt_refs_api.models
 
+from support.keys import KEY
 from support.spec_strategies import (
     BIG_BODY_CHARS,
     Invalid,
@@ -285,7 +286,7 @@ def _serving(body: bytes, status: int, op: PageOperation, on_drift: Any = "warn"
 
     transport = httpx.MockTransport(handler)
     with vt_refs.connect(
-        "test-key", base_url=BASE_URL, transport=transport, max_retries=0, on_drift=on_drift
+        KEY, base_url=BASE_URL, transport=transport, max_retries=0, on_drift=on_drift
     ) as c:
         yield c
     expected_path = httpx.URL(BASE_URL).path + op.path.format(id="abc")

@@ -31,7 +31,6 @@ from vt_refs_api.api.urls import get_url_related_references as operation
 from support.forward_proxy import ForwardProxy
 from support.hostile_server import (
     IDS,
-    KEY,
     HostileServer,
     bomb,
     compressed,
@@ -45,6 +44,7 @@ from support.hostile_server import (
     stall_body,
     status,
 )
+from support.keys import KEY
 from support.pages import encode, page
 
 TESTS = Path(__file__).resolve().parent

@@ -8,7 +8,6 @@ import datetime
 import hashlib
 import itertools
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,9 @@ from vt_refs._transport.quota import permits as _quota_store
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
+from support.keys import KEY, own_key
 from support.mock_api import BASE_URL, ScriptedAPI, ok
 from support.pages import page, walk
-
-
-def _key() -> str:
-    """A key of its own per test: a process shares one quota per key, by design."""
-    return f"quota-test-{uuid.uuid4().hex}"
 
 
 class _Clock:
@@ -50,7 +45,9 @@ class _Clock:
 
 def _connect(api: ScriptedAPI, key: str | None = None, **kwargs: Any) -> Any:
     kwargs.setdefault("backoff_factor", 0)
-    return vt_refs.connect(key or _key(), base_url=BASE_URL, transport=api.transport, **kwargs)
+    return vt_refs.connect(
+        key or own_key("quota"), base_url=BASE_URL, transport=api.transport, **kwargs
+    )
 
 
 def _walk(client: Any) -> list[str]:
@@ -120,7 +117,7 @@ def test_requests_per_minute_is_a_shorthand(monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize("rpm", [0, 1.5, float("inf"), True, "4"])
 def test_bad_requests_per_minute_is_a_usage_error(rpm: object) -> None:
     with pytest.raises(vt_refs.UsageError):
-        vt_refs.connect(_key(), requests_per_minute=rpm)  # type: ignore[arg-type]
+        vt_refs.connect(own_key("quota"), requests_per_minute=rpm)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -137,7 +134,7 @@ def test_bad_requests_per_minute_is_a_usage_error(rpm: object) -> None:
 )
 def test_bad_quota_arguments_are_usage_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(vt_refs.UsageError):
-        vt_refs.connect(_key(), **kwargs)
+        vt_refs.connect(own_key("quota"), **kwargs)
 
 
 def test_retried_attempts_spend_quota(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,7 +221,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
 
 def test_clients_of_a_key_share_and_other_keys_do_not(store: str | None) -> None:
     api = ScriptedAPI(default=lambda _: ok(page(["1"])))
-    key_a, key_b = _key(), _key()
+    key_a, key_b = own_key("quota"), own_key("quota")
     _spend(api, key_a, store, 1)
     _spend(api, key_a, store, 1)  # another client of the same key: the same quota
     with pytest.raises(vt_refs.QuotaExhaustedError):
@@ -248,7 +245,7 @@ def test_sync_and_async_use_of_one_client_share_its_quota() -> None:
 
 
 def test_the_stores_hold_no_key(tmp_path: Path, redis_url: str) -> None:
-    key = _key()
+    key = own_key("quota")
     api = ScriptedAPI(default=lambda _: ok(page(["1"])))
     _spend(api, key, f"sqlite:///{tmp_path}/quota.db", 1)
     _spend(api, key, redis_url, 1)
@@ -294,7 +291,7 @@ def test_the_fake_rejects_a_bad_quota() -> None:
 
 
 def test_a_redis_quota_outlives_its_longest_window(redis_url: str) -> None:
-    key = _key()
+    key = own_key("quota")
     api = ScriptedAPI(default=lambda _: ok(page(["1"])))
     with _connect(api, key, quota=vt_refs.Quota(per_second=5), quota_store=redis_url) as client:
         _walk(client)
@@ -330,7 +327,7 @@ def test_the_fake_as_a_process_takes_a_quota() -> None:
 
 def test_an_unreachable_quota_store_is_a_typed_error() -> None:
     with pytest.raises(vt_refs.APIConnectionError, match="quota store"):
-        vt_refs.connect(_key(), quota=vt_refs.Quota(per_second=1),
+        vt_refs.connect(own_key("quota"), quota=vt_refs.Quota(per_second=1),
                         quota_store="redis://127.0.0.1:1/0")  # fmt: skip
 
 
@@ -374,10 +371,10 @@ def test_the_limiter_and_the_cache_load_only_when_used() -> None:
     code = (
         "import sys, vt_refs\n"
         "vt_refs.Quota.public(); vt_refs.from_cache(object())\n"
-        "vt_refs.connect('k').get_httpx_client().close()\n"
+        f"vt_refs.connect({KEY!r}).get_httpx_client().close()\n"
         "heavy = ('pyrate_limiter', 'hishel', 'redis', 'filelock')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
-        "vt_refs.connect('k', quota=vt_refs.Quota(per_second=1))\n"
+        f"vt_refs.connect({KEY!r}, quota=vt_refs.Quota(per_second=1))\n"
         "print('pyrate_limiter' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -12,7 +12,8 @@ import pytest
 
 from vt_refs.testing import FakeVirusTotal
 
-KEY = "cli-test-key-6b1f0c9e2d"
+from support.keys import KEY
+
 TIMEOUT = 20.0
 SCRIPT = Path(sys.executable).parent / "vt-refs"
 # Signals to a child, select() on pipes and pseudo-terminals are POSIX things.

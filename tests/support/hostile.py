@@ -21,9 +21,7 @@ from typing import Any
 from support import pages
 from support.hostile_server import Behaviour, HostileServer, Seen
 
-KEY = "hostile-test-key-6c0ffee5a1b2c3d4e5f60718293a4b5c6d7e8f90"
-
-__all__ = ["KEY", "Answer", "HostileServer", "Seen", "error", "ok", "serve", "serve_pages"]
+__all__ = ["Answer", "HostileServer", "Seen", "error", "ok", "serve", "serve_pages"]
 
 
 @dataclass

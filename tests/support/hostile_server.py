@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl, urlsplit
 from support import pages
 from support.listener import Listener
 
-KEY = "hostile-test-key-5f3a9c"
 # Pauses wait on this (never set) rather than time.sleep, which tests may patch.
 _NEVER = threading.Event()
 IDS = [f"ref-{n:03d}" for n in range(23)]

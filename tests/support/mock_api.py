@@ -12,9 +12,8 @@ import httpx
 import vt_refs
 
 from support import pages
+from support.keys import KEY
 from support.pages import BASE_URL
-
-KEY = "unit-test-key-0123456789"
 
 # A document (a Mapping) is answered with 200 and its JSON, as `ok(doc)` would.
 Answer = httpx.Response | Mapping[str, Any] | Callable[[httpx.Request], httpx.Response] | Exception
