@@ -14,7 +14,6 @@ import pty
 import random
 import select
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import pytest
 from vt_refs.testing import FakeVirusTotal
 
 from support.keys import KEY, WRONG_KEY
+from support.listener import closed_base_url
 from support.pages import drifting_references
 
 TIMEOUT = 60.0
@@ -176,12 +176,6 @@ def test_csv_columns_and_injection_safe_cells(fake: FakeVirusTotal, tmp_path: Pa
     assert rows[1]["reference_id"] == ""
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_exit_statuses_for_usage_api_and_network(fake: FakeVirusTotal, tmp_path: Path) -> None:
     source = str(_input(tmp_path, [sha(i) for i in range(12)]))
     no_key = bulk(source, fake=fake, key=None)
@@ -194,7 +188,7 @@ def test_exit_statuses_for_usage_api_and_network(fake: FakeVirusTotal, tmp_path:
     assert wrong.returncode == 3 and "WrongCredentialsError" in wrong.stderr
     offline = subprocess.run(
         [*_argv((source, "--max-retries", "0"), None),
-         "--base-url", f"http://127.0.0.1:{_closed_port()}/api/v3"],
+         "--base-url", closed_base_url()],
         capture_output=True, text=True, env=_env(KEY), timeout=TIMEOUT,
     )  # fmt: skip
     assert offline.returncode == 4, offline.stderr

@@ -14,7 +14,6 @@ import os
 import select
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from vt_refs_api.api.urls import get_url_related_references
 
 from support.cli import SCRIPT, TIMEOUT, check_clean, cli, cli_argv, cli_env, posix_only
 from support.keys import KEY, WRONG_KEY
+from support.listener import closed_base_url
 from support.mock_api import ScriptedAPI
 from support.pages import drifting_references, page, reference
 
@@ -72,13 +72,6 @@ def resume_cursor(stderr: str) -> str:
     (line,) = [line for line in stderr.splitlines() if "--cursor" in line]
     words = shlex.split(line.partition("--cursor ")[2])
     return words[0]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # Output formats
@@ -519,7 +512,7 @@ def test_an_unknown_error_code_is_shown_as_sent(fake: FakeVirusTotal) -> None:
 
 
 def test_unreachable_api_is_4() -> None:
-    base = f"http://127.0.0.1:{closed_port()}/api/v3"
+    base = closed_base_url()
     done = cli(URL, "--base-url", base, "--max-retries", "0")
     assert (done.returncode, done.stdout) == (4, "")
     assert done.stderr.startswith("vt-refs: cannot reach the API: ConnectError")

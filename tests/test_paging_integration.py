@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +26,7 @@ from vt_refs_api.models import ReferenceCollection
 from vt_refs_api.types import UNSET
 
 from support.keys import KEY, OTHER_KEY, WRONG_KEY
+from support.listener import closed_base_url
 
 OBJECT = "a" * 64
 
@@ -281,13 +281,6 @@ def test_repr_of_a_used_client_hides_the_key(fake: FakeVirusTotal) -> None:
         assert own.requests[0].headers["x-apikey"] == secret
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def _failure_with_locals(call: Any, client: Any) -> tuple[BaseException, str]:
     """The exception `call(client)` raises, and its traceback rendered with locals.
 
@@ -311,7 +304,7 @@ def test_tracebacks_with_locals_never_show_the_key(fake: FakeVirusTotal) -> None
     assert isinstance(error, vt_refs.APIConnectionError)
     assert isinstance(error.__cause__, httpx.HTTPError)
     assert "related_references" in text and secret not in text
-    closed = f"http://127.0.0.1:{_closed_port()}/api/v3"
+    closed = closed_base_url()
     with vt_refs.connect(secret, base_url=closed, max_retries=0) as client:
         error, text = _failure_with_locals(
             lambda c: get_url_related_references.sync(id=OBJECT, client=c), client

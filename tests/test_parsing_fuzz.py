@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 import vt_refs
 import vt_refs_api.models
 
-from support.keys import KEY
+from support.mock_api import BASE_URL, ScriptedAPI
 from support.spec_strategies import (
     BIG_BODY_CHARS,
     Invalid,
@@ -68,7 +68,6 @@ SPEC = load_spec()
 NAMES = response_schema_names(SPEC)
 OPERATIONS = success_operations(SPEC)
 ERROR_CODES = documented_error_codes(SPEC)
-BASE_URL = "https://vt.test/api/v3"
 MAX_MESSAGE = 1000
 MAX_EXCERPT = 200
 
@@ -278,19 +277,12 @@ def _serving(body: bytes, status: int, op: PageOperation, on_drift: Any = "warn"
 
     On exit, checks that exactly one request went to the operation's URL.
     """
-    asked: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        asked.append(request.url.path)
-        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
-
-    transport = httpx.MockTransport(handler)
-    with vt_refs.connect(
-        KEY, base_url=BASE_URL, transport=transport, max_retries=0, on_drift=on_drift
-    ) as c:
+    headers = {"content-type": "application/json"}
+    api = ScriptedAPI(default=lambda request: httpx.Response(status, content=body, headers=headers))
+    with api.client(max_retries=0, on_drift=on_drift) as c:
         yield c
     expected_path = httpx.URL(BASE_URL).path + op.path.format(id="abc")
-    assert asked == [expected_path]
+    assert [request.url.path for request in api.requests] == [expected_path]
 
 
 def _without_cursor(doc: dict[str, Any]) -> dict[str, Any]:

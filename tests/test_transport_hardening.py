@@ -45,6 +45,7 @@ from support.hostile_server import (
     status,
 )
 from support.keys import KEY
+from support.mock_api import ScriptedAPI
 from support.pages import encode, page
 
 TESTS = Path(__file__).resolve().parent
@@ -276,9 +277,8 @@ class _SlowStream(httpx.SyncByteStream):
 
 
 def test_a_transport_given_to_connect_is_held_to_the_deadline_too() -> None:
-    slow = httpx.MockTransport(lambda request: httpx.Response(200, stream=_SlowStream()))
-    base_url = "https://vt.test/api/v3"
-    client = vt_refs.connect(KEY, base_url=base_url, transport=slow, timeout=0.5, max_retries=0)
+    slow = ScriptedAPI(default=lambda request: httpx.Response(200, stream=_SlowStream()))
+    client = slow.client(timeout=0.5, max_retries=0)
     with client:
         started = time.monotonic()
         with pytest.raises(vt_refs.APITimeoutError):
@@ -558,7 +558,7 @@ def test_an_unknown_ca_is_refused(tls_server: HostileServer) -> None:
         {"proxy": "not a url"},
         {"proxy": 8080},
         {"trust_env": "yes"},
-        {"proxy": "http://127.0.0.1:1", "transport": httpx.MockTransport(lambda r: None)},  # type: ignore[arg-type,return-value]
+        {"proxy": "http://127.0.0.1:1", "transport": ScriptedAPI().transport},
     ],
 )
 def test_bad_network_settings_are_usage_errors(kwargs: dict[str, Any]) -> None:

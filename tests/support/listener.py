@@ -1,7 +1,8 @@
 """A TCP listener on loopback that serves each connection on a thread of its own.
 
 The base of the hostile server and the forward proxy: accepting, tracking the open
-connections (tests check that a client closed them) and stopping within seconds.
+connections (tests check that a client closed them) and stopping within seconds; and
+`closed_base_url()`, where nothing listens.
 """
 
 from __future__ import annotations
@@ -68,3 +69,13 @@ class Listener:
                 sock.close()
             with self._lock:
                 self.connections.discard(sock)
+
+
+def closed_base_url() -> str:
+    """An API base URL on a loopback port nobody listens on: connecting is refused at once
+    (the port was free a moment ago; nothing in the suite listens on a port it did not get
+    from the system)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/v3"
