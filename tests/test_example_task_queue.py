@@ -23,8 +23,8 @@ import vt_refs
 from vt_refs.testing import FakeVirusTotal
 
 from support.keys import KEY
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "examples" / "task_queue"
 INDICATORS = 300
 PER_SECOND = 25  # the quota, on the fake and on the workers: 300 requests in ~12 s

@@ -36,8 +36,8 @@ from vt_refs.testing import (
     RedirectFault,
 )
 
-from conftest import ROOT
 from support.keys import KEY
+from support.paths import ROOT
 
 URL = url_id("https://example.com/login")
 MD5 = "44d88612fea8a8f36de82e1278abb02f"

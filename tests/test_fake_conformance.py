@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from vt_refs._ids import url_id
 from vt_refs.testing import SEED_URL_SHA256, FakeVirusTotal
 
-from conftest import resolve_ref
+from support.spec_strategies import resolve_ref
 
 SPEC_URI = "urn:vt-refs:openapi.yaml"
 SAMPLE_IDS = {

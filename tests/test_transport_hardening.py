@@ -48,7 +48,6 @@ from support.keys import KEY
 from support.mock_api import ScriptedAPI
 from support.pages import encode, page
 
-TESTS = Path(__file__).resolve().parent
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
