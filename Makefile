@@ -23,10 +23,13 @@ generate: $(STAMP)
 check-generated: $(STAMP)
 	$(PY) tools/generate.py --check
 
+# mypy --strict also over tests/typing/: typed usage examples (assert_type, as typeshed's
+# test cases), which check what users' code infers from the helpers.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy --strict overlays
+	$(VENV)/bin/mypy --strict tests/typing
 
 # The reference (pdoc) and the guides of docs/ as one static site in site/; fails on any
 # warning, broken link or unresolved name. Opens offline: nothing is fetched from a CDN.

@@ -44,7 +44,7 @@ TARGET_REJECTED = 0.01
 
 
 def _quota_run(store: str) -> dict[str, Any]:
-    import test_quota_processes as shared
+    import test_transport_quota_processes as shared
 
     shared.PAGES, shared.QUOTA = WALK_PAGES, str(QUOTA)
     with fake_process(str(QUOTA), WALK_PAGES) as fake:  # its own process, its own GIL

@@ -228,3 +228,19 @@ def test_the_sqlite_cache_is_the_file_named_and_nothing_beside_it(
     names = {p.name for p in tmp_path.iterdir()}
     assert "vt-cache.db" in names
     assert not names & {".gitignore", ".cache"}  # hishel's own defaults would add them
+
+
+def test_a_relative_sqlite_cache_is_in_the_directory_current_at_connect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same relative URL from two directories names two files: the store shared in the
+    # process is keyed by the absolute path, not by the URL as written.
+    first, second = tmp_path / "first", tmp_path / "second"
+    with _fake(default_count=5) as fake:
+        for directory in (first, second):
+            directory.mkdir()
+            monkeypatch.chdir(directory)
+            with _connect(fake, "sqlite://relative-cache.db") as client:
+                assert not any(map(vt_refs.from_cache, _pages(client)))
+                assert all(map(vt_refs.from_cache, _pages(client)))
+            assert (directory / "relative-cache.db").is_file()

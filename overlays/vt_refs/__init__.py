@@ -3,10 +3,11 @@
 The hand-written layer over the generated client `vt_refs_api`: `connect()` gives a
 generated client with key safety, retries, a shared quota and an optional cache;
 `related_references`, `paginate` / `iter_pages` (and the async twins) walk any generated
-paging operation; `parse` is the strict parser they use; `enrich` / `aenrich` run many
-indicators at once; every failure is a `VTError`. `vt_refs.testing` is a fake VirusTotal
-on loopback for your tests. The guides in docs/ (rendered with this reference by
-`make docs`) show each task from start to end.
+paging operation, typed by its page and item models (`PagingOperation`, `Page`); `parse`
+is the strict parser they use; `enrich` / `aenrich` run many indicators at once; every
+failure is a `VTError`. `vt_refs.testing` is a fake VirusTotal on loopback for your tests.
+The guides in docs/ (rendered with this reference by `make docs`) show each task from
+start to end.
 
 Importing the package is cheap: the parts that need httpx and the generated client load
 on first use, so `vt-refs --help` and `import vt_refs` do not pay for them.
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from ._bulk import IOC, IOCResult, aenrich, classify, enrich
     from ._client import DEFAULT_BASE_URL, connect
     from ._paging import (
+        Page,
+        PagingOperation,
         aiter_pages,
         apaginate,
         arelated_references,
@@ -71,6 +74,8 @@ _LAZY = {
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
     "SchemaDriftWarning": "._parsing.drift",
+    "Page": "._paging",
+    "PagingOperation": "._paging",
     "aiter_pages": "._paging",
     "apaginate": "._paging",
     "arelated_references": "._paging",
@@ -114,6 +119,8 @@ __all__ = [
     "MalformedResponseError",
     "NotAvailableYet",
     "NotFoundError",
+    "Page",
+    "PagingOperation",
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",

@@ -18,6 +18,9 @@ import os
 import queue
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from typing import Literal, overload
+
+from vt_refs_api.models import ObjectDescriptor, Reference
 
 from .._errors import UsageError, VTError
 from .._paging import AnyClient, async_pages, sync_pages
@@ -158,6 +161,49 @@ def _iocs(iocs: object) -> object:
     return iocs
 
 
+# descriptors=True walks the `_descriptors` operations, whose items are ObjectDescriptor.
+@overload
+def enrich(
+    client: AnyClient,
+    iocs: Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[False] = ...,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+) -> Iterator[IOCResult[Reference]]: ...
+
+
+@overload
+def enrich(
+    client: AnyClient,
+    iocs: Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[True],
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+) -> Iterator[IOCResult[ObjectDescriptor]]: ...
+
+
+@overload
+def enrich(
+    client: AnyClient,
+    iocs: Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: bool,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+) -> Iterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+
+
 def enrich(
     client: AnyClient,
     iocs: Iterable[str | IOC],
@@ -168,7 +214,7 @@ def enrich(
     checkpoint: str | os.PathLike[str] | None = None,
     page_size: int | None = None,
     retry_errors: bool = False,
-) -> Iterator[IOCResult]:
+) -> Iterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
     """One `IOCResult` per indicator of `iocs`, as their walks finish.
 
     `iocs` (strings, classified with `classify`, or `IOC`s) is read lazily, a few items
@@ -177,6 +223,10 @@ def enrich(
     input skips them (`retry_errors=True` retries those that ended in `"error"`).
     A refused key (401, 403) or a spent quota ends the run: the results handed over are
     recorded, and the error is raised. `page_size` is sent as `limit`.
+
+    Each result's `references` are `vt_refs_api.models.Reference` models
+    (`IOCResult[Reference]`), or with `descriptors=True`, which walks the `_descriptors`
+    operations, `vt_refs_api.models.ObjectDescriptor` ones (`IOCResult[ObjectDescriptor]`).
     """
     run = Run(
         client,
@@ -194,6 +244,48 @@ def enrich(
     return sync_results(run, items)
 
 
+@overload
+def aenrich(
+    client: AnyClient,
+    iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[False] = ...,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+) -> AsyncIterator[IOCResult[Reference]]: ...
+
+
+@overload
+def aenrich(
+    client: AnyClient,
+    iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: Literal[True],
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+) -> AsyncIterator[IOCResult[ObjectDescriptor]]: ...
+
+
+@overload
+def aenrich(
+    client: AnyClient,
+    iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
+    *,
+    concurrency: int = ...,
+    max_items_per_ioc: int | None = ...,
+    descriptors: bool,
+    checkpoint: str | os.PathLike[str] | None = ...,
+    page_size: int | None = ...,
+    retry_errors: bool = ...,
+) -> AsyncIterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+
+
 def aenrich(
     client: AnyClient,
     iocs: AsyncIterable[str | IOC] | Iterable[str | IOC],
@@ -204,7 +296,7 @@ def aenrich(
     checkpoint: str | os.PathLike[str] | None = None,
     page_size: int | None = None,
     retry_errors: bool = False,
-) -> AsyncIterator[IOCResult]:
+) -> AsyncIterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
     """The async twin of `enrich`: `iocs` may be an async iterable."""
     run = Run(
         client,

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Final, Generic, Literal
 
 import attrs
+from typing_extensions import TypeVar
 
 from .._errors import VTError
 from .ioc import IOC
 
 Status = Literal["ok", "not_found", "invalid", "error"]
 STATUSES: Final[tuple[Status, ...]] = ("ok", "not_found", "invalid", "error")
+# The item model of the walked operation. Its default keeps a bare `IOCResult`, as
+# annotations written before it was generic say, meaning what it did: `list[Any]`.
+T = TypeVar("T", default=Any)
 
 
 @attrs.frozen
-class IOCResult:
-    """The outcome of one indicator.
+class IOCResult(Generic[T]):
+    """The outcome of one indicator; `T` is the item model of the operation walked:
+    `enrich` gives `IOCResult[Reference]`, and `IOCResult[ObjectDescriptor]` with
+    `descriptors=True`.
 
     - `index`: its position in the input (0 for the first item the iterable gave).
     - `ioc`: the `IOC` it classified as, or the raw text when it did not classify.
@@ -32,7 +38,7 @@ class IOCResult:
     index: int
     ioc: IOC | str
     status: Status
-    references: list[Any] = attrs.field(factory=list)
+    references: list[T] = attrs.field(factory=list)
     count: int | None = None
     error: VTError | None = None
     text: str = ""

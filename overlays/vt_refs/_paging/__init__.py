@@ -2,7 +2,8 @@
 
 `walk` holds the rules of one pagination with no I/O; `pages` the page loops and the
 public helpers (`paginate`, `iter_pages` and their async twins); `relationships` the
-shortcuts for `related_references`.
+shortcuts for `related_references`; `protocols` the types the helpers are generic over
+(`PagingOperation`, `Page`), from which mypy reads each operation's page and item models.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from .pages import (
     paginate,
     sync_pages,
 )
+from .protocols import Page, PagingOperation
 from .relationships import arelated_references, related_references
 from .walk import EMPTY_PAGES_ALLOWED, AnyClient, Walk, client_on_drift
 
 __all__ = [
     "EMPTY_PAGES_ALLOWED",
     "AnyClient",
+    "Page",
+    "PagingOperation",
     "Walk",
     "aiter_pages",
     "apaginate",

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterator
-from types import ModuleType
 from typing import Any
 
 from .._errors import VTError
+from .protocols import ItemT, Page, PageT, PagingOperation
 from .walk import AnyClient, Walk
 
 
 def iter_pages(
-    operation: ModuleType,
+    operation: PagingOperation[PageT],
     client: AnyClient,
     /,
     *,
     page_size: int | None = None,
     cursor: str | None = None,
     **params: Any,
-) -> Iterator[Any]:
+) -> Iterator[PageT]:
     """The pages of `operation`, fetched one at a time as you iterate.
 
     A page is the generated model the operation returns on success:
@@ -46,7 +46,7 @@ def iter_pages(
 
 
 def paginate(
-    operation: ModuleType,
+    operation: PagingOperation[Page[ItemT]],
     client: AnyClient,
     /,
     *,
@@ -54,13 +54,14 @@ def paginate(
     page_size: int | None = None,
     cursor: str | None = None,
     **params: Any,
-) -> Iterator[Any]:
+) -> Iterator[ItemT]:
     """The items of `operation` across pages; stops after `max_items` without fetching
     pages it does not need.
 
     The items are the `data` of each page: `vt_refs_api.models.Reference` for the
     `*_related_references` operations, `vt_refs_api.models.ObjectDescriptor` for the
-    `*_descriptors` ones. With `max_items`, the last request asks only for what is left, so
+    `*_descriptors` ones, and a type checker infers which from `operation` itself (see
+    `PagingOperation`). With `max_items`, the last request asks only for what is left, so
     its page's `meta.cursor` (see `iter_pages`) resumes exactly after the last item.
 
     Raises:
@@ -75,14 +76,14 @@ def paginate(
 
 
 def aiter_pages(
-    operation: ModuleType,
+    operation: PagingOperation[PageT],
     client: AnyClient,
     /,
     *,
     page_size: int | None = None,
     cursor: str | None = None,
     **params: Any,
-) -> AsyncIterator[Any]:
+) -> AsyncIterator[PageT]:
     """The async twin of `iter_pages`: the same arguments, pages and errors, for `async for`."""
     walk = Walk(operation, client, max_items=None, page_size=page_size, cursor=cursor,
                  params=params)  # fmt: skip
@@ -90,7 +91,7 @@ def aiter_pages(
 
 
 def apaginate(
-    operation: ModuleType,
+    operation: PagingOperation[Page[ItemT]],
     client: AnyClient,
     /,
     *,
@@ -98,7 +99,7 @@ def apaginate(
     page_size: int | None = None,
     cursor: str | None = None,
     **params: Any,
-) -> AsyncIterator[Any]:
+) -> AsyncIterator[ItemT]:
     """The async twin of `paginate`: the same arguments, items and errors, for `async for`."""
     walk = Walk(operation, client, max_items=max_items, page_size=page_size, cursor=cursor,
                  params=params)  # fmt: skip

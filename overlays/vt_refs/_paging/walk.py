@@ -104,7 +104,7 @@ class Walk:
 
     def __init__(
         self,
-        operation: ModuleType,
+        operation: object,  # a module at run time; the helpers type it as a PagingOperation
         client: object,
         *,
         max_items: int | None,

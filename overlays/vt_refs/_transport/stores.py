@@ -31,7 +31,9 @@ def parse_store_url(name: str, url: object) -> StoreURL:
         path = parts.netloc + parts.path
         if not path or path.endswith("/") or parts.query or parts.fragment:
             raise UsageError(f"{name}: a SQLite URL names a file, e.g. sqlite:///var/vt/q.db")
-        path = os.path.normpath(path)
+        # Absolute from here: stores are shared in a process by location, so a relative name
+        # must mean the file in the directory current at connect(), not at the first use.
+        path = os.path.abspath(path)
         if path.startswith("//"):  # sqlite:////abs/path: POSIX keeps a leading "//"
             path = "/" + path.lstrip("/")
         return StoreURL("sqlite", path)
