@@ -26,6 +26,7 @@ import pytest
 
 from vt_refs.testing import FakeVirusTotal
 
+from support.cli import cli_env
 from support.keys import KEY, WRONG_KEY
 from support.listener import closed_base_url
 from support.pages import drifting_references
@@ -36,14 +37,6 @@ INVALID = "not-an-indicator"
 
 def sha(i: int) -> str:
     return hashlib.sha256(f"cli-file-{i}".encode()).hexdigest()
-
-
-def _env(key: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
-    env["PYTHONIOENCODING"] = "utf-8"
-    if key is not None:
-        env["VT_API_KEY"] = key
-    return env
 
 
 def _argv(args: tuple[str, ...], fake: FakeVirusTotal | None) -> list[str]:
@@ -60,7 +53,7 @@ def bulk(
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=_env(key),
+        env=cli_env(key),
         timeout=TIMEOUT,
     )
     assert "Traceback" not in done.stderr, done.stderr
@@ -189,7 +182,7 @@ def test_exit_statuses_for_usage_api_and_network(fake: FakeVirusTotal, tmp_path:
     offline = subprocess.run(
         [*_argv((source, "--max-retries", "0"), None),
          "--base-url", closed_base_url()],
-        capture_output=True, text=True, env=_env(KEY), timeout=TIMEOUT,
+        capture_output=True, text=True, env=cli_env(KEY), timeout=TIMEOUT,
     )  # fmt: skip
     assert offline.returncode == 4, offline.stderr
 
@@ -255,7 +248,7 @@ def _run_until_done(argv: list[str], rng: random.Random, out: Path, full: int) -
     a random size short of `full`, the clean run's size (the middle of the writing)."""
     kills = 0
     for _ in range(12):
-        process = subprocess.Popen(argv, env=_env(KEY), stdout=subprocess.DEVNULL,
+        process = subprocess.Popen(argv, env=cli_env(KEY), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)  # fmt: skip
         started = time.monotonic()
         early = rng.random() < 0.25
@@ -307,7 +300,7 @@ def test_ctrl_c_exits_130_with_the_resume_command(tmp_path: Path) -> None:
         out, checkpoint = tmp_path / "out.jsonl", tmp_path / "run.sqlite"
         args = (str(source), "--out", str(out), "--checkpoint", str(checkpoint),
                 "--concurrency", "2", "--page-size", "10")  # fmt: skip
-        process = subprocess.Popen(_argv(args, fake), env=_env(KEY), stderr=subprocess.PIPE,
+        process = subprocess.Popen(_argv(args, fake), env=cli_env(KEY), stderr=subprocess.PIPE,
                                    text=True)  # fmt: skip
         deadline = time.monotonic() + TIMEOUT
         while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
@@ -352,7 +345,7 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     primary, secondary = pty.openpty()
     with FakeVirusTotal(api_key=KEY, latency=0.1) as fake:
         argv = _argv((source, "--concurrency", "1", "--page-size", "40"), fake)
-        process = subprocess.Popen(argv, env=_env(KEY), stdout=subprocess.DEVNULL,
+        process = subprocess.Popen(argv, env=cli_env(KEY), stdout=subprocess.DEVNULL,
                                    stderr=secondary)  # fmt: skip
         os.close(secondary)
         seen = _read_terminal(primary, process)
@@ -382,7 +375,7 @@ def test_help_and_the_single_command_are_unchanged(fake: FakeVirusTotal) -> None
     single = subprocess.run(
         [sys.executable, "-m", "vt_refs.cli", "--base-url", fake.base_url, "--object", "files",
          "--id", sha(1), "--max-items", "3"],
-        capture_output=True, text=True, env=_env(KEY), timeout=TIMEOUT,
+        capture_output=True, text=True, env=cli_env(KEY), timeout=TIMEOUT,
     )  # fmt: skip
     assert single.returncode == 0 and len(single.stdout.splitlines()) == 3
 
@@ -395,7 +388,7 @@ def test_the_printed_commands_never_carry_the_key(fake: FakeVirusTotal, tmp_path
     done = subprocess.run(
         [*_argv((source, "--checkpoint", str(checkpoint), "--concurrency", "1"), fake),
          "--api-key", KEY],
-        capture_output=True, text=True, env=_env(None), timeout=TIMEOUT,
+        capture_output=True, text=True, env=cli_env(None), timeout=TIMEOUT,
     )  # fmt: skip
     assert done.returncode == 6
     retry = next(line for line in done.stderr.splitlines() if "retry the failed" in line)
@@ -410,13 +403,13 @@ def test_stdout_appended_to_a_file_resumes_like_out(fake: FakeVirusTotal, tmp_pa
     out.write_bytes(b'{"earlier": "run"}\n')
     argv = _argv((source, "--checkpoint", str(checkpoint), "--max-items-per-ioc", "2"), fake)
     with out.open("ab") as appended:
-        first = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=_env(KEY),
+        first = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=cli_env(KEY),
                                timeout=TIMEOUT)  # fmt: skip
     assert first.returncode == 0
     with out.open("ab") as appended:
         appended.write(b'{"ioc": "torn')  # as a kill mid-write would leave it
     with out.open("ab") as appended:
-        second = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=_env(KEY),
+        second = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=cli_env(KEY),
                                 timeout=TIMEOUT)  # fmt: skip
     assert second.returncode == 0
     lines = out.read_bytes().decode().splitlines()
@@ -424,7 +417,7 @@ def test_stdout_appended_to_a_file_resumes_like_out(fake: FakeVirusTotal, tmp_pa
     assert _jsonl_rows("\n".join(lines[1:]) + "\n").total() == 8
     with out.open("wb") as overwritten:  # `>` emptied what the checkpoint counts on
         third = subprocess.run(argv, stdout=overwritten, stderr=subprocess.PIPE,
-                               env=_env(KEY), timeout=TIMEOUT)  # fmt: skip
+                               env=cli_env(KEY), timeout=TIMEOUT)  # fmt: skip
     assert third.returncode == 2 and b">>" in third.stderr
 
 
@@ -463,7 +456,7 @@ def test_a_spent_quota_stops_the_run_with_the_resume_command(
 @pytest.mark.skipif(os.name != "posix", reason="SIGPIPE")
 def test_stdout_closed_early_exits_141_quietly(fake: FakeVirusTotal, tmp_path: Path) -> None:
     source = str(_input(tmp_path, [sha(i) for i in range(40)]))
-    process = subprocess.Popen(_argv((source, "--concurrency", "2"), fake), env=_env(KEY),
+    process = subprocess.Popen(_argv((source, "--concurrency", "2"), fake), env=cli_env(KEY),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     assert process.stdout is not None and process.stderr is not None
     assert json.loads(process.stdout.readline())["ioc"]

@@ -5,13 +5,13 @@ the API cannot take, and with a bug planted in the CLI itself."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from support.cli import cli_env, one_line
 from support.hostile import Answer, HostileServer, Seen, error, ok, serve, serve_pages
 from support.keys import KEY
 from support.pages import cycling, fresh_cursors, page
@@ -23,8 +23,7 @@ def run(
     *args: str | bytes, base_url: str | None = None, code: str | None = None
 ) -> tuple[int, str, str]:
     """`vt-refs args` as a process (or `code` run before its main), VT_API_KEY set."""
-    env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
-    env.update(VT_API_KEY=KEY, PYTHONIOENCODING="utf-8")
+    env = cli_env(KEY)
     base = ["--base-url", base_url] if base_url else []
     if code is None:
         command: list[str | bytes] = [sys.executable, "-m", "vt_refs.cli"]
@@ -39,13 +38,6 @@ def run(
     assert "Traceback" not in err
     assert KEY not in out and KEY not in err
     return done.returncode, out, err
-
-
-def one_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("vt-refs: ")
-    return lines[0]
 
 
 # --- The walk ---------------------------------------------------------------------------

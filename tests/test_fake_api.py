@@ -11,7 +11,6 @@ import itertools
 import json
 import queue
 import signal
-import ssl
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ from vt_refs.testing import (
     RedirectFault,
 )
 
+from support.fixtures import TLS, fake_http
 from support.keys import KEY
 from support.paths import ROOT
 
@@ -46,10 +46,6 @@ ACTOR = "threat-actor--5e2f9a1b"
 NOT_UTF8 = base64.urlsafe_b64encode(b"\xff\xfe").decode().rstrip("=")
 REFS = "related_references"
 DESCRIPTORS = "relationships/related_references"
-
-
-# httpx builds an SSL context for every client (~35 ms) even for plain HTTP: share one.
-TLS = ssl.create_default_context()
 
 
 def _fetch(url: str, **kwargs: Any) -> httpx.Response:
@@ -64,8 +60,7 @@ def fake() -> Iterator[FakeVirusTotal]:
 
 @pytest.fixture
 def client(fake: FakeVirusTotal) -> Iterator[httpx.Client]:
-    headers = {"x-apikey": fake.api_key}
-    with httpx.Client(base_url=fake.base_url, headers=headers, timeout=5, verify=TLS) as session:
+    with fake_http(fake) as session:
         yield session
 
 

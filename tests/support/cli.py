@@ -42,6 +42,14 @@ def check_clean(out: str, err: str, key: str | None) -> None:
         assert secret not in err
 
 
+def one_line(stderr: str) -> str:
+    """The one line a failing `vt-refs` writes to stderr (anything more fails the test)."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("vt-refs: ")
+    return lines[0]
+
+
 def cli(
     *args: str,
     fake: FakeVirusTotal | None = None,

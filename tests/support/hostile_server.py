@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from support import pages
-from support.listener import Listener
+from support.listener import Listener, read_head
 
 # Pauses wait on this (never set) rather than time.sleep, which tests may patch.
 _NEVER = threading.Event()
@@ -240,12 +240,10 @@ class HostileServer(Listener):
                 sock = self.tls.wrap_socket(raw, server_side=True)
             buffer = b""
             while not self._stopping.is_set():
-                while b"\r\n\r\n" not in buffer:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                text, _, buffer = buffer.partition(b"\r\n\r\n")
+                read = read_head(sock, buffer)
+                if read is None:
+                    return
+                text, buffer = read
                 request_line, *lines = text.decode("latin-1").split("\r\n")
                 method, target, _ = request_line.split(" ", 2)
                 headers = {}
