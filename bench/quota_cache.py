@@ -28,15 +28,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_transport_quota_processes import run_processes  # noqa: E402
-
 import vt_refs  # noqa: E402
 from vt_refs.testing import FakeVirusTotal  # noqa: E402
 
-from support.quota_worker import fake_process  # noqa: E402
+from support.quota_worker import fake_process, run_processes  # noqa: E402
 from support.redis_server import redis_server  # noqa: E402
 
 QUOTA = vt_refs.Quota(per_second=20, per_minute=2000)
+PROCESSES = 4
 WALK_PAGES = 30  # per walker: 240 requests, about 13 s per store
 HITS = 300
 TARGET_UTILISATION = 0.95
@@ -44,11 +43,8 @@ TARGET_REJECTED = 0.01
 
 
 def _quota_run(store: str) -> dict[str, Any]:
-    import test_transport_quota_processes as shared
-
-    shared.PAGES, shared.QUOTA = WALK_PAGES, str(QUOTA)
     with fake_process(str(QUOTA), WALK_PAGES) as fake:  # its own process, its own GIL
-        run_processes(fake, store)
+        run_processes(fake, store, str(QUOTA), PROCESSES)
     arrivals = fake.quota_arrivals
     rejected = fake.quota_rejected
     admitted = [t for t, ok in arrivals if ok]
@@ -110,7 +106,7 @@ def run() -> dict[str, Any]:
         q["utilisation"] >= TARGET_UTILISATION and q["rejected_share"] <= TARGET_REJECTED
         for q in quota.values()
     )
-    return {"quota": str(QUOTA), "processes": 4, "walkers_per_process": 2,
+    return {"quota": str(QUOTA), "processes": PROCESSES, "walkers_per_process": 2,
             "stores": quota, "cache": cache, "quota_targets_met": passed}  # fmt: skip
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, settings
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+from support.paths import DATA
+from support.spec_strategies import load_spec
 
 settings.register_profile(
     "ci",
@@ -35,16 +33,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 pytest_plugins = ["support.fixtures"]
 
 
-def resolve_ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    """`node`, with its local `$ref`s into `spec` followed."""
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits between retry attempts, recorded instead of slept."""
@@ -63,8 +51,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     """openapi.yaml, decoded."""
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-    return loaded
+    return load_spec()
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from vt_refs import IOCResult, UsageError
 from vt_refs._bulk import is_fatal
 from vt_refs.testing import FakeVirusTotal
 
-KEY = "bulk-test-key-19c2"
+from support.keys import KEY, WRONG_KEY
 
 
 def sha(i: int) -> str:
@@ -119,7 +119,7 @@ def test_fatal_errors_end_the_run_after_a_consistent_checkpoint(
 
 def test_a_wrong_key_stops_at_once(fake: FakeVirusTotal) -> None:
     with (
-        vt_refs.connect("wrong-key", base_url=fake.base_url, max_retries=0) as c,
+        vt_refs.connect(WRONG_KEY, base_url=fake.base_url, max_retries=0) as c,
         pytest.raises(vt_refs.WrongCredentialsError),
     ):
         list(vt_refs.enrich(c, [sha(i) for i in range(100)], concurrency=4))

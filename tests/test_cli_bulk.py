@@ -14,7 +14,6 @@ import pty
 import random
 import select
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,21 +26,17 @@ import pytest
 
 from vt_refs.testing import FakeVirusTotal
 
-KEY = "bulk-cli-key-7d41e0"
+from support.cli import cli_env
+from support.keys import KEY, WRONG_KEY
+from support.listener import closed_base_url
+from support.pages import drifting_references
+
 TIMEOUT = 60.0
 INVALID = "not-an-indicator"
 
 
 def sha(i: int) -> str:
     return hashlib.sha256(f"cli-file-{i}".encode()).hexdigest()
-
-
-def _env(key: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
-    env["PYTHONIOENCODING"] = "utf-8"
-    if key is not None:
-        env["VT_API_KEY"] = key
-    return env
 
 
 def _argv(args: tuple[str, ...], fake: FakeVirusTotal | None) -> list[str]:
@@ -58,7 +53,7 @@ def bulk(
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=_env(key),
+        env=cli_env(key),
         timeout=TIMEOUT,
     )
     assert "Traceback" not in done.stderr, done.stderr
@@ -178,12 +173,6 @@ def test_csv_columns_and_injection_safe_cells(fake: FakeVirusTotal, tmp_path: Pa
     assert rows[1]["reference_id"] == ""
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_exit_statuses_for_usage_api_and_network(fake: FakeVirusTotal, tmp_path: Path) -> None:
     source = str(_input(tmp_path, [sha(i) for i in range(12)]))
     no_key = bulk(source, fake=fake, key=None)
@@ -192,12 +181,12 @@ def test_exit_statuses_for_usage_api_and_network(fake: FakeVirusTotal, tmp_path:
     missing = bulk(str(tmp_path / "missing.txt"), fake=fake)
     assert missing.returncode == 2 and "missing.txt" in missing.stderr
     assert bulk(source, "--restart", fake=fake).returncode == 2  # needs --checkpoint
-    wrong = bulk(source, fake=fake, key="wrong-key")
+    wrong = bulk(source, fake=fake, key=WRONG_KEY)
     assert wrong.returncode == 3 and "WrongCredentialsError" in wrong.stderr
     offline = subprocess.run(
         [*_argv((source, "--max-retries", "0"), None),
-         "--base-url", f"http://127.0.0.1:{_closed_port()}/api/v3"],
-        capture_output=True, text=True, env=_env(KEY), timeout=TIMEOUT,
+         "--base-url", closed_base_url()],
+        capture_output=True, text=True, env=cli_env(KEY), timeout=TIMEOUT,
     )  # fmt: skip
     assert offline.returncode == 4, offline.stderr
 
@@ -267,7 +256,7 @@ def _run_until_done(argv: list[str], rng: random.Random, out: Path, full: int) -
     a random size short of `full`, the clean run's size (the middle of the writing)."""
     kills = 0
     for _ in range(12):
-        process = subprocess.Popen(argv, env=_env(KEY), stdout=subprocess.DEVNULL,
+        process = subprocess.Popen(argv, env=cli_env(KEY), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)  # fmt: skip
         started = time.monotonic()
         early = rng.random() < 0.25
@@ -319,7 +308,7 @@ def test_ctrl_c_exits_130_with_the_resume_command(tmp_path: Path) -> None:
         out, checkpoint = tmp_path / "out.jsonl", tmp_path / "run.sqlite"
         args = (str(source), "--out", str(out), "--checkpoint", str(checkpoint),
                 "--concurrency", "2", "--page-size", "10")  # fmt: skip
-        process = subprocess.Popen(_argv(args, fake), env=_env(KEY), stderr=subprocess.PIPE,
+        process = subprocess.Popen(_argv(args, fake), env=cli_env(KEY), stderr=subprocess.PIPE,
                                    text=True)  # fmt: skip
         deadline = time.monotonic() + TIMEOUT
         while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
@@ -364,7 +353,7 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
     primary, secondary = pty.openpty()
     with FakeVirusTotal(api_key=KEY, latency=0.1) as fake:
         argv = _argv((source, "--concurrency", "1", "--page-size", "40"), fake)
-        process = subprocess.Popen(argv, env=_env(KEY), stdout=subprocess.DEVNULL,
+        process = subprocess.Popen(argv, env=cli_env(KEY), stdout=subprocess.DEVNULL,
                                    stderr=secondary)  # fmt: skip
         os.close(secondary)
         seen = _read_terminal(primary, process)
@@ -394,7 +383,7 @@ def test_help_and_the_single_command_are_unchanged(fake: FakeVirusTotal) -> None
     single = subprocess.run(
         [sys.executable, "-m", "vt_refs.cli", "--base-url", fake.base_url, "--object", "files",
          "--id", sha(1), "--max-items", "3"],
-        capture_output=True, text=True, env=_env(KEY), timeout=TIMEOUT,
+        capture_output=True, text=True, env=cli_env(KEY), timeout=TIMEOUT,
     )  # fmt: skip
     assert single.returncode == 0 and len(single.stdout.splitlines()) == 3
 
@@ -407,7 +396,7 @@ def test_the_printed_commands_never_carry_the_key(fake: FakeVirusTotal, tmp_path
     done = subprocess.run(
         [*_argv((source, "--checkpoint", str(checkpoint), "--concurrency", "1"), fake),
          "--api-key", KEY],
-        capture_output=True, text=True, env=_env(None), timeout=TIMEOUT,
+        capture_output=True, text=True, env=cli_env(None), timeout=TIMEOUT,
     )  # fmt: skip
     assert done.returncode == 6
     retry = next(line for line in done.stderr.splitlines() if "retry the failed" in line)
@@ -422,13 +411,13 @@ def test_stdout_appended_to_a_file_resumes_like_out(fake: FakeVirusTotal, tmp_pa
     out.write_bytes(b'{"earlier": "run"}\n')
     argv = _argv((source, "--checkpoint", str(checkpoint), "--max-items-per-ioc", "2"), fake)
     with out.open("ab") as appended:
-        first = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=_env(KEY),
+        first = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=cli_env(KEY),
                                timeout=TIMEOUT)  # fmt: skip
     assert first.returncode == 0
     with out.open("ab") as appended:
         appended.write(b'{"ioc": "torn')  # as a kill mid-write would leave it
     with out.open("ab") as appended:
-        second = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=_env(KEY),
+        second = subprocess.run(argv, stdout=appended, stderr=subprocess.PIPE, env=cli_env(KEY),
                                 timeout=TIMEOUT)  # fmt: skip
     assert second.returncode == 0
     lines = out.read_bytes().decode().splitlines()
@@ -436,7 +425,7 @@ def test_stdout_appended_to_a_file_resumes_like_out(fake: FakeVirusTotal, tmp_pa
     assert _jsonl_rows("\n".join(lines[1:]) + "\n").total() == 8
     with out.open("wb") as overwritten:  # `>` emptied what the checkpoint counts on
         third = subprocess.run(argv, stdout=overwritten, stderr=subprocess.PIPE,
-                               env=_env(KEY), timeout=TIMEOUT)  # fmt: skip
+                               env=cli_env(KEY), timeout=TIMEOUT)  # fmt: skip
     assert third.returncode == 2 and b">>" in third.stderr
 
 
@@ -475,7 +464,7 @@ def test_a_spent_quota_stops_the_run_with_the_resume_command(
 @pytest.mark.skipif(os.name != "posix", reason="SIGPIPE")
 def test_stdout_closed_early_exits_141_quietly(fake: FakeVirusTotal, tmp_path: Path) -> None:
     source = str(_input(tmp_path, [sha(i) for i in range(40)]))
-    process = subprocess.Popen(_argv((source, "--concurrency", "2"), fake), env=_env(KEY),
+    process = subprocess.Popen(_argv((source, "--concurrency", "2"), fake), env=cli_env(KEY),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     assert process.stdout is not None and process.stderr is not None
     assert json.loads(process.stdout.readline())["ioc"]
@@ -484,14 +473,6 @@ def test_stdout_closed_early_exits_141_quietly(fake: FakeVirusTotal, tmp_path: P
     process.stderr.close()
     assert process.wait(TIMEOUT) == 141
     assert "Traceback" not in err and "Exception ignored" not in err
-
-
-def _drifting(n: int) -> list[dict[str, object]]:
-    """References whose `title` is null: schema drift in an optional field."""
-    return [
-        {"type": "reference", "id": f"{i:064x}", "attributes": {"title": None, "author": "A"}}
-        for i in range(n)
-    ]
 
 
 @pytest.mark.parametrize("environment", [{}, {"PYTHONWARNINGS": "error"}])
@@ -503,7 +484,7 @@ def test_drift_is_one_warning_line_per_field_and_the_references_are_kept(
         monkeypatch.setenv(name, value)
     for i in (1, 2):
         fake.set_count(sha(i), 0, collection="files")
-        fake.add_references(sha(i), _drifting(3), collection="files")
+        fake.add_references(sha(i), drifting_references(3, dates=False), collection="files")
     done = bulk(str(_input(tmp_path, [sha(1), sha(2)])), "--concurrency", "2", fake=fake)
     assert done.returncode == 0, done.stderr
     assert sum(_jsonl_rows(done.stdout).values()) == 6
@@ -516,7 +497,7 @@ def test_drift_is_one_warning_line_per_field_and_the_references_are_kept(
 
 def test_strict_makes_a_drifting_indicator_fail(fake: FakeVirusTotal, tmp_path: Path) -> None:
     fake.set_count(sha(1), 0, collection="files")
-    fake.add_references(sha(1), _drifting(2), collection="files")
+    fake.add_references(sha(1), drifting_references(2, dates=False), collection="files")
     fake.set_count(sha(2), 4, collection="files")
     done = bulk(str(_input(tmp_path, [sha(1), sha(2)])), "--strict", fake=fake)
     assert done.returncode == 6, done.stderr

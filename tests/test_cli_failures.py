@@ -5,24 +5,16 @@ the API cannot take, and with a bug planted in the CLI itself."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from support.hostile import (
-    KEY,
-    Answer,
-    HostileServer,
-    Seen,
-    cycling,
-    empty_pages,
-    error,
-    page,
-    serve,
-)
+from support.cli import cli_env, one_line
+from support.hostile import Answer, HostileServer, Seen, error, ok, serve, serve_pages
+from support.keys import KEY
+from support.pages import cycling, fresh_cursors, page
 
 TIMEOUT = 30.0
 
@@ -31,8 +23,7 @@ def run(
     *args: str | bytes, base_url: str | None = None, code: str | None = None
 ) -> tuple[int, str, str]:
     """`vt-refs args` as a process (or `code` run before its main), VT_API_KEY set."""
-    env = {k: v for k, v in os.environ.items() if k != "VT_API_KEY"}
-    env.update(VT_API_KEY=KEY, PYTHONIOENCODING="utf-8")
+    env = cli_env(KEY)
     base = ["--base-url", base_url] if base_url else []
     if code is None:
         command: list[str | bytes] = [sys.executable, "-m", "vt_refs.cli"]
@@ -49,19 +40,12 @@ def run(
     return done.returncode, out, err
 
 
-def one_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("vt-refs: ")
-    return lines[0]
-
-
 # --- The walk ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("extra", [(), ("--max-items", "1000")], ids=["all", "max-items"])
 def test_an_alternating_cursor_exits_5(extra: tuple[str, ...]) -> None:
-    with serve(cycling(["A", "B"])) as server:
+    with serve_pages(cycling(["A", "B"])) as server:
         status, out, err = run("--id", "x", *extra, base_url=server.base_url)
     assert status == 5
     line = one_line(err)
@@ -72,7 +56,7 @@ def test_an_alternating_cursor_exits_5(extra: tuple[str, ...]) -> None:
 
 
 def test_a_cursor_cycle_says_where_to_resume_on_the_same_line() -> None:
-    with serve(cycling(["A", "B", "C"])) as server:
+    with serve_pages(cycling(["A", "B", "C"])) as server:
         status, _, err = run("--id", "x", base_url=server.base_url)
     assert status == 5
     line = one_line(err)
@@ -82,7 +66,7 @@ def test_a_cursor_cycle_says_where_to_resume_on_the_same_line() -> None:
 
 @pytest.mark.parametrize(("extra", "most"), [((), 6), (("--max-items", "5"), 10)])
 def test_empty_pages_for_ever_exit_5(extra: tuple[str, ...], most: int) -> None:
-    with serve(empty_pages()) as server:
+    with serve_pages(fresh_cursors()) as server:
         status, out, err = run("--id", "x", *extra, base_url=server.base_url)
     assert (status, out) == (5, "")
     assert "$.meta.cursor" in one_line(err)
@@ -95,7 +79,7 @@ def test_empty_pages_for_ever_exit_5(extra: tuple[str, ...], most: int) -> None:
 @pytest.mark.parametrize("object_kind", ["urls", "files", "threat_actors"])
 @pytest.mark.parametrize("bad", [".", ".."])
 def test_dot_ids_exit_2_before_anything_is_sent(object_kind: str, bad: str) -> None:
-    with serve(lambda seen: page([])) as server:
+    with serve(lambda seen: ok(page([]))) as server:
         status, out, err = run("--object", object_kind, "--id", bad, base_url=server.base_url)
     assert (status, out) == (2, "")
     assert "id" in one_line(err)
@@ -124,7 +108,7 @@ def test_dot_ids_exit_2_before_anything_is_sent(object_kind: str, bad: str) -> N
     ],
 )
 def test_what_cannot_be_sent_exits_2_on_one_short_line(args: tuple[str | bytes, ...]) -> None:
-    with serve(lambda seen: page([])) as server:
+    with serve(lambda seen: ok(page([]))) as server:
         status, out, err = run(*args, base_url=server.base_url)
     assert (status, out) == (2, "")
     assert len(one_line(err)) < 400
@@ -132,7 +116,7 @@ def test_what_cannot_be_sent_exits_2_on_one_short_line(args: tuple[str | bytes, 
 
 
 def test_a_hostile_id_is_still_one_path_segment() -> None:
-    with serve(lambda seen: page([])) as server:
+    with serve(lambda seen: ok(page([]))) as server:
         status, _, err = run("--object", "files", "--id", "../../x?y#z", base_url=server.base_url)
     assert (status, err) == (0, "")
     (seen,) = server.seen
@@ -226,7 +210,7 @@ cli.parse_options = broken
 
 
 def test_an_unexpected_exception_is_one_line_and_status_70() -> None:
-    with serve(lambda seen: page(["a"])) as server:
+    with serve(lambda seen: ok(page(["a"]))) as server:
         status, out, err = run("--id", "x", base_url=server.base_url, code=_BROKEN_OUTPUT)
     assert (status, out) == (70, "")
     line = one_line(err)
@@ -235,7 +219,7 @@ def test_an_unexpected_exception_is_one_line_and_status_70() -> None:
 
 
 def test_what_the_library_did_not_expect_is_status_70_too() -> None:
-    with serve(lambda seen: page(["a"])) as server:
+    with serve(lambda seen: ok(page(["a"]))) as server:
         status, out, err = run("--id", "x", base_url=server.base_url, code=_BROKEN_TRANSPORT)
     assert (status, out) == (70, "")
     line = one_line(err)
@@ -247,7 +231,7 @@ def test_what_the_library_did_not_expect_is_status_70_too() -> None:
 def test_an_unexpected_exception_mid_way_still_says_where_to_resume() -> None:
     def respond(seen: Seen) -> Answer:
         n = int(seen.query.get("cursor", "0"))
-        return page([f"item{n}"], cursor=str(n + 1) if n < 5 else None)
+        return ok(page([f"item{n}"], cursor=str(n + 1) if n < 5 else None))
 
     with serve(respond) as server:
         status, out, err = run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,13 +12,14 @@ import vt_refs
 from vt_refs.testing import FakeVirusTotal
 
 from support.cli import cli
+from support.keys import KEY, own_key
 
 OBJECT = "d" * 64
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeVirusTotal]:
-    with FakeVirusTotal(api_key="cli-test-key-6b1f0c9e2d", default_count=25) as running:
+    with FakeVirusTotal(api_key=KEY, default_count=25) as running:
         yield running
 
 
@@ -75,7 +75,7 @@ def test_a_spent_quota_fails_at_once_with_status_3(fake: FakeVirusTotal, tmp_pat
     ],
 )
 def test_bad_options_are_usage_errors(args: tuple[str, ...], message: str) -> None:
-    done = cli("--id", OBJECT, *args, key=f"k-{uuid.uuid4().hex}")
+    done = cli("--id", OBJECT, *args, key=own_key("cli"))
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

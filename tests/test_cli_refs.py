@@ -14,7 +14,6 @@ import os
 import select
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,7 +31,11 @@ from vt_refs.cli import main
 from vt_refs.testing import SEED_URL, SEED_URL_SHA256, FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.cli import KEY, SCRIPT, TIMEOUT, check_clean, cli, cli_argv, cli_env, posix_only
+from support.cli import SCRIPT, TIMEOUT, check_clean, cli, cli_argv, cli_env, posix_only
+from support.keys import KEY, WRONG_KEY
+from support.listener import closed_base_url
+from support.mock_api import ScriptedAPI
+from support.pages import drifting_references, page, reference
 
 URL = "https://example.com/login"
 MD5 = "44d88612fea8a8f36de82e1278abb02f"
@@ -69,13 +72,6 @@ def resume_cursor(stderr: str) -> str:
     (line,) = [line for line in stderr.splitlines() if "--cursor" in line]
     words = shlex.split(line.partition("--cursor ")[2])
     return words[0]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # Output formats
@@ -237,14 +233,8 @@ def test_a_clamped_page_size_still_resumes_exactly(fake: FakeVirusTotal) -> None
 def test_a_page_larger_than_asked_resumes_from_that_page() -> None:
     """If the API ignored `limit`, a cut page cannot be resumed inside: nothing is lost,
     and the hint says how many items repeat."""
-    item = {"type": "reference", "id": "a" * 64}
-    body = {"meta": {"count": 9, "cursor": "NEXT"}, "data": [item] * 5}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=body)
-
-    transport = httpx.MockTransport(handler)
-    with connect("k", base_url="https://api.test/api/v3", transport=transport) as client:
+    api = ScriptedAPI(default=page([reference("a" * 64)] * 5, cursor="NEXT", count=9))
+    with api.client() as client:
         walk = pages(
             get_url_related_references,
             client,
@@ -253,8 +243,8 @@ def test_a_page_larger_than_asked_resumes_from_that_page() -> None:
             cursor="HERE",
             max_items=3,
         )
-        (page,) = list(walk)
-    assert (len(page.items), page.more, page.resume, page.repeats) == (3, True, "HERE", 3)
+        (cut,) = list(walk)
+    assert (len(cut.items), cut.more, cut.resume, cut.repeats) == (3, True, "HERE", 3)
 
 
 @posix_only
@@ -493,7 +483,7 @@ def test_api_key_option_works_and_never_shows(fake: FakeVirusTotal) -> None:
 
 
 def test_wrong_key_is_3(fake: FakeVirusTotal) -> None:
-    done = cli(URL, fake=fake, key="wrong-key-1234")
+    done = cli(URL, fake=fake, key=WRONG_KEY)
     assert (done.returncode, done.stdout) == (3, "")
     assert done.stderr == "vt-refs: WrongCredentialsError (HTTP 401): Wrong API key\n"
 
@@ -522,7 +512,7 @@ def test_an_unknown_error_code_is_shown_as_sent(fake: FakeVirusTotal) -> None:
 
 
 def test_unreachable_api_is_4() -> None:
-    base = f"http://127.0.0.1:{closed_port()}/api/v3"
+    base = closed_base_url()
     done = cli(URL, "--base-url", base, "--max-retries", "0")
     assert (done.returncode, done.stdout) == (4, "")
     assert done.stderr.startswith("vt-refs: cannot reach the API: ConnectError")
@@ -565,25 +555,12 @@ def test_malformed_body_is_5_with_its_path(fake: FakeVirusTotal, body: bytes, pa
 # Schema drift
 
 
-def _drifting_references(n: int) -> list[dict[str, Any]]:
-    """References whose optional fields drift: every title null, dates as strings."""
-    return [
-        {
-            "type": "reference",
-            "id": f"{i:064x}",
-            "attributes": {"title": None, "author": "A", "creation_date": str(1_700_000_000 + i)},
-            "links": {"self": f"https://www.virustotal.com/api/v3/references/{i:064x}"},
-        }
-        for i in range(n)
-    ]
-
-
 @pytest.mark.parametrize("environment", [{}, {"PYTHONWARNINGS": "error"}])
 def test_drift_warns_once_per_field_and_writes_items_as_sent(
     fake: FakeVirusTotal, environment: dict[str, str]
 ) -> None:
     fake.set_count(MD5, 0, collection="files")
-    fake.add_references(MD5, _drifting_references(12), collection="files")
+    fake.add_references(MD5, drifting_references(12), collection="files")
     expected = served(fake, f"/files/{MD5}/related_references")
     done = cli("--object", "files", "--id", MD5, "--page-size", "5", fake=fake, env=environment)
     assert done.returncode == 0, done.stderr
@@ -600,7 +577,7 @@ def test_drift_warns_once_per_field_and_writes_items_as_sent(
 
 def test_drift_shows_in_the_table_as_an_empty_cell(fake: FakeVirusTotal) -> None:
     fake.set_count("example.com", 0, collection="domains")
-    fake.add_references("example.com", _drifting_references(2), collection="domains")
+    fake.add_references("example.com", drifting_references(2), collection="domains")
     done = cli("--object", "domains", "--id", "example.com", "--format", "table", fake=fake)
     assert done.returncode == 0, done.stderr
     header, *rows = done.stdout.splitlines()
@@ -611,7 +588,7 @@ def test_drift_shows_in_the_table_as_an_empty_cell(fake: FakeVirusTotal) -> None
 
 def test_strict_makes_drift_a_malformed_response(fake: FakeVirusTotal) -> None:
     fake.set_count("192.0.2.1", 0, collection="ip_addresses")
-    fake.add_references("192.0.2.1", _drifting_references(3), collection="ip_addresses")
+    fake.add_references("192.0.2.1", drifting_references(3), collection="ip_addresses")
     done = cli("--object", "ip_addresses", "--id", "192.0.2.1", "--strict", fake=fake)
     assert (done.returncode, done.stdout) == (5, "")
     assert done.stderr.splitlines() == [

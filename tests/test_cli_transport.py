@@ -16,10 +16,10 @@ import pytest
 
 import vt_refs
 
+from support.cli import one_line
 from support.forward_proxy import ForwardProxy
 from support.hostile_server import (
     IDS,
-    KEY,
     HostileServer,
     bomb,
     cut_body,
@@ -29,6 +29,7 @@ from support.hostile_server import (
     stall_body,
     status,
 )
+from support.keys import KEY
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -64,13 +65,6 @@ def run(
     assert KEY not in done.stderr and KEY not in done.stdout
     ids = [json.loads(line)["id"] for line in done.stdout.splitlines()]
     return done.returncode, ids, done.stderr, elapsed
-
-
-def one_line(stderr: str) -> str:
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("vt-refs: ")
-    return lines[0]
 
 
 # Size

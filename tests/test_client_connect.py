@@ -21,8 +21,10 @@ from vt_refs._transport import Settings
 from vt_refs_api import AuthenticatedClient
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.mock_api import BASE_URL, KEY, ScriptedAPI, page
+from support.keys import KEY
+from support.mock_api import BASE_URL, ScriptedAPI
 from support.mock_api import ok as ok_response
+from support.pages import page
 
 
 def test_default_base_url() -> None:
@@ -40,11 +42,11 @@ def test_url_id_is_unpadded_urlsafe_base64_of_utf8() -> None:
 
 
 def test_connect_reads_vt_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VT_API_KEY", "from-env")
+    monkeypatch.setenv("VT_API_KEY", KEY)
     api = ScriptedAPI([ok_response(page([]))])
     client = vt_refs.connect(base_url=BASE_URL, transport=api.transport)
     list(vt_refs.iter_pages(get_url_related_references, client, id="a"))
-    assert api.requests[0].headers["x-apikey"] == "from-env"
+    assert api.requests[0].headers["x-apikey"] == KEY
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])

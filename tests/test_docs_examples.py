@@ -18,7 +18,6 @@ import vt_refs
 from vt_refs.testing import FakeVirusTotal
 
 from support.doc_blocks import (
-    ROOT,
     RUNNABLE,
     Block,
     documentation_files,
@@ -26,6 +25,7 @@ from support.doc_blocks import (
     python_blocks,
     run_block,
 )
+from support.paths import ROOT
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ import vt_refs_api
 import vt_refs_api.api
 import vt_refs_api.models
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+
 BUILD_SCRIPT = ROOT / "tools" / "build_docs.py"
 
 # Each public module, the page that documents it.

@@ -12,7 +12,8 @@ import pytest
 import vt_refs
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.mock_api import KEY, ScriptedAPI, error
+from support.keys import KEY
+from support.mock_api import ScriptedAPI, error
 
 DOCUMENTED = {
     400: [

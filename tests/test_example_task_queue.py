@@ -22,9 +22,10 @@ import redis
 import vt_refs
 from vt_refs.testing import FakeVirusTotal
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.keys import KEY
+from support.paths import ROOT
+
 RECIPE = ROOT / "examples" / "task_queue"
-KEY = "task-queue-key-5c0e"
 INDICATORS = 300
 PER_SECOND = 25  # the quota, on the fake and on the workers: 300 requests in ~12 s
 REFERENCES = 5  # one page each

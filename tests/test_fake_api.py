@@ -11,7 +11,6 @@ import itertools
 import json
 import queue
 import signal
-import ssl
 import subprocess
 import sys
 import threading
@@ -36,7 +35,9 @@ from vt_refs.testing import (
     RedirectFault,
 )
 
-from conftest import ROOT
+from support.fixtures import TLS, fake_http
+from support.keys import KEY
+from support.paths import ROOT
 
 URL = url_id("https://example.com/login")
 MD5 = "44d88612fea8a8f36de82e1278abb02f"
@@ -45,10 +46,6 @@ ACTOR = "threat-actor--5e2f9a1b"
 NOT_UTF8 = base64.urlsafe_b64encode(b"\xff\xfe").decode().rstrip("=")
 REFS = "related_references"
 DESCRIPTORS = "relationships/related_references"
-
-
-# httpx builds an SSL context for every client (~35 ms) even for plain HTTP: share one.
-TLS = ssl.create_default_context()
 
 
 def _fetch(url: str, **kwargs: Any) -> httpx.Response:
@@ -63,8 +60,7 @@ def fake() -> Iterator[FakeVirusTotal]:
 
 @pytest.fixture
 def client(fake: FakeVirusTotal) -> Iterator[httpx.Client]:
-    headers = {"x-apikey": fake.api_key}
-    with httpx.Client(base_url=fake.base_url, headers=headers, timeout=5, verify=TLS) as session:
+    with fake_http(fake) as session:
         yield session
 
 
@@ -105,7 +101,7 @@ def test_addresses_are_loopback_with_api_prefix(fake: FakeVirusTotal) -> None:
 
 
 def test_start_stop_restart_and_misuse() -> None:
-    fake = FakeVirusTotal(api_key="k")
+    fake = FakeVirusTotal(api_key=KEY)
     with pytest.raises(RuntimeError, match="not running"):
         _ = fake.base_url
     fake.set_count(URL, 3)  # objects can be set up before start
@@ -114,7 +110,7 @@ def test_start_stop_restart_and_misuse() -> None:
     with pytest.raises(RuntimeError, match="already running"):
         fake.start()
     first = fake.base_url
-    headers = {"x-apikey": "k"}
+    headers = {"x-apikey": KEY}
     assert _fetch(f"{first}/urls/{URL}/{REFS}", headers=headers).json()["meta"]["count"] == 3
     fake.stop()
     fake.stop()
@@ -786,16 +782,16 @@ def _lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_runs_as_a_process(stop_signal: signal.Signals) -> None:
-    command = [sys.executable, "-m", "vt_refs.testing", "--port", "0", "--api-key", "k"]
+    command = [sys.executable, "-m", "vt_refs.testing", "--port", "0", "--api-key", KEY]
     process = subprocess.Popen(
         [*command, "--count", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         lines = _lines(process)
         base_url = lines.get(timeout=15).removeprefix("base_url=")
-        assert lines.get(timeout=5) == "api_key=k"
+        assert lines.get(timeout=5) == f"api_key={KEY}"
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/api/v3")
-        page = _fetch(f"{base_url}/urls/{URL}/{REFS}", headers={"x-apikey": "k"}).json()
+        page = _fetch(f"{base_url}/urls/{URL}/{REFS}", headers={"x-apikey": KEY}).json()
         assert page["meta"]["count"] == 3
         process.send_signal(stop_signal)
         assert process.wait(timeout=10) == 0

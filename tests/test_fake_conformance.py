@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,8 @@ from referencing.jsonschema import DRAFT202012
 from vt_refs._ids import url_id
 from vt_refs.testing import SEED_URL_SHA256, FakeVirusTotal
 
-from conftest import resolve_ref
+from support.fixtures import TLS, fake_http
+from support.spec_strategies import resolve_ref
 
 SPEC_URI = "urn:vt-refs:openapi.yaml"
 SAMPLE_IDS = {
@@ -33,7 +33,6 @@ SAMPLE_IDS = {
     "threat_actors": "threat-actor--5e2f9a1b",
 }
 COUNT = 25  # three pages of 10: first, middle, last
-TLS = ssl.create_default_context()  # shared: httpx builds one per client otherwise
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +51,7 @@ def fake() -> Iterator[FakeVirusTotal]:
 
 @pytest.fixture
 def client(fake: FakeVirusTotal) -> Iterator[httpx.Client]:
-    headers = {"x-apikey": fake.api_key}
-    with httpx.Client(base_url=fake.base_url, headers=headers, timeout=5, verify=TLS) as http:
+    with fake_http(fake) as http:
         yield http
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT
+from support.paths import ROOT
 
 
 def test_generated_package_imports_and_is_typed() -> None:

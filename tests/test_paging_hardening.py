@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,9 +20,11 @@ from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ReferenceCollection
 from vt_refs_api.types import UNSET, Unset
 
-from support.hostile import cycling, empty_pages, serve
-from support.mock_api import ScriptedAPI, ok, page
+from support.hostile import serve_pages
+from support.keys import KEY
+from support.mock_api import ScriptedAPI, ok, replaying
 from support.operations import operations
+from support.pages import cycling, fresh_cursors, hex_ids, page, walk
 
 Walker = Callable[..., list[Any]]
 
@@ -59,25 +61,6 @@ ITEM_WALKERS = [_sync_items, _async_items]
 ALL_WALKERS = [_sync_items, _async_items, _sync_pages, _async_pages]
 
 
-def _cycle(cursors: list[str]) -> Iterator[httpx.Response]:
-    n = 0
-    while True:
-        yield ok(page([f"{n:064x}"], cursor=cursors[n % len(cursors)]))
-        n += 1
-
-
-def _scripted(responses: Iterator[httpx.Response], limit: int = 100) -> ScriptedAPI:
-    """An API answering from an endless script, failing the test past `limit` requests."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if len(api.requests) > limit:
-            raise AssertionError(f"the walk sent more than {limit} requests")
-        return next(responses)
-
-    api = ScriptedAPI(default=answer)
-    return api
-
-
 # --- Cursor cycles --------------------------------------------------------------------
 
 
@@ -89,7 +72,7 @@ def _scripted(responses: Iterator[httpx.Response], limit: int = 100) -> Scripted
 def test_a_cursor_cycle_of_any_length_raises_at_meta_cursor(
     walker: Walker, cursors: list[str], requests: int
 ) -> None:
-    api = _scripted(_cycle(cursors))
+    api = replaying(cycling(cursors))
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
         walker(get_url_related_references, api.client(), id="x", page_size=1)
     assert caught.value.path == "$.meta.cursor"
@@ -100,18 +83,14 @@ def test_a_cursor_cycle_of_any_length_raises_at_meta_cursor(
 
 
 def test_the_callers_cursor_counts_as_sent() -> None:
-    api = _scripted(_cycle(["mine"]))
+    api = replaying(cycling(["mine"]))
     with pytest.raises(vt_refs.MalformedResponseError, match=r"meta\.cursor"):
         _sync_items(get_url_related_references, api.client(), id="x", cursor="mine")
     assert len(api.requests) == 1
 
 
 def test_a_long_walk_with_fresh_cursors_is_not_a_cycle() -> None:
-    def responses() -> Iterator[httpx.Response]:
-        for n in range(300):
-            yield ok(page([f"{n:064x}"], cursor=f"c{n + 1}" if n < 299 else None))
-
-    api = _scripted(responses(), limit=400)
+    api = ScriptedAPI(walk(hex_ids(300), 1))
     items = _sync_items(get_url_related_references, api.client(), id="x", page_size=1)
     assert len(items) == 300 and len(api.requests) == 300
 
@@ -119,18 +98,9 @@ def test_a_long_walk_with_fresh_cursors_is_not_a_cycle() -> None:
 # --- Empty pages ----------------------------------------------------------------------
 
 
-def _empties(pattern: list[int]) -> Iterator[httpx.Response]:
-    """Pages of `pattern[n % len]` items each, every one with a fresh cursor, for ever."""
-    n = 0
-    while True:
-        size = pattern[n % len(pattern)]
-        yield ok(page([f"{n:060x}{i:04x}" for i in range(size)], cursor=f"fresh{n}"))
-        n += 1
-
-
 @pytest.mark.parametrize("walker", ALL_WALKERS, ids=lambda w: w.__name__)
 def test_more_than_five_empty_pages_in_a_row_raise(walker: Walker) -> None:
-    api = _scripted(_empties([0]))
+    api = replaying(fresh_cursors([0]))
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
         walker(get_url_related_references, api.client(), id="x")
     assert caught.value.path == "$.meta.cursor"
@@ -160,7 +130,7 @@ def test_an_item_resets_the_run_of_empty_pages() -> None:
 @pytest.mark.parametrize("max_items", [1, 3, 5, 40])
 @pytest.mark.parametrize("pattern", [[0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1]])
 def test_max_items_bounds_requests(walker: Walker, max_items: int, pattern: list[int]) -> None:
-    api = _scripted(_empties(pattern))
+    api = replaying(fresh_cursors(pattern))
     try:
         items = walker(get_url_related_references, api.client(), id="x", max_items=max_items)
     except vt_refs.MalformedResponseError as error:
@@ -190,8 +160,8 @@ def test_the_last_page_reached_by_max_items_is_not_checked_for_a_cycle() -> None
 @pytest.mark.parametrize("walker", ALL_WALKERS, ids=lambda w: w.__name__)
 def test_an_alternating_cursor_from_a_real_server_stops(walker: Walker) -> None:
     with (
-        serve(cycling(["A", "B"])) as server,
-        vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
+        serve_pages(cycling(["A", "B"])) as server,
+        vt_refs.connect(KEY, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError) as caught,
     ):
         walker(get_url_related_references, client, id="x")
@@ -201,8 +171,8 @@ def test_an_alternating_cursor_from_a_real_server_stops(walker: Walker) -> None:
 
 def test_empty_pages_from_a_real_server_stop_within_max_items_plus_five() -> None:
     with (
-        serve(empty_pages()) as server,
-        vt_refs.connect("k" * 32, base_url=server.base_url, max_retries=0) as client,
+        serve_pages(fresh_cursors()) as server,
+        vt_refs.connect(KEY, base_url=server.base_url, max_retries=0) as client,
         pytest.raises(vt_refs.MalformedResponseError),
     ):
         _sync_items(get_url_related_references, client, id="x", max_items=5)

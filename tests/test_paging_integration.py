@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +24,9 @@ from vt_refs_api.api.ip_addresses import (
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ReferenceCollection
 from vt_refs_api.types import UNSET
+
+from support.keys import KEY, OTHER_KEY, WRONG_KEY
+from support.listener import closed_base_url
 
 OBJECT = "a" * 64
 
@@ -220,7 +222,7 @@ def test_domains_and_ip_addresses_page_with_the_generic_helpers(
 
 
 def test_api_errors_from_the_fake(fake: FakeVirusTotal) -> None:
-    client = vt_refs.connect("wrong-key", base_url=fake.base_url)
+    client = vt_refs.connect(WRONG_KEY, base_url=fake.base_url)
     with client, pytest.raises(vt_refs.WrongCredentialsError) as caught:
         _ids(client)
     assert caught.value.status_code == 401
@@ -240,7 +242,7 @@ def test_malformed_body_from_the_fake(fake: FakeVirusTotal) -> None:
 def test_redirect_to_a_second_loopback_origin_never_carries_the_key(
     fake: FakeVirusTotal,
 ) -> None:
-    with FakeVirusTotal(api_key="other-origin-key") as other:
+    with FakeVirusTotal(api_key=OTHER_KEY) as other:
         target = f"{other.base_url}/urls/{OBJECT}/related_references?limit=10"
         fake.redirect_next(location=target)
         client = _client(fake, follow_redirects=True)
@@ -269,7 +271,7 @@ def test_links_next_is_never_followed(fake: FakeVirusTotal) -> None:
 
 
 def test_repr_of_a_used_client_hides_the_key(fake: FakeVirusTotal) -> None:
-    secret = "integration-secret-key"
+    secret = KEY
     with FakeVirusTotal(api_key=secret) as own:
         client = vt_refs.connect(secret, base_url=own.base_url)
         with client:
@@ -277,13 +279,6 @@ def test_repr_of_a_used_client_hides_the_key(fake: FakeVirusTotal) -> None:
             text = repr(client) + str(client) + repr(client.get_httpx_client().headers)
         assert secret not in text
         assert own.requests[0].headers["x-apikey"] == secret
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _failure_with_locals(call: Any, client: Any) -> tuple[BaseException, str]:
@@ -300,7 +295,7 @@ def _failure_with_locals(call: Any, client: Any) -> tuple[BaseException, str]:
 
 
 def test_tracebacks_with_locals_never_show_the_key(fake: FakeVirusTotal) -> None:
-    secret = "traceback-secret-key"
+    secret = KEY
     fake.drop_next()  # fails after the headers went out: h11 and httpcore frames hold them
     with vt_refs.connect(secret, base_url=fake.base_url, max_retries=0) as client:
         error, text = _failure_with_locals(
@@ -309,7 +304,7 @@ def test_tracebacks_with_locals_never_show_the_key(fake: FakeVirusTotal) -> None
     assert isinstance(error, vt_refs.APIConnectionError)
     assert isinstance(error.__cause__, httpx.HTTPError)
     assert "related_references" in text and secret not in text
-    closed = f"http://127.0.0.1:{_closed_port()}/api/v3"
+    closed = closed_base_url()
     with vt_refs.connect(secret, base_url=closed, max_retries=0) as client:
         error, text = _failure_with_locals(
             lambda c: get_url_related_references.sync(id=OBJECT, client=c), client

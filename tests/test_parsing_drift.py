@@ -13,8 +13,7 @@ import json
 import pickle
 import threading
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -28,31 +27,10 @@ from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import ErrorResponse, Reference, ReferenceCollection
 from vt_refs_api.types import UNSET, Unset
 
-from support.mock_api import ScriptedAPI, ok, page
-
-
-def _drifting_pages(n_pages: int, per_page: int) -> list[httpx.Response]:
-    """Pages whose every item has a null title and its date as a string."""
-    answers = []
-    for n in range(n_pages):
-        doc = page(
-            [f"{n * per_page + i:064x}" for i in range(per_page)],
-            cursor=f"c{n + 1}" if n + 1 < n_pages else None,
-        )
-        for item in doc["data"]:
-            item["attributes"]["title"] = None
-            item["attributes"]["creation_date"] = str(item["attributes"]["creation_date"])
-        answers.append(ok(doc))
-    return answers
-
-
-@contextmanager
-def _drift_warnings() -> Iterator[list[vt_refs.SchemaDriftWarning]]:
-    found: list[vt_refs.SchemaDriftWarning] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield found
-        found += [w.message for w in caught if isinstance(w.message, vt_refs.SchemaDriftWarning)]
+from support.drift import drift_warnings
+from support.keys import KEY
+from support.mock_api import ScriptedAPI, ok
+from support.pages import drifting_references, page, walk
 
 
 def test_the_warning_is_public_and_a_user_warning() -> None:
@@ -68,13 +46,13 @@ def test_bad_on_drift_values_are_usage_errors(bad: Any) -> None:
     with pytest.raises(vt_refs.UsageError, match="on_drift"):
         vt_refs.parse(Reference, {"type": "t", "id": "i"}, on_drift=bad)
     with pytest.raises(vt_refs.UsageError, match="on_drift"):
-        vt_refs.connect("k", on_drift=bad)
+        vt_refs.connect(KEY, on_drift=bad)
 
 
 def test_parse_keeps_the_raw_value_and_names_everything_in_the_warning() -> None:
     body = {"type": "reference", "id": "r", "attributes": {"title": 42, "author": "A"}}
     for data in (json.dumps(body).encode(), json.dumps(body), copy.deepcopy(body)):
-        with _drift_warnings() as drifted:
+        with drift_warnings() as drifted:
             ref = vt_refs.parse(Reference, data)
         assert isinstance(ref.attributes.title, Unset)
         assert ref.attributes["title"] == 42 and ref.attributes.author == "A"
@@ -99,7 +77,7 @@ def test_the_warning_points_at_the_callers_line() -> None:
         warnings.simplefilter("always")
         vt_refs.parse(Reference, body)
     assert caught[0].filename == __file__
-    api = ScriptedAPI(_drifting_pages(1, 2))
+    api = ScriptedAPI(walk(drifting_references(2), 2))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         list(vt_refs.paginate(get_url_related_references, api.client(), id="x"))
@@ -107,9 +85,9 @@ def test_the_warning_points_at_the_callers_line() -> None:
 
 
 def test_once_per_field_across_items_pages_and_walks() -> None:
-    api = ScriptedAPI(_drifting_pages(3, 10) + _drifting_pages(1, 5))
+    api = ScriptedAPI(walk(drifting_references(30), 10) + walk(drifting_references(5), 5))
     client = api.client()
-    with _drift_warnings() as drifted:
+    with drift_warnings() as drifted:
         first = list(vt_refs.paginate(get_url_related_references, client, id="x"))
         second = list(vt_refs.paginate(get_url_related_references, client, id="y"))
     assert len(first) == 30 and len(second) == 5
@@ -129,10 +107,10 @@ def test_a_warning_turned_into_an_error_is_raised_every_time() -> None:
             with pytest.raises(vt_refs.SchemaDriftWarning):
                 vt_refs.parse(Reference, body)
         # Through a walk too: as itself, not as an unexpected error of the SDK.
-        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        client = ScriptedAPI(walk(drifting_references(2), 2)).client()
         with pytest.raises(vt_refs.SchemaDriftWarning):
             list(vt_refs.paginate(get_url_related_references, client, id="x"))
-        client = ScriptedAPI(_drifting_pages(1, 2)).client()
+        client = ScriptedAPI(walk(drifting_references(2), 2)).client()
         with pytest.raises(vt_refs.SchemaDriftWarning):
             asyncio.run(_collect(vt_refs.apaginate(get_url_related_references, client, id="x")))
 
@@ -157,33 +135,33 @@ async def _collect(iterator: Any) -> list[Any]:
 
 @pytest.mark.parametrize("helper", HELPERS, ids=list(HELPERS))
 def test_connect_sets_on_drift_for_every_helper(helper: str) -> None:
-    strict = ScriptedAPI(_drifting_pages(2, 3)).client(on_drift="error")
+    strict = ScriptedAPI(walk(drifting_references(6), 3)).client(on_drift="error")
     with pytest.raises(vt_refs.MalformedResponseError) as caught:
         HELPERS[helper](strict)
     assert caught.value.path == "$.data[0].attributes.title"
     assert caught.value.status_code == 200
-    lenient = ScriptedAPI(_drifting_pages(2, 3)).client()  # "warn" is the default
-    with _drift_warnings() as drifted:
+    lenient = ScriptedAPI(walk(drifting_references(6), 3)).client()  # "warn" is the default
+    with drift_warnings() as drifted:
         got = HELPERS[helper](lenient)
     assert len(got) == (2 if helper == "iter_pages" or helper == "aiter_pages" else 6)
     assert [w.field for w in drifted] == ["title", "creation_date"]
 
 
 def test_a_client_not_made_by_connect_gets_the_default() -> None:
-    api = ScriptedAPI(_drifting_pages(1, 2))
-    client = AuthenticatedClient(base_url="https://vt.test/api/v3", token="k")
+    api = ScriptedAPI(walk(drifting_references(2), 2))
+    client = AuthenticatedClient(base_url="https://vt.test/api/v3", token=KEY)
     client.set_httpx_client(
         httpx.Client(base_url="https://vt.test/api/v3", transport=api.transport)
     )
     assert client_on_drift(client) == "warn"
-    with _drift_warnings() as drifted:
+    with drift_warnings() as drifted:
         assert len(list(vt_refs.paginate(get_url_related_references, client, id="x"))) == 2
     assert len(drifted) == 2
 
 
 def test_the_setting_goes_with_the_client() -> None:
-    strict = vt_refs.connect("k", on_drift="error")
-    lenient = vt_refs.connect("k")
+    strict = vt_refs.connect(KEY, on_drift="error")
+    lenient = vt_refs.connect(KEY)
     assert (client_on_drift(strict), client_on_drift(lenient)) == ("error", "warn")
     # A field of the client itself: no registry to forget it, nothing keyed by id().
     assert (strict.on_drift, lenient.on_drift) == ("error", "warn")  # type: ignore[attr-defined]
@@ -196,7 +174,7 @@ def test_a_null_cursor_is_the_last_page_and_a_mistyped_one_an_error() -> None:
     last = page(["a"])
     last["meta"]["cursor"] = None
     api = ScriptedAPI([ok(page(["b"], cursor="c1")), ok(last)])
-    with _drift_warnings() as drifted:
+    with drift_warnings() as drifted:
         items = list(vt_refs.paginate(get_url_related_references, api.client(), id="x"))
     assert [i.id for i in items] == ["b", "a"] and drifted == []
     assert vt_refs.parse(ReferenceCollection, last).meta.cursor is None
@@ -211,7 +189,7 @@ def test_a_null_cursor_is_the_last_page_and_a_mistyped_one_an_error() -> None:
 
 
 def test_an_error_without_a_message_parses_without_drift() -> None:
-    with _drift_warnings() as drifted:
+    with drift_warnings() as drifted:
         error = vt_refs.parse(ErrorResponse, b'{"error": {"code": "TooManyRequests"}}')
     assert error.error.code == "TooManyRequests" and error.error.message is UNSET
     assert drifted == []
@@ -228,7 +206,7 @@ def test_drift_in_new_operations_through_the_fake() -> None:
         fake.add_references("2001:db8::1", refs, collection="ip_addresses")
         with (
             vt_refs.connect(fake.api_key, base_url=fake.base_url) as client,
-            _drift_warnings() as d,
+            drift_warnings() as d,
         ):
             got = list(
                 vt_refs.paginate(
@@ -240,7 +218,7 @@ def test_drift_in_new_operations_through_the_fake() -> None:
 
 
 def test_threads_parsing_drifted_pages_all_get_the_right_models() -> None:
-    doc = json.loads(_drifting_pages(1, 40)[0].content)
+    (doc,) = walk(drifting_references(40), 40)
     body = json.dumps(doc).encode()
     results: list[bool] = []
 
@@ -252,7 +230,7 @@ def test_threads_parsing_drifted_pages_all_get_the_right_models() -> None:
                 and all(isinstance(r.attributes.title, Unset) for r in parsed.data)
             )
 
-    with _drift_warnings() as drifted:
+    with drift_warnings() as drifted:
         threads = [threading.Thread(target=work) for _ in range(4)]
         for thread in threads:
             thread.start()

@@ -30,7 +30,6 @@ import json
 import sys
 import types
 import typing
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -46,6 +45,8 @@ from hypothesis import strategies as st
 import vt_refs
 import vt_refs_api.models
 
+from support.drift import drift_warnings
+from support.mock_api import BASE_URL, ScriptedAPI
 from support.spec_strategies import (
     BIG_BODY_CHARS,
     Invalid,
@@ -67,7 +68,6 @@ SPEC = load_spec()
 NAMES = response_schema_names(SPEC)
 OPERATIONS = success_operations(SPEC)
 ERROR_CODES = documented_error_codes(SPEC)
-BASE_URL = "https://vt.test/api/v3"
 MAX_MESSAGE = 1000
 MAX_EXCERPT = 200
 
@@ -168,16 +168,6 @@ def _typed_attributes(model: Any) -> list[str]:
     ]
 
 
-@contextmanager
-def _drift_warnings() -> Iterator[list[vt_refs.SchemaDriftWarning]]:
-    """The drift warnings issued in the block; a new warnings context, so each is fresh."""
-    found: list[vt_refs.SchemaDriftWarning] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield found
-    found += [w.message for w in caught if isinstance(w.message, vt_refs.SchemaDriftWarning)]
-
-
 # --- parse() ---------------------------------------------------------------------------
 
 
@@ -189,7 +179,7 @@ def test_valid_documents_parse_and_round_trip(name: str, data: st.DataObject) ->
     doc = data.draw(VALID[name], label="doc")
     before = copy.deepcopy(doc)
     for form in _inputs(doc, ensure_ascii=data.draw(st.booleans(), label="ensure_ascii")):
-        with _drift_warnings() as drifted:
+        with drift_warnings() as drifted:
             parsed = vt_refs.parse(model, form)
         assert isinstance(parsed, model)
         assert parsed.to_dict() == doc
@@ -212,7 +202,7 @@ def test_invalid_documents_raise_malformed_at_their_path(name: str, data: st.Dat
 
 def _check_drift_kept(model: type[Any], invalid: Invalid, form: Any) -> None:
     """Under "warn": no error, the body back exactly, typed attributes, one warning."""
-    with _drift_warnings() as drifted:
+    with drift_warnings() as drifted:
         parsed = vt_refs.parse(model, form)
     assert parsed.to_dict() == invalid.data
     assert _typed_attributes(parsed) == []
@@ -277,19 +267,12 @@ def _serving(body: bytes, status: int, op: PageOperation, on_drift: Any = "warn"
 
     On exit, checks that exactly one request went to the operation's URL.
     """
-    asked: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        asked.append(request.url.path)
-        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
-
-    transport = httpx.MockTransport(handler)
-    with vt_refs.connect(
-        "test-key", base_url=BASE_URL, transport=transport, max_retries=0, on_drift=on_drift
-    ) as c:
+    headers = {"content-type": "application/json"}
+    api = ScriptedAPI(default=lambda request: httpx.Response(status, content=body, headers=headers))
+    with api.client(max_retries=0, on_drift=on_drift) as c:
         yield c
     expected_path = httpx.URL(BASE_URL).path + op.path.format(id="abc")
-    assert asked == [expected_path]
+    assert [request.url.path for request in api.requests] == [expected_path]
 
 
 def _without_cursor(doc: dict[str, Any]) -> dict[str, Any]:
@@ -346,7 +329,7 @@ def test_drifted_pages_over_http_are_kept_with_one_warning(
 ) -> None:
     invalid: Invalid = data.draw(DRIFTED_PAGES[op.schema], label="drifted")
     body = _encode(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii"))
-    with _serving(body, 200, op) as client, _drift_warnings() as drifted:
+    with _serving(body, 200, op) as client, drift_warnings() as drifted:
         page = next(iter(vt_refs.iter_pages(_operation(op), client, id="abc")))
     assert page.to_dict() == invalid.data
     assert _typed_attributes(page) == []

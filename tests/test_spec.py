@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from conftest import resolve_ref
+from support.spec_strategies import resolve_ref
 
 OBJECTS = {
     "urls": "url",

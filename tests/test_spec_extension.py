@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from support.paths import ROOT
 
 WIDGET_PATH = {
     "get": {

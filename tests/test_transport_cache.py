@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,8 @@ import redis
 import vt_refs
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
+
+from support.keys import KEY, own_key
 
 OBJECT = "c" * 64
 COUNT = 30
@@ -37,7 +38,7 @@ def cache_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def _fake(**kwargs: Any) -> FakeVirusTotal:
     """A fake with a key of its own: entries (and quotas) are per key, so no test sees
     another's, whatever the store held before."""
-    kwargs.setdefault("api_key", f"k-{uuid.uuid4().hex}")
+    kwargs.setdefault("api_key", own_key("cache"))
     return FakeVirusTotal(**kwargs)
 
 
@@ -114,7 +115,7 @@ def test_entries_expire_after_the_ttl(cache_url: str) -> None:
 
 
 def test_another_key_misses(cache_url: str) -> None:
-    other = f"other-{uuid.uuid4().hex}"
+    other = own_key("other")
     with _fake(default_count=5) as fake:
         with _connect(fake, cache_url) as client:
             _pages(client)
@@ -146,7 +147,7 @@ def test_items_of_a_cached_page_parse_like_fresh_ones(cache_url: str) -> None:
 
 
 def test_the_key_is_nowhere_in_the_stores(tmp_path: Path, redis_url: str) -> None:
-    key = f"secret-{uuid.uuid4().hex}"
+    key = own_key("secret")
     secrets = [key.encode(), hashlib.sha256(key.encode()).hexdigest().encode(),
                hashlib.sha256(key.encode()).digest()]  # fmt: skip
     sqlite_url = f"sqlite:///{tmp_path}/cache.db"
@@ -197,7 +198,7 @@ def test_a_failing_store_is_a_miss_not_a_lost_answer(
 def test_bad_cache_arguments_are_usage_errors(kwargs: dict[str, Any]) -> None:
     kwargs.setdefault("cache", "sqlite:///tmp/vt-refs-never-created.db")
     with pytest.raises(vt_refs.UsageError):
-        vt_refs.connect("some-key", **kwargs)
+        vt_refs.connect(KEY, **kwargs)
 
 
 def test_from_cache_tells_items_and_forgets_them_with_their_page(cache_url: str) -> None:

@@ -31,20 +31,23 @@ from vt_refs_api.api.urls import get_url_related_references as operation
 from support.forward_proxy import ForwardProxy
 from support.hostile_server import (
     IDS,
-    KEY,
     HostileServer,
     bomb,
     compressed,
     cut_body,
+    document,
     drip,
     encoded,
     endless,
+    ok,
     page_for,
     stall_body,
     status,
 )
+from support.keys import KEY
+from support.mock_api import ScriptedAPI
+from support.pages import encode, page
 
-TESTS = Path(__file__).resolve().parent
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
@@ -110,7 +113,7 @@ def test_a_body_that_is_not_its_encoding_is_malformed(encoding: str) -> None:
 
 
 def test_the_limit_counts_decoded_bytes_exactly() -> None:
-    body = b'{"meta": {}, "data": [], "links": {"self": "x"}}'
+    body = encode(page([]))
     gz = compressed("gzip", body)
     with HostileServer(default=encoded("gzip", gz)) as server:
         with _connect(server, max_response_bytes=len(body)) as client:
@@ -220,7 +223,7 @@ def test_memory_stays_near_the_limit(behaviour: Any, mode: str) -> None:
     """Default limit (16 MiB), address space capped at +160 MiB: a client reading the
     whole body would die of MemoryError; this one raises ResponseTooLargeError."""
     # The first request (the warm-up) gets a tiny valid body, the next the hostile one.
-    with HostileServer(script=[lambda sock, seen: _tiny_page(sock)], default=behaviour) as s:
+    with HostileServer(script=[document(page([]))], default=behaviour) as s:
         done = subprocess.run(
             [sys.executable, "-c", _MEMORY_CHILD, s.base_url, KEY, str(160 * 2**20), mode],
             capture_output=True,
@@ -231,12 +234,6 @@ def test_memory_stays_near_the_limit(behaviour: Any, mode: str) -> None:
     result = json.loads(done.stdout)
     assert result["outcome"] == "ResponseTooLargeError"
     assert result["grown_mib"] < 80, result
-
-
-def _tiny_page(sock: Any) -> bool:
-    body = b'{"meta": {}, "data": [], "links": {"self": "x"}}'
-    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-    return True
 
 
 # 2. Time ------------------------------------------------------------------------------
@@ -279,9 +276,8 @@ class _SlowStream(httpx.SyncByteStream):
 
 
 def test_a_transport_given_to_connect_is_held_to_the_deadline_too() -> None:
-    slow = httpx.MockTransport(lambda request: httpx.Response(200, stream=_SlowStream()))
-    base_url = "https://vt.test/api/v3"
-    client = vt_refs.connect(KEY, base_url=base_url, transport=slow, timeout=0.5, max_retries=0)
+    slow = ScriptedAPI(default=lambda request: httpx.Response(200, stream=_SlowStream()))
+    client = slow.client(timeout=0.5, max_retries=0)
     with client:
         started = time.monotonic()
         with pytest.raises(vt_refs.APITimeoutError):
@@ -306,9 +302,7 @@ def test_the_deadline_is_per_attempt_not_per_walk() -> None:
 def _delayed(seconds: float) -> Any:
     def answer(sock: Any, seen: Any) -> bool:
         threading.Event().wait(seconds)
-        body = page_for(seen)
-        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-        return True
+        return ok(sock, seen)
 
     return answer
 
@@ -319,7 +313,7 @@ def _delayed(seconds: float) -> Any:
 def test_a_body_cut_or_stalled_is_retried_and_the_walk_loses_and_repeats_nothing(
     sleeps: list[float],
 ) -> None:
-    script = [_ok_once(), cut_body(), stall_body(1.3), _ok_once()]
+    script = [ok, cut_body(), stall_body(1.3), ok]
     with (
         HostileServer(script=script) as server,
         _connect(server, max_retries=3, timeout=1.0) as client,
@@ -328,15 +322,6 @@ def test_a_body_cut_or_stalled_is_retried_and_the_walk_loses_and_repeats_nothing
     cursors = [seen.query.get("cursor") for seen in server.seen]
     assert cursors == [None, "10", "10", "10", "20"]
     assert len(sleeps) == 2
-
-
-def _ok_once() -> Any:
-    def answer(sock: Any, seen: Any) -> bool:
-        body = page_for(seen)
-        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-        return True
-
-    return answer
 
 
 def test_async_retries_a_cut_body(sleeps: list[float]) -> None:
@@ -572,7 +557,7 @@ def test_an_unknown_ca_is_refused(tls_server: HostileServer) -> None:
         {"proxy": "not a url"},
         {"proxy": 8080},
         {"trust_env": "yes"},
-        {"proxy": "http://127.0.0.1:1", "transport": httpx.MockTransport(lambda r: None)},  # type: ignore[arg-type,return-value]
+        {"proxy": "http://127.0.0.1:1", "transport": ScriptedAPI().transport},
     ],
 )
 def test_bad_network_settings_are_usage_errors(kwargs: dict[str, Any]) -> None:

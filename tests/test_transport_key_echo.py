@@ -24,10 +24,11 @@ from vt_refs._transport import redact
 from vt_refs._transport.redact import Redactor
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.hostile import KEY as SERVER_KEY
-from support.hostile import Answer, Seen, page, serve
-from support.mock_api import KEY, ScriptedAPI, error, ok, walk_error
-from support.mock_api import page as mock_page
+from support import hostile
+from support.hostile import Answer, Seen, serve
+from support.keys import KEY
+from support.mock_api import ScriptedAPI, error, ok, walk_error
+from support.pages import page
 
 
 def _everything_shown(caught: BaseException) -> str:
@@ -38,10 +39,10 @@ def _everything_shown(caught: BaseException) -> str:
     return "".join(parts)
 
 
-def _assert_no_key(text: str, key: str = KEY) -> None:
-    assert key not in text
+def _assert_no_key(text: str) -> None:
+    assert KEY not in text
     # Not half of it either: no 10 characters of the key in a row.
-    assert not any(key[i : i + 10] in text for i in range(len(key) - 9))
+    assert not any(KEY[i : i + 10] in text for i in range(len(KEY) - 9))
 
 
 @pytest.mark.parametrize("run_async", [False, True], ids=["sync", "async"])
@@ -87,7 +88,7 @@ def test_a_malformed_body_even_where_the_excerpt_is_cut(offset: int) -> None:
 
 
 def test_a_body_that_parses_but_breaks_the_model() -> None:
-    doc = mock_page(["a" * 64])
+    doc = page(["a" * 64])
     doc["data"][0]["id"] = 5  # a required field: never drift
     doc["meta"]["note"] = KEY
     body = json.dumps(doc).encode()
@@ -99,7 +100,7 @@ def test_a_body_that_parses_but_breaks_the_model() -> None:
 
 
 def test_the_excerpt_of_a_page_that_loops() -> None:
-    doc = mock_page(["a" * 64], cursor="A")
+    doc = page(["a" * 64], cursor="A")
     doc["data"][0]["attributes"]["title"] = KEY
     api = ScriptedAPI(default=ok(doc))
     caught = walk_error(api)
@@ -177,7 +178,7 @@ def _echoing(seen: Seen) -> Answer:
         body = json.dumps({"error": {"code": "QuotaExceededError", "message": key}})
         headers = {"Retry-After": f"soon {key}", "X-Echo": key, "Content-Type": "text/json"}
         return Answer(429, body.encode(), headers, reason=f"Slow down {key}")
-    answer = page(["a"], cursor=str(int(seen.query.get("cursor", "0")) + 1))
+    answer = hostile.ok(page(["a"], cursor=str(int(seen.query.get("cursor", "0")) + 1)))
     answer.headers["X-Echo"] = key
     answer.reason = f"OK {key}"
     return answer
@@ -202,7 +203,7 @@ def _async_run(client: Any) -> None:
 def _caught(run: Runner, base_url: str) -> vt_refs.VTError:
     """The error `run` raises; caught here, so its traceback holds only this frame's
     locals and the library's (not the test's server, which saw the key)."""
-    client = vt_refs.connect(SERVER_KEY, base_url=base_url, max_retries=1, backoff_factor=0)
+    client = vt_refs.connect(KEY, base_url=base_url, max_retries=1, backoff_factor=0)
     try:
         run(client)
     except vt_refs.VTError as error:
@@ -219,11 +220,11 @@ def test_no_log_record_of_any_level_holds_it(run: Runner, caplog: pytest.LogCapt
         caught = _caught(run, server.base_url)
     assert isinstance(caught, vt_refs.QuotaExceededError)
     assert len(server.seen) == 4  # pages 0 and 1, then the 429 and its retry
-    assert all(r.headers["x-apikey"] == SERVER_KEY for r in server.seen)
+    assert all(r.headers["x-apikey"] == KEY for r in server.seen)
     messages = [record.getMessage() for record in caplog.records]
     assert any("<redacted>" in m for m in messages)  # the records were there, redacted
-    _assert_no_key("\n".join(messages) + caplog.text, SERVER_KEY)
-    _assert_no_key(_everything_shown(caught), SERVER_KEY)
+    _assert_no_key("\n".join(messages) + caplog.text)
+    _assert_no_key(_everything_shown(caught))
 
 
 def test_every_redacted_logger_family_is_one_that_is_installed() -> None:

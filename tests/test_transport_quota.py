@@ -8,7 +8,6 @@ import datetime
 import hashlib
 import itertools
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,9 @@ from vt_refs._transport.quota import permits as _quota_store
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.mock_api import BASE_URL, ScriptedAPI, ok, page
-
-
-def _key() -> str:
-    """A key of its own per test: a process shares one quota per key, by design."""
-    return f"quota-test-{uuid.uuid4().hex}"
+from support.keys import KEY, own_key
+from support.mock_api import BASE_URL, ScriptedAPI, ok
+from support.pages import page, walk
 
 
 class _Clock:
@@ -49,15 +45,13 @@ class _Clock:
 
 def _connect(api: ScriptedAPI, key: str | None = None, **kwargs: Any) -> Any:
     kwargs.setdefault("backoff_factor", 0)
-    return vt_refs.connect(key or _key(), base_url=BASE_URL, transport=api.transport, **kwargs)
+    return vt_refs.connect(
+        key or own_key("quota"), base_url=BASE_URL, transport=api.transport, **kwargs
+    )
 
 
 def _walk(client: Any) -> list[str]:
     return [r.id for r in vt_refs.paginate(get_url_related_references, client, id="x")]
-
-
-def _pages(n: int) -> list[httpx.Response]:
-    return [ok(page([str(i)], cursor=None if i == n - 1 else f"c{i}")) for i in range(n)]
 
 
 # The Quota value
@@ -102,7 +96,7 @@ def test_windows_implied_by_shorter_ones_are_dropped() -> None:
 
 def test_every_window_holds_and_waits_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _Clock(monkeypatch)
-    api = ScriptedAPI(_pages(5))
+    api = ScriptedAPI(walk([str(i) for i in range(5)], 1))
     with _connect(api, quota=vt_refs.Quota(per_second=2, per_minute=3)) as client:
         assert _walk(client) == ["0", "1", "2", "3", "4"]
     # Two at once, the third after the per-second window (plus the arrival margin), the
@@ -114,7 +108,7 @@ def test_every_window_holds_and_waits_sleep(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_requests_per_minute_is_a_shorthand(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _Clock(monkeypatch)
-    api = ScriptedAPI(_pages(3))
+    api = ScriptedAPI(walk([str(i) for i in range(3)], 1))
     with _connect(api, requests_per_minute=2) as client:
         assert _walk(client) == ["0", "1", "2"]
     assert len(clock.sleeps) == 1 and 60.0 < clock.sleeps[0] <= 62.5
@@ -123,7 +117,7 @@ def test_requests_per_minute_is_a_shorthand(monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize("rpm", [0, 1.5, float("inf"), True, "4"])
 def test_bad_requests_per_minute_is_a_usage_error(rpm: object) -> None:
     with pytest.raises(vt_refs.UsageError):
-        vt_refs.connect(_key(), requests_per_minute=rpm)  # type: ignore[arg-type]
+        vt_refs.connect(own_key("quota"), requests_per_minute=rpm)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -140,7 +134,7 @@ def test_bad_requests_per_minute_is_a_usage_error(rpm: object) -> None:
 )
 def test_bad_quota_arguments_are_usage_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(vt_refs.UsageError):
-        vt_refs.connect(_key(), **kwargs)
+        vt_refs.connect(own_key("quota"), **kwargs)
 
 
 def test_retried_attempts_spend_quota(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,7 +168,7 @@ def test_a_spent_window_raises_at_once_without_sending(monkeypatch: pytest.Monke
 
 def test_max_quota_wait_none_waits_as_long_as_it_takes(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _Clock(monkeypatch)
-    api = ScriptedAPI(_pages(2))
+    api = ScriptedAPI(walk([str(i) for i in range(2)], 1))
     with _connect(api, quota=vt_refs.Quota(per_day=1), max_quota_wait=None) as client:
         assert _walk(client) == ["0", "1"]
     assert len(clock.sleeps) == 1 and 86_400 < clock.sleeps[0] <= 86_403
@@ -193,7 +187,7 @@ def test_async_waits_await_and_never_block(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(_quota.time, "sleep", forbidden)
     monkeypatch.setattr(_quota.asyncio, "sleep", fake_sleep)
-    api = ScriptedAPI(_pages(3))
+    api = ScriptedAPI(walk([str(i) for i in range(3)], 1))
     client = _connect(api, quota=vt_refs.Quota(per_second=2))
 
     async def run() -> list[str]:
@@ -227,7 +221,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
 
 def test_clients_of_a_key_share_and_other_keys_do_not(store: str | None) -> None:
     api = ScriptedAPI(default=lambda _: ok(page(["1"])))
-    key_a, key_b = _key(), _key()
+    key_a, key_b = own_key("quota"), own_key("quota")
     _spend(api, key_a, store, 1)
     _spend(api, key_a, store, 1)  # another client of the same key: the same quota
     with pytest.raises(vt_refs.QuotaExhaustedError):
@@ -251,7 +245,7 @@ def test_sync_and_async_use_of_one_client_share_its_quota() -> None:
 
 
 def test_the_stores_hold_no_key(tmp_path: Path, redis_url: str) -> None:
-    key = _key()
+    key = own_key("quota")
     api = ScriptedAPI(default=lambda _: ok(page(["1"])))
     _spend(api, key, f"sqlite:///{tmp_path}/quota.db", 1)
     _spend(api, key, redis_url, 1)
@@ -297,7 +291,7 @@ def test_the_fake_rejects_a_bad_quota() -> None:
 
 
 def test_a_redis_quota_outlives_its_longest_window(redis_url: str) -> None:
-    key = _key()
+    key = own_key("quota")
     api = ScriptedAPI(default=lambda _: ok(page(["1"])))
     with _connect(api, key, quota=vt_refs.Quota(per_second=5), quota_store=redis_url) as client:
         _walk(client)
@@ -333,7 +327,7 @@ def test_the_fake_as_a_process_takes_a_quota() -> None:
 
 def test_an_unreachable_quota_store_is_a_typed_error() -> None:
     with pytest.raises(vt_refs.APIConnectionError, match="quota store"):
-        vt_refs.connect(_key(), quota=vt_refs.Quota(per_second=1),
+        vt_refs.connect(own_key("quota"), quota=vt_refs.Quota(per_second=1),
                         quota_store="redis://127.0.0.1:1/0")  # fmt: skip
 
 
@@ -377,10 +371,10 @@ def test_the_limiter_and_the_cache_load_only_when_used() -> None:
     code = (
         "import sys, vt_refs\n"
         "vt_refs.Quota.public(); vt_refs.from_cache(object())\n"
-        "vt_refs.connect('k').get_httpx_client().close()\n"
+        f"vt_refs.connect({KEY!r}).get_httpx_client().close()\n"
         "heavy = ('pyrate_limiter', 'hishel', 'redis', 'filelock')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
-        "vt_refs.connect('k', quota=vt_refs.Quota(per_second=1))\n"
+        f"vt_refs.connect({KEY!r}, quota=vt_refs.Quota(per_second=1))\n"
         "print('pyrate_limiter' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -4,71 +4,17 @@ and together they use the quota nearly in full."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.quota_worker import FakeInProcess, fake_process
+from support.quota_worker import FakeInProcess, fake_process, run_processes, walker_ids
 
-WORKER = Path(__file__).parent / "support" / "quota_worker.py"
 PROCESSES = 4
 PAGES = 30  # per walker: 4 processes x 2 walkers x 30 = 240 requests, within 300/min
 QUOTA = "20/s,300/min"
-
-
-def _ids(process: int) -> list[str]:
-    return [f"{process:x}{walker:x}".ljust(64, "c") for walker in range(2)]
-
-
-def run_processes(
-    fake: FakeInProcess, store: str, *, key: str | None = None, cache: str = ""
-) -> list[dict[str, Any]]:
-    """Start the workers, release them together, and collect what each got."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER),
-                fake.base_url,
-                key or fake.api_key,
-                QUOTA,
-                store,
-                cache,
-                *_ids(p),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for p in range(PROCESSES)
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout is not None
-            assert worker.stdout.readline().strip() == "ready"
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        results = []
-        for worker in workers:
-            out, _ = worker.communicate(timeout=90)
-            assert worker.returncode == 0
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
 
 
 def allowed_in(seconds: float, per_second: int, cap: int) -> int:
@@ -78,7 +24,7 @@ def allowed_in(seconds: float, per_second: int, cap: int) -> int:
 
 def check_shared_quota(fake: FakeInProcess, results: list[dict[str, Any]]) -> None:
     for process, result in enumerate(results):
-        for object_id in _ids(process):  # every walker got every item: nothing lost
+        for object_id in walker_ids(process):  # every walker got every item: nothing lost
             assert len(set(result["items"][object_id])) == PAGES
     arrivals = fake.quota_arrivals
     admitted = [t for t, ok in arrivals if ok]
@@ -94,12 +40,12 @@ def check_shared_quota(fake: FakeInProcess, results: list[dict[str, Any]]) -> No
 @pytest.mark.timeout(120)
 def test_processes_share_a_sqlite_quota(tmp_path: Path) -> None:
     with fake_process(QUOTA, PAGES) as fake:
-        results = run_processes(fake, f"sqlite:///{tmp_path}/quota.db")
+        results = run_processes(fake, f"sqlite:///{tmp_path}/quota.db", QUOTA, PROCESSES)
     check_shared_quota(fake, results)
 
 
 @pytest.mark.timeout(120)
 def test_processes_share_a_redis_quota(redis_url: str) -> None:
     with fake_process(QUOTA, PAGES) as fake:
-        results = run_processes(fake, redis_url)
+        results = run_processes(fake, redis_url, QUOTA, PROCESSES)
     check_shared_quota(fake, results)

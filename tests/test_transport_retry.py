@@ -13,7 +13,8 @@ import pytest
 import vt_refs
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.mock_api import ScriptedAPI, error, ok, page
+from support.mock_api import ScriptedAPI, error, ok
+from support.pages import page
 
 
 def _ids(api: ScriptedAPI, page_size: int | None = None, **kwargs: object) -> list[str]:

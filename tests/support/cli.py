@@ -12,7 +12,8 @@ import pytest
 
 from vt_refs.testing import FakeVirusTotal
 
-KEY = "cli-test-key-6b1f0c9e2d"
+from support.keys import KEY
+
 TIMEOUT = 20.0
 SCRIPT = Path(sys.executable).parent / "vt-refs"
 # Signals to a child, select() on pipes and pseudo-terminals are POSIX things.
@@ -39,6 +40,14 @@ def check_clean(out: str, err: str, key: str | None) -> None:
     for secret in {KEY, key or KEY}:
         assert secret not in out
         assert secret not in err
+
+
+def one_line(stderr: str) -> str:
+    """The one line a failing `vt-refs` writes to stderr (anything more fails the test)."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("vt-refs: ")
+    return lines[0]
 
 
 def cli(

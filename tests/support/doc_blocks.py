@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from support.paths import ROOT
 
 # The info strings of blocks that run; ```text, ```sh, ```pycon and the rest do not.
 RUNNABLE = frozenset({"python", "py", "python3"})

@@ -1,17 +1,33 @@
 """Fixtures of the transport tests (library and CLI): a throwaway CA, an https:// hostile
-server it signed, the CA as a PEM file, a forward proxy. Loaded by conftest.py."""
+server it signed, the CA as a PEM file, a forward proxy. Loaded by conftest.py. And
+`fake_http(fake)`, a plain httpx client of a fake, for the tests of the fake itself."""
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
+from vt_refs.testing import FakeVirusTotal
+
 from support.forward_proxy import ForwardProxy
 from support.hostile_server import HostileServer
+
+# httpx builds an SSL context for every client (~35 ms), even for plain HTTP: share one.
+TLS = ssl.create_default_context()
+
+
+@contextmanager
+def fake_http(fake: FakeVirusTotal) -> Iterator[httpx.Client]:
+    """A plain httpx client of `fake`'s API, sending its key."""
+    headers = {"x-apikey": fake.api_key}
+    with httpx.Client(base_url=fake.base_url, headers=headers, timeout=5, verify=TLS) as http:
+        yield http
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 
-from support.listener import Listener
+from support.listener import Listener, read_head
 
 
 @dataclass
@@ -52,13 +52,10 @@ class ForwardProxy(Listener):
             client.settimeout(10)
             if self.tls is not None:
                 client = self.tls.wrap_socket(client, server_side=True)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = client.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
+            read = read_head(client)
+            if read is None:
+                return
+            head, rest = read
             method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
             passage = Passage(method, target, head)
             with self._lock:

@@ -1,9 +1,11 @@
 """Scripted answers of a wrong or hostile API, served by `hostile_server.HostileServer`.
 
 `serve(respond)` answers every request with what `respond(seen)` returns, verbatim: any
-status, reason phrase, headers and body, so a test can echo the key, loop cursors or send
-empty pages for ever. Past `max_requests` it closes connections unanswered, so a client
-that does not stop cannot keep a test running: `server.seen` is the evidence.
+status, reason phrase, headers and body, so a test can echo the key or send what no API
+would; `serve_pages(docs)` answers each request with the next of endless pages (see
+`pages.cycling` and `pages.fresh_cursors`). Past `max_requests` it closes connections
+unanswered, so a client that does not stop cannot keep a test running: `server.seen` is
+the evidence.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from __future__ import annotations
 import itertools
 import json
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from support import pages
 from support.hostile_server import Behaviour, HostileServer, Seen
 
-KEY = "hostile-test-key-6c0ffee5a1b2c3d4e5f60718293a4b5c6d7e8f90"
-
-__all__ = ["KEY", "Answer", "HostileServer", "Seen", "cycling", "empty_pages", "error", "page"]
+__all__ = ["Answer", "HostileServer", "Seen", "error", "ok", "serve", "serve_pages"]
 
 
 @dataclass
@@ -30,18 +32,13 @@ class Answer:
     reason: str = "X"
 
 
-def page(ids: list[str], cursor: str | None = None) -> Answer:
-    """A valid page of references (descriptor pages accept the same items)."""
-    data = [{"type": "reference", "id": i, "attributes": {"title": f"t{i}"}} for i in ids]
-    meta: dict[str, Any] = {"count": 1000}
-    if cursor is not None:
-        meta["cursor"] = cursor
-    body = {"meta": meta, "data": data, "links": {"self": "http://127.0.0.1/x"}}
-    return Answer(body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+def ok(doc: Any) -> Answer:
+    """A 200 with `doc` as its JSON body (a page of `support.pages`, say)."""
+    return Answer(body=json.dumps(doc).encode(), headers={"Content-Type": "application/json"})
 
 
 def error(status: int, code: str, message: str, **headers: str) -> Answer:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = pages.encode(pages.error(code, message))
     return Answer(status, body, {"Content-Type": "application/json", **headers})
 
 
@@ -66,22 +63,12 @@ def serve(respond: Callable[[Seen], Answer], *, max_requests: int = 200) -> Host
     return HostileServer(default=_answering(respond, max_requests))
 
 
-def cycling(cursors: list[str], ids_per_page: int = 1) -> Callable[[Seen], Answer]:
-    """Pages whose `meta.cursor` goes round `cursors` for ever (A, B, A, B, ...)."""
-    count = itertools.count()
+def serve_pages(docs: Iterator[Mapping[str, Any]], *, max_requests: int = 200) -> HostileServer:
+    """A server answering each request with `ok(next(docs))`, in the order they arrive."""
+    lock = threading.Lock()
 
     def respond(seen: Seen) -> Answer:
-        n = next(count)
-        return page([f"{n}-{i}" for i in range(ids_per_page)], cursors[n % len(cursors)])
+        with lock:  # requests may come on several connections at once
+            return ok(next(docs))
 
-    return respond
-
-
-def empty_pages() -> Callable[[Seen], Answer]:
-    """Pages with no items and a fresh cursor each time, for ever."""
-    count = itertools.count()
-
-    def respond(seen: Seen) -> Answer:
-        return page([], f"fresh-{next(count)}")
-
-    return respond
+    return serve(respond, max_requests=max_requests)

@@ -12,7 +12,6 @@ behaviour gives up writing when the client goes away.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import ssl
 import threading
@@ -23,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from support.listener import Listener
+from support import pages
+from support.listener import Listener, read_head
 
-KEY = "hostile-test-key-5f3a9c"
 # Pauses wait on this (never set) rather than time.sleep, which tests may patch.
 _NEVER = threading.Event()
 IDS = [f"ref-{n:03d}" for n in range(23)]
@@ -62,18 +61,8 @@ def head(status: int, headers: dict[str, str] | None = None, length: int | None 
 
 
 def page_for(seen: Seen, ids: list[str] = IDS) -> bytes:
-    """A valid ReferenceCollection: `limit` items from the cursor (a plain offset)."""
-    start = int(seen.query.get("cursor", "0"))
-    limit = int(seen.query.get("limit", "10"))
-    chunk = ids[start : start + limit]
-    meta: dict[str, Any] = {"count": len(ids)}
-    if start + limit < len(ids):
-        meta["cursor"] = str(start + limit)
-    data = [
-        {"type": "reference", "id": i, "attributes": {"title": i}, "links": {"self": "x"}}
-        for i in chunk
-    ]
-    return json.dumps({"meta": meta, "data": data, "links": {"self": "x"}}).encode()
+    """A valid page of `ids` for the request: `limit` items from the cursor (an offset)."""
+    return pages.encode(pages.offset_page(ids, seen.query))
 
 
 def ok(sock: socket.socket, seen: Seen) -> bool:
@@ -83,18 +72,24 @@ def ok(sock: socket.socket, seen: Seen) -> bool:
     return True
 
 
-def status(
-    code: int, retry_after: str | None = None, code_name: str = "TransientError"
-) -> Behaviour:
+def document(doc: Any, code: int = 200, headers: dict[str, str] | None = None) -> Behaviour:
+    """`doc` (see `support.pages`) as a JSON body with status `code`, every time."""
+    body = pages.encode(doc)
+    sent = {"Content-Type": "application/json", **(headers or {})}
+
     def answer(sock: socket.socket, seen: Seen) -> bool:
-        body = json.dumps({"error": {"code": code_name, "message": "nope"}}).encode()
-        headers = {"Content-Type": "application/json"}
-        if retry_after is not None:
-            headers["Retry-After"] = retry_after
-        sock.sendall(head(code, headers, len(body)) + body)
+        sock.sendall(head(code, sent, len(body)) + body)
         return True
 
     return answer
+
+
+def status(
+    code: int, retry_after: str | None = None, code_name: str = "TransientError"
+) -> Behaviour:
+    """VirusTotal's error `code_name` with status `code`, and `Retry-After` if given."""
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    return document(pages.error(code_name), code, headers)
 
 
 def drip(where: str, interval: float = 0.25, total: float = 8.0) -> Behaviour:
@@ -245,12 +240,10 @@ class HostileServer(Listener):
                 sock = self.tls.wrap_socket(raw, server_side=True)
             buffer = b""
             while not self._stopping.is_set():
-                while b"\r\n\r\n" not in buffer:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                text, _, buffer = buffer.partition(b"\r\n\r\n")
+                read = read_head(sock, buffer)
+                if read is None:
+                    return
+                text, buffer = read
                 request_line, *lines = text.decode("latin-1").split("\r\n")
                 method, target, _ = request_line.split(" ", 2)
                 headers = {}

@@ -1,7 +1,8 @@
 """A TCP listener on loopback that serves each connection on a thread of its own.
 
 The base of the hostile server and the forward proxy: accepting, tracking the open
-connections (tests check that a client closed them) and stopping within seconds.
+connections (tests check that a client closed them) and stopping within seconds;
+`read_head()` for both, and `closed_base_url()`, where nothing listens.
 """
 
 from __future__ import annotations
@@ -68,3 +69,25 @@ class Listener:
                 sock.close()
             with self._lock:
                 self.connections.discard(sock)
+
+
+def read_head(sock: socket.socket, buffer: bytes = b"") -> tuple[bytes, bytes] | None:
+    """Reads on from `buffer` to the end of a request's head: the head and what came after
+    it, or None when the peer closed first."""
+    while b"\r\n\r\n" not in buffer:
+        data = sock.recv(65536)
+        if not data:
+            return None
+        buffer += data
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def closed_base_url() -> str:
+    """An API base URL on a loopback port nobody listens on: connecting is refused at once
+    (the port was free a moment ago; nothing in the suite listens on a port it did not get
+    from the system)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/v3"

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx
 
 import vt_refs
 
-BASE_URL = "https://vt.test/api/v3"
-KEY = "unit-test-key-0123456789"
+from support import pages
+from support.keys import KEY
+from support.pages import BASE_URL
 
-Answer = httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception
+# A document (a Mapping) is answered with 200 and its JSON, as `ok(doc)` would.
+Answer = httpx.Response | Mapping[str, Any] | Callable[[httpx.Request], httpx.Response] | Exception
 
 
 class ScriptedAPI:
@@ -32,6 +34,8 @@ class ScriptedAPI:
             raise AssertionError(f"unexpected request {request.method} {request.url}")
         if isinstance(answer, Exception):
             raise answer
+        if isinstance(answer, Mapping):
+            return ok(answer)
         if callable(answer):
             return answer(request)
         return answer
@@ -49,25 +53,17 @@ class ScriptedAPI:
         return [dict(r.url.params) for r in self.requests]
 
 
-def page(
-    ids: Iterable[str], *, cursor: str | None = None, count: int | None = None
-) -> dict[str, Any]:
-    """A valid ReferenceCollection document."""
-    data = [
-        {
-            "type": "reference",
-            "id": i,
-            "attributes": {"title": f"title {i}", "creation_date": 1_700_000_000},
-            "links": {"self": f"{BASE_URL}/references/{i}"},
-        }
-        for i in ids
-    ]
-    meta: dict[str, Any] = {}
-    if count is not None:
-        meta["count"] = count
-    if cursor is not None:
-        meta["cursor"] = cursor
-    return {"meta": meta, "data": data, "links": {"self": f"{BASE_URL}/x"}}
+def replaying(docs: Iterator[Mapping[str, Any]], limit: int = 100) -> ScriptedAPI:
+    """An API answering each request with the next of the endless `docs`, failing the test
+    past `limit` requests (a walk that does not stop cannot hang it)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if len(api.requests) > limit:
+            raise AssertionError(f"the walk sent more than {limit} requests")
+        return ok(next(docs))
+
+    api = ScriptedAPI(default=answer)
+    return api
 
 
 def ok(doc: Any, **headers: str) -> httpx.Response:
@@ -75,8 +71,7 @@ def ok(doc: Any, **headers: str) -> httpx.Response:
 
 
 def error(status: int, code: str, message: str = "nope", **headers: str) -> httpx.Response:
-    body = {"error": {"code": code, "message": message}}
-    return httpx.Response(status, json=body, headers=headers)
+    return httpx.Response(status, json=pages.error(code, message), headers=headers)
 
 
 def walk_error(api: ScriptedAPI, *, run_async: bool = False, **kwargs: Any) -> vt_refs.VTError:

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -114,6 +116,63 @@ def fake_process(quota: str, count: int) -> Iterator[FakeInProcess]:
         if process.is_alive():
             process.kill()
             process.join(10)
+
+
+def walker_ids(process: int) -> list[str]:
+    """The ids the two walkers of process number `process` page, one each."""
+    return [f"{process:x}{walker:x}".ljust(64, "c") for walker in range(2)]
+
+
+def run_processes(
+    fake: FakeInProcess,
+    store: str,
+    quota: str,
+    processes: int,
+    *,
+    key: str | None = None,
+    cache: str = "",
+) -> list[dict[str, Any]]:
+    """Start `processes` workers under `quota` and `store`, release them together, and
+    collect what each got (process p's walkers page `walker_ids(p)`)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                fake.base_url,
+                key or fake.api_key,
+                quota,
+                store,
+                cache,
+                *walker_ids(p),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for p in range(processes)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline().strip() == "ready"
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        results = []
+        for worker in workers:
+            out, _ = worker.communicate(timeout=90)
+            assert worker.returncode == 0
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        return results
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ import yaml
 from hypothesis import assume
 from hypothesis import strategies as st
 
-ROOT: Final = Path(__file__).resolve().parents[2]
+from support.paths import ROOT
+
 SCHEMA_PREFIX: Final = "#/components/schemas/"
 
 # Keywords that say nothing about which values are valid.
@@ -148,6 +149,16 @@ def load_spec(path: Path = ROOT / "openapi.yaml") -> dict[str, Any]:
     """The repository's openapi.yaml, decoded: the single source of every schema here."""
     loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return loaded
+
+
+def resolve_ref(spec: Mapping[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """`node`, with its local `$ref`s into `spec` followed."""
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
 
 
 def json_path(segments: Sequence[Segment]) -> str:
