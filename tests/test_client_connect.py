@@ -222,7 +222,10 @@ def test_every_parameter_of_connect_is_a_field_of_settings() -> None:
     assert set(_connect_parameters()) == fields
 
 
-def test_the_defaults_of_connect_are_those_of_settings(built: list[Settings]) -> None:
+def test_the_defaults_of_connect_are_those_of_settings(
+    built: list[Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VT_BASE_URL", raising=False)
     defaults = Settings(key=KEY)
     vt_refs.connect(KEY)
     (settings,) = built
@@ -230,6 +233,9 @@ def test_the_defaults_of_connect_are_those_of_settings(built: list[Settings]) ->
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, name
         assert getattr(settings, name) == getattr(defaults, name), name
         if name == "retry":  # None: "no policy given", which the shorthands fill
+            assert parameter.default is None
+            continue
+        if name == "base_url":  # None: "VT_BASE_URL, else VirusTotal's" (the fixture unsets it)
             assert parameter.default is None
             continue
         # The default as written in connect's signature, converted as Settings converts it.

@@ -23,7 +23,8 @@ import vt_refs
 from vt_refs._transport import network
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.hostile import page, serve
+from support.hostile import serve
+from support.pages import page
 
 WHY = {
     "routes": "network.py routes requests through proxies as httpx.Client does",

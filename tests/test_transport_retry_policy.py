@@ -19,7 +19,9 @@ from vt_refs import RetryPolicy
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.mock_api import BASE_URL, KEY, ScriptedAPI, error, ok, page
+from support.keys import KEY
+from support.mock_api import ScriptedAPI, error, ok
+from support.pages import BASE_URL, page
 
 URL = "https://example.com/"
 
