@@ -23,7 +23,7 @@ import vt_refs
 from vt_refs._transport import network
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.hostile import serve
+from support.hostile import ok, serve
 from support.pages import page
 
 WHY = {
@@ -123,7 +123,7 @@ def test_the_pool_dials_through_the_wrapped_backend(monkeypatch: pytest.MonkeyPa
         return connect_tcp(self, host, port, **kwargs)
 
     monkeypatch.setattr(network._DeadlineBackend, "connect_tcp", spy)
-    with serve(lambda seen: page(["a"])) as server:
+    with serve(lambda seen: ok(page(["a"]))) as server:
         port = server.port
         base_url = f"http://127.0.0.1:{port}/api/v3"
         with vt_refs.connect("k", base_url=base_url, trust_env=False) as client:
