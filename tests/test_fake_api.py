@@ -494,7 +494,7 @@ def test_malformed_ids_are_404(client: httpx.Client, path: str) -> None:
         "/urls",
         f"/urls/{URL}",
         f"/urls/{URL}/{REFS}/",
-        f"/urls/{URL}/related_reports",
+        f"/urls/{URL}/related_widgets",
         f"/domains/example.com/{REFS}/x",
         f"/ip_addresses/{REFS}",
         f"/urls//{REFS}",

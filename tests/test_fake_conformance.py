@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from vt_refs._ids import url_id
+from vt_refs import url_id
 from vt_refs.testing import SEED_URL_SHA256, FakeVirusTotal
 
 from support.fixtures import TLS, fake_http
@@ -31,8 +31,16 @@ SAMPLE_IDS = {
     "domains": "example.com",
     "ip_addresses": "2001:db8::1",
     "threat_actors": "threat-actor--5e2f9a1b",
+    # Known from the start: the seed's first reference and its twin report.
+    "collections": "report--0082e68274dfccb553cd7e19047f0119d01661e7e96af6376743fc853c930a20",
+    "references": "0082e68274dfccb553cd7e19047f0119d01661e7e96af6376743fc853c930a20",
 }
 COUNT = 25  # three pages of 10: first, middle, last
+# The templates listing as many items as the object has references (its count), and
+# those of them in Google Threat Intelligence's shape (no meta.count).
+COUNTED = {t for t in FakeVirusTotal.PATHS if t.split("/")[1] not in ("collections", "references")}
+GTI = {t for t in COUNTED if not t.endswith("related_references")}
+OBJECTS = {"/collections/{id}", "/references/{id}"}  # one object, no page
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +114,7 @@ def test_the_fake_serves_exactly_the_spec_paths(spec: dict[str, Any]) -> None:
 
 def test_default_page_size_is_the_specs(spec: dict[str, Any], client: httpx.Client) -> None:
     default = spec["components"]["parameters"]["Limit"]["schema"]["default"]
-    for template in spec["paths"]:
+    for template in COUNTED:
         assert len(client.get(_path(template)).json()["data"]) == default
 
 
@@ -118,14 +126,38 @@ def test_pages_conform(
     position: str,
     offset: int | None,
 ) -> None:
-    for template in spec["paths"]:
+    for template in COUNTED:
         params: dict[str, Any] = {"limit": 10}
         if offset is not None:
             params["cursor"] = _cursor(10, offset)
         body = _conforms(spec, registry, template, client.get(_path(template), params=params))
         assert len(body["data"]) == (5 if position == "last" else 10)
-        assert body["meta"]["count"] == COUNT
-        assert ("cursor" in body["meta"]) is ("next" in body["links"]) is (position != "last")
+        more = position != "last"
+        if template in GTI:  # meta with only the cursor while more follow, then none
+            assert body.get("meta") == (
+                {"cursor": _cursor(10, (offset or 0) + 10)} if more else None
+            )
+            assert ("related" in body["links"]) is ("/relationships/" in template)
+        else:
+            assert body["meta"]["count"] == COUNT
+            assert ("cursor" in body["meta"]) is more
+        assert ("next" in body["links"]) is more
+
+
+def test_report_and_reference_pages_conform(
+    spec: dict[str, Any], registry: Registry[Any], client: httpx.Client
+) -> None:
+    for template in FakeVirusTotal.PATHS - COUNTED:
+        for limit in (1, 40):
+            response = client.get(_path(template), params={"limit": limit})
+            body = _conforms(spec, registry, template, response)
+            if template in OBJECTS:
+                assert body["data"]["id"] == SAMPLE_IDS[template.split("/")[1]]
+                continue
+            assert body["data"], template
+            assert ("cursor" in body.get("meta", {})) is ("next" in body["links"])
+            if limit == 40:
+                assert "next" not in body["links"]
 
 
 def test_seed_empty_and_added_pages_conform(
@@ -137,7 +169,7 @@ def test_seed_empty_and_added_pages_conform(
         [{"type": "reference", "id": "a" * 64}],
         collection="threat_actors",
     )
-    for template in spec["paths"]:
+    for template in COUNTED:
         collection = template.split("/")[1]
         ids = [SAMPLE_IDS[collection]] + ([SEED_URL_SHA256] if collection == "urls" else [])
         for object_id in ids:
@@ -148,10 +180,13 @@ def test_seed_empty_and_added_pages_conform(
 def test_generated_references_use_only_documented_attributes(
     spec: dict[str, Any], client: httpx.Client
 ) -> None:
-    documented = set(spec["components"]["schemas"]["ReferenceAttributes"]["properties"])
+    schemas = spec["components"]["schemas"]
     for template in spec["paths"]:
-        for reference in client.get(_path(template), params={"limit": 40}).json()["data"]:
-            assert set(reference.get("attributes", {})) <= documented
+        body = client.get(_path(template), params={"limit": 40}).json()
+        for item in body["data"] if isinstance(body["data"], list) else [body["data"]]:
+            kind = {"reference": "Reference", "collection": "Collection"}.get(item["type"])
+            properties = schemas[f"{kind or 'ApiObject'}Attributes"]["properties"]
+            assert set(item.get("attributes", {})) <= set(properties), (template, item)
 
 
 @pytest.mark.parametrize(
@@ -176,6 +211,8 @@ def test_request_errors_conform(
     sent = {"x-apikey": fake.api_key} | headers
     with httpx.Client(base_url=fake.base_url, verify=TLS) as http:
         for template in spec["paths"]:
+            if template in OBJECTS and status == 400:
+                continue  # one object: no limit or cursor to refuse
             send = {k: v for k, v in sent.items() if v is not None}
             response = http.get(_path(template), params=params, headers=send)
             assert response.status_code == status
@@ -186,18 +223,35 @@ def test_unknown_and_removed_objects_conform(
     spec: dict[str, Any], registry: Registry[Any], fake: FakeVirusTotal, client: httpx.Client
 ) -> None:
     for collection, object_id in SAMPLE_IDS.items():
-        fake.remove_object(object_id, collection=collection)
+        if collection not in ("collections", "references"):
+            fake.remove_object(object_id, collection=collection)
     for template in spec["paths"]:
-        for object_id in (None, "%00not%20an%20id"):
+        unknown = template.split("/")[1] in ("collections", "references")
+        for object_id in ("report--none" if unknown else None, "%00not%20an%20id"):
             response = client.get(_path(template, object_id))
             assert response.status_code == 404
             _conforms(spec, registry, template, response)
 
 
+def test_deprecated_endpoints_can_be_forbidden(
+    spec: dict[str, Any], registry: Registry[Any], fake: FakeVirusTotal, client: httpx.Client
+) -> None:
+    fake.forbid_deprecated = True
+    for template in spec["paths"]:
+        response = client.get(_path(template))
+        deprecated = template.startswith("/references/") or template.endswith("related_references")
+        assert response.status_code == (403 if deprecated else 200), template
+        body = _conforms(spec, registry, template, response)
+        if deprecated:
+            assert body["error"]["code"] == "ForbiddenError"
+    fake.forbid_deprecated = False
+    assert client.get(_path("/references/{id}")).status_code == 200
+
+
 def test_unknown_paths_answer_the_error_schema(
     registry: Registry[Any], client: httpx.Client
 ) -> None:
-    response = client.get("/urls/x/related_reports")
+    response = client.get("/urls/x/related_widgets")
     assert response.status_code == 404
     _validate(registry, {"$ref": "#/components/schemas/ErrorResponse"}, response.json())
 

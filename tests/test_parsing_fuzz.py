@@ -66,7 +66,17 @@ from support.spec_strategies import (
 
 SPEC = load_spec()
 NAMES = response_schema_names(SPEC)
-OPERATIONS = success_operations(SPEC)
+ALL_OPERATIONS = success_operations(SPEC)
+# The paging operations, and one of them per page schema: the random HTTP properties below
+# run per page schema (operations sharing one differ only in their URL), drawing which
+# operation serves it; every operation gets a full page over HTTP once, exhaustively.
+OPERATIONS = [op for op in ALL_OPERATIONS if op.paging]
+OBJECT_OPERATIONS = [op for op in ALL_OPERATIONS if not op.paging]
+PAGE_SCHEMAS = sorted({op.schema for op in OPERATIONS})
+BY_SCHEMA = {
+    schema: st.sampled_from([op for op in OPERATIONS if op.schema == schema])
+    for schema in PAGE_SCHEMAS
+}
 ERROR_CODES = documented_error_codes(SPEC)
 MAX_MESSAGE = 1000
 MAX_EXCERPT = 200
@@ -297,9 +307,30 @@ INVALID_PAGES = {
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=[op.operation_id for op in OPERATIONS])
+def test_every_paging_operation_serves_a_full_page_over_http(op: PageOperation) -> None:
+    doc = _without_cursor(full_document(SPEC, op.schema))
+    with _serving(json.dumps(doc).encode(), 200, op) as client:
+        page = next(iter(vt_refs.iter_pages(_operation(op), client, id="abc")))
+    assert isinstance(page, _model(op.schema))
+    assert page.to_dict() == doc
+
+
+@pytest.mark.parametrize("op", OBJECT_OPERATIONS, ids=[op.operation_id for op in OBJECT_OPERATIONS])
+def test_every_object_operation_answers_its_model_through_the_generated_client(
+    op: PageOperation,
+) -> None:
+    doc = full_document(SPEC, op.schema)
+    with _serving(json.dumps(doc).encode(), 200, op) as client:
+        answer = _operation(op).sync("abc", client=client)
+    assert isinstance(answer, _model(op.schema))
+    assert answer.to_dict() == doc
+
+
+@pytest.mark.parametrize("schema", PAGE_SCHEMAS)
 @settings(max_examples=_examples(15))
 @given(data=st.data())
-def test_valid_pages_over_http_round_trip(op: PageOperation, data: st.DataObject) -> None:
+def test_valid_pages_over_http_round_trip(schema: str, data: st.DataObject) -> None:
+    op = data.draw(BY_SCHEMA[schema], label="op")
     doc = data.draw(LAST_PAGES[op.schema], label="doc")
     body = json.dumps(doc, ensure_ascii=data.draw(st.booleans(), label="ascii")).encode()
     with _serving(body, 200, op) as client:
@@ -308,10 +339,11 @@ def test_valid_pages_over_http_round_trip(op: PageOperation, data: st.DataObject
     assert page.to_dict() == doc
 
 
-@pytest.mark.parametrize("op", OPERATIONS, ids=[op.operation_id for op in OPERATIONS])
+@pytest.mark.parametrize("schema", PAGE_SCHEMAS)
 @settings(max_examples=_examples(15), suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_invalid_pages_over_http_raise_malformed(op: PageOperation, data: st.DataObject) -> None:
+def test_invalid_pages_over_http_raise_malformed(schema: str, data: st.DataObject) -> None:
+    op = data.draw(BY_SCHEMA[schema], label="op")
     invalid: Invalid = data.draw(INVALID_PAGES[op.schema], label="invalid")
     body = _encode(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii"))
     for on_drift in ["error"] if invalid.drift else ["error", "warn"]:
@@ -321,12 +353,13 @@ def test_invalid_pages_over_http_raise_malformed(op: PageOperation, data: st.Dat
         _check_error(error, invalid.path, 200)
 
 
-@pytest.mark.parametrize("op", OPERATIONS, ids=[op.operation_id for op in OPERATIONS])
+@pytest.mark.parametrize("schema", PAGE_SCHEMAS)
 @settings(max_examples=_examples(10))
 @given(data=st.data())
 def test_drifted_pages_over_http_are_kept_with_one_warning(
-    op: PageOperation, data: st.DataObject
+    schema: str, data: st.DataObject
 ) -> None:
+    op = data.draw(BY_SCHEMA[schema], label="op")
     invalid: Invalid = data.draw(DRIFTED_PAGES[op.schema], label="drifted")
     body = _encode(invalid.data, ensure_ascii=data.draw(st.booleans(), label="ascii"))
     with _serving(body, 200, op) as client, drift_warnings() as drifted:

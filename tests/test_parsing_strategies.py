@@ -112,22 +112,45 @@ def test_response_schema_names_refuse_inline_response_schemas() -> None:
         response_schema_names(spec)
 
 
-def test_success_operations_are_the_ten_relationship_operations() -> None:
-    found = {(op.tag, op.operation_id, op.schema) for op in success_operations(SPEC)}
-    assert found == {
-        (tag, f"get_{obj}_related_references{suffix}", schema)
-        for tag, obj in (
-            ("urls", "url"),
-            ("files", "file"),
-            ("domains", "domain"),
-            ("ip_addresses", "ip_address"),
-            ("threat_actors", "threat_actor"),
-        )
-        for suffix, schema in (
-            ("", "ReferenceCollection"),
-            ("_descriptors", "DescriptorCollection"),
-        )
-    }
+_SINGULAR = {"urls": "url", "files": "file", "domains": "domain", "ip_addresses": "ip_address",
+             "threat_actors": "threat_actor"}  # fmt: skip
+_INDICATORS = ("urls", "files", "domains", "ip_addresses")
+
+
+def _expected_operations() -> set[tuple[str, str, str, bool]]:
+    """Every operation of openapi.yaml, written out: (tag, operationId, 200 schema, pages)."""
+    found: set[tuple[str, str, str, bool]] = set()
+
+    def pair(tag: str, stem: str, schema: str) -> None:
+        found.add((tag, stem, schema, True))
+        found.add((tag, f"{stem}_descriptors", "DescriptorCollection", True))
+
+    for tag, single in _SINGULAR.items():
+        pair(tag, f"get_{single}_related_references", "ReferenceCollection")
+    for tag in _INDICATORS:
+        for relationship in ("reports", "related_reports"):
+            pair(tag, f"get_{_SINGULAR[tag]}_{relationship}", "CollectionPage")
+    found.add(("collections", "get_collection", "CollectionResponse", False))
+    for relationship in (*_INDICATORS, "threat_actors", "malware_families"):
+        schema = "ObjectPage" if relationship in _INDICATORS else "CollectionPage"
+        pair("collections", f"get_collection_{relationship}", schema)
+    found.add(("references", "get_reference", "ReferenceResponse", False))
+    for relationship in (
+        "collections",
+        "domains",
+        "files",
+        "ip_addresses",
+        "threat_actors",
+        "urls",
+    ):
+        schema = "CollectionPage" if relationship == "collections" else "ObjectPage"
+        pair("references", f"get_reference_{relationship}", schema)
+    return found
+
+
+def test_success_operations_are_every_operation_with_its_page() -> None:
+    found = {(op.tag, op.operation_id, op.schema, op.paging) for op in success_operations(SPEC)}
+    assert found == _expected_operations()
 
 
 @pytest.mark.parametrize(

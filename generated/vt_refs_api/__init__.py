@@ -1,4 +1,4 @@
-"""A client library for accessing VirusTotal API v3 related_references"""
+"""A client library for accessing VirusTotal API v3 references and Google Threat Intelligence reports"""
 
 from .client import AuthenticatedClient, Client
 

@@ -243,16 +243,26 @@ def response_schema_names(spec: Mapping[str, Any]) -> list[str]:
 
 
 class PageOperation(NamedTuple):
-    """An operation whose 200 response is a component schema."""
+    """An operation whose 200 response is a component schema.
+
+    `paging`: it takes `cursor` (so `limit`), and its answer is a page the helpers walk;
+    the others (`GET /collections/{id}`, ...) answer one object.
+    """
 
     tag: str
     operation_id: str
     path: str
     schema: str
+    paging: bool = True
+
+
+def _parameter_names(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> set[str]:
+    return {resolve_ref(spec, p)["name"] for p in operation.get("parameters", [])}
 
 
 def success_operations(spec: Mapping[str, Any]) -> list[PageOperation]:
-    """Every GET operation with its first tag, URL path template and 200 body schema."""
+    """Every GET operation with its first tag, URL path template, 200 body schema and
+    whether it pages."""
     responses = spec.get("components", {}).get("responses", {})
     found = []
     for path, item in spec["paths"].items():
@@ -263,7 +273,10 @@ def success_operations(spec: Mapping[str, Any]) -> list[PageOperation]:
         if "$ref" in response:
             response = responses[response["$ref"].removeprefix("#/components/responses/")]
         (schema,) = set(_body_schema_names(f"#/paths/{path}/get/responses/200", response))
-        found.append(PageOperation(operation["tags"][0], operation["operationId"], path, schema))
+        paging = "cursor" in _parameter_names(spec, operation)
+        found.append(
+            PageOperation(operation["tags"][0], operation["operationId"], path, schema, paging)
+        )
     return found
 
 

@@ -19,12 +19,18 @@ class CollectionLinks:
     """ The next page's URL; absent on the last page. Clients page with
     `meta.cursor` instead, so that the API key never follows a link.
      """
+    related: str | Unset = UNSET
+    """ The URL of the full objects of a `relationships/` page (Google Threat
+    Intelligence descriptor pages send it).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         self_ = self.self_
 
         next_ = self.next_
+
+        related = self.related
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -35,6 +41,8 @@ class CollectionLinks:
         )
         if next_ is not UNSET:
             field_dict["next"] = next_
+        if related is not UNSET:
+            field_dict["related"] = related
 
         return field_dict
 
@@ -45,9 +53,12 @@ class CollectionLinks:
 
         next_ = d.pop("next", UNSET)
 
+        related = d.pop("related", UNSET)
+
         collection_links = cls(
             self_=self_,
             next_=next_,
+            related=related,
         )
 
         collection_links.additional_properties = d

@@ -21,6 +21,10 @@ class RelatedObject:
     """ The object type, e.g. `collection`. """
     id: str
     attributes: RelatedObjectAttributes | Unset = UNSET
+    """ What the API tells of the object a relationship goes through. Google Threat
+    Intelligence pages add `tags`, `origin` and `collection_type` (the object may be
+    another report).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

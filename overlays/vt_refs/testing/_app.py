@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._gti import FORBIDDEN, Reports
 from ._paging import DEFAULT_LIMIT, Cursor, decode_cursor, page_body, parse_limit
 from ._records import RecordedRequest
 from ._responses import ApiError, Response
@@ -18,11 +19,15 @@ class App:
     parameters are ignored, as the API does.
     """
 
-    def __init__(self, *, api_key: str, origin: str, store: ReferenceStore, max_limit: int):
+    def __init__(
+        self, *, api_key: str, origin: str, store: ReferenceStore, max_limit: int, reports: Reports
+    ):
         self._api_key = api_key
         self._origin = origin
         self._store = store
         self._max_limit = max_limit
+        self._reports = reports
+        reports.serve_at(origin, max_limit)
 
     def handle(self, request: RecordedRequest) -> Response:
         """The response to `request`; errors come as VirusTotal's JSON error body."""
@@ -40,6 +45,11 @@ class App:
             raise ApiError(401, "AuthenticationRequiredError", "X-Apikey header is missing")
         if sent_key != self._api_key:
             raise ApiError(401, "WrongCredentialsError", "Wrong API key")
+        if self._reports.forbidden(request.path):
+            raise ApiError(403, "ForbiddenError", FORBIDDEN)
+        answered = self._reports.handle(request)
+        if answered is not None:
+            return answered
         route = match(request.path)
         if route is None:
             raise ApiError(404, "NotFoundError", f"Resource not found: {request.path}")

@@ -24,6 +24,7 @@ from ._faults import (
     RedirectFault,
     fault_response,
 )
+from ._gti import Reports
 from ._quota import QuotaEnforcer
 from ._records import RecordedRequest
 from ._responses import Response
@@ -59,22 +60,22 @@ def _check_header_value(name: str, value: object) -> str:
 
 
 class FakeVirusTotal:
-    """A VirusTotal API v3 `related_references` server on loopback, for tests.
+    """A VirusTotal API v3 server of references and GTI reports on loopback, for tests.
 
     It speaks real HTTP/1.1 (keep-alive, Content-Length on every response), so a client
     is tested through its whole transport, and it answers every operation of openapi.yaml
-    as the API does: pages with `meta.count`, `meta.cursor` and `links`, the API's
+    as the API does: pages with `meta` and `links` in each endpoint's shape, the API's
     authentication and error bodies. Data is deterministic: the seed's two references for
-    the seed URL (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any
-    other well-formed id. Tests change objects with `set_count`, `add_references` and
-    `remove_object`, inject faults with the `*_next` methods or `chaos`, and read what the
-    client sent in `requests`.
+    the seed URL (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated ones for any other
+    id, a report per reference, the IOCs each names. Tests change objects with `set_count`,
+    `add_references` and `remove_object`, inject faults with the `*_next` methods or
+    `chaos`, and read what the client sent in `requests`.
 
     Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
     stop(). The port is a free one unless `port` is given.
     """
 
-    PATHS: ClassVar[frozenset[str]] = PATH_TEMPLATES
+    PATHS: ClassVar[frozenset[str]] = PATH_TEMPLATES | Reports.PATHS
     """The path templates served under `base_url`, spelt as in openapi.yaml."""
 
     def __init__(
@@ -88,6 +89,7 @@ class FakeVirusTotal:
         record_requests: bool = True,
         quota: Quota | None = None,
         latency: float = 0.0,
+        forbid_deprecated: bool = False,
     ) -> None:
         """Configure a fake; nothing listens until start().
 
@@ -101,6 +103,8 @@ class FakeVirusTotal:
         too); `quota_rejected` says how many it rejected.
         `latency` is seconds added to every response (faults included), as a distant API
         would: concurrency only pays off against it.
+        `forbid_deprecated` (an attribute too) makes `related_references` and `/references/*`
+        answer 403 ForbiddenError, as for a key without the Threat Landscape module.
         """
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
@@ -109,6 +113,8 @@ class FakeVirusTotal:
         self._api_key = _check_header_value("api_key", api_key)
         self._max_limit = check_count("max_limit", max_limit, 1)
         self._store = ReferenceStore(check_count("default_count", default_count, 0))
+        self._reports = Reports(self._store)
+        self._reports.forbid_deprecated = bool(forbid_deprecated)
         self._faults = FaultPlan()
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
@@ -127,9 +133,8 @@ class FakeVirusTotal:
         server = HttpServer(self._host, self._requested_port, self._dispatch)
         origin = f"http://{self._bracketed_host}:{server.port}"
         self._store.rebase(origin + API_PREFIX)
-        app = App(
-            api_key=self._api_key, origin=origin, store=self._store, max_limit=self._max_limit
-        )
+        app = App(api_key=self._api_key, origin=origin, store=self._store,
+                  max_limit=self._max_limit, reports=self._reports)  # fmt: skip
         self._stopping.clear()
         self._running = _Running(server, app, origin)
         server.start()
@@ -188,6 +193,15 @@ class FakeVirusTotal:
     def api_key(self) -> str:
         """The only key it accepts in `x-apikey`."""
         return self._api_key
+
+    @property
+    def forbid_deprecated(self) -> bool:
+        """Whether the deprecated endpoints answer 403 ForbiddenError (see `__init__`)."""
+        return self._reports.forbid_deprecated
+
+    @forbid_deprecated.setter
+    def forbid_deprecated(self, value: bool) -> None:
+        self._reports.forbid_deprecated = bool(value)
 
     # Objects
 

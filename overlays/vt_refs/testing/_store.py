@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -51,6 +51,40 @@ class ReferenceStore:
         self._changes: dict[ObjectKey, _Changes] = {}
         self._version = 0
         self._pages: OrderedDict[tuple[ObjectKey, int, Kind, int, int], bytes] = OrderedDict()
+        self._observers: list[Callable[[ObjectKey, int, JsonObject], None]] = []
+
+    def observe(self, observer: Callable[[ObjectKey, int, JsonObject], None]) -> None:
+        """Call `observer(key, index, reference)` for each reference a new page holds (the
+        reports endpoints learn which article a reference id stands for)."""
+        self._observers.append(observer)
+
+    def size(self, key: ObjectKey) -> int | None:
+        """How many references the object has, or None when it was removed."""
+        with self._lock:
+            return self._size(key)
+
+    def _size(self, key: ObjectKey) -> int | None:
+        changes = self._changes.get(key)
+        if changes is not None and changes.removed:
+            return None
+        default = len(SEED_REFERENCES) if key == _SEED_KEY else self._default_count
+        base = default if changes is None or changes.count is None else changes.count
+        return base + (0 if changes is None else len(changes.added))
+
+    def article(self, key: ObjectKey, index: int) -> JsonObject | None:
+        """The object's `index`-th reference, or None past its end (or when removed)."""
+        with self._lock:
+            size = self._size(key)
+            if size is None or not 0 <= index < size:
+                return None
+            return self._item(key, index)
+
+    def _item(self, key: ObjectKey, index: int) -> JsonObject:
+        changes = self._changes.get(key)
+        added = [] if changes is None else changes.added
+        base = self._size(key) or 0
+        base -= len(added)
+        return self._base(key, index) if index < base else added[index - base]
 
     def rebase(self, base_url: str) -> None:
         """Use `base_url` in generated `links.self` (a restarted fake may have a new port)."""
@@ -104,6 +138,9 @@ class ReferenceStore:
                 items = [
                     self._base(key, i) if i < base else added[i - base] for i in range(offset, stop)
                 ]
+                for i, item in enumerate(items, offset):
+                    for observer in self._observers:
+                        observer(key, i, item)
                 if kind == "descriptors":
                     items = [descriptor(item) for item in items]
                 data = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
