@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 import bulk  # bench/bulk.py: the bulk-enrichment figures (issue 13)
 import httpx
 import quota_cache
+import quota_spend  # bench/quota_spend.py: full pages, each indicator once (issue 18)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).with_name("_worker.py")
@@ -444,11 +445,16 @@ def main() -> int:
         log("quota and cache...")
         results["quota_cache"] = quota_cache.run()
         results["bulk"] = bulk.bench(args.vt_py_python)
+        results["quota_spend"] = quota_spend.run()
     except (BenchError, bulk.BulkBenchError) as error:
         log(f"bench: {error}")
         return 1
     results["duration_seconds"] = time.perf_counter() - start
-    results["targets"] = targets(results) + bulk.targets(results["bulk"])
+    results["targets"] = [
+        *targets(results),
+        *bulk.targets(results["bulk"]),
+        *quota_spend.targets(results["quota_spend"]),
+    ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
@@ -456,6 +462,7 @@ def main() -> int:
     print()
     print(quota_cache.table(results["quota_cache"]))
     print(bulk.table(results["bulk"]))
+    print(quota_spend.table(results["quota_spend"]))
     print(f"\n(written to {args.output})")
     return 0
 

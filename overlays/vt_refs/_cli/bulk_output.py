@@ -30,6 +30,7 @@ CSV_COLUMNS: Final = (
     "url",
     "via",
     "error",
+    "duplicate_of",
 )
 # What spreadsheet programs read as a formula (OWASP's list: = + - @, tab, CR), also after
 # leading blanks: a spreadsheet set to trim spaces turns "  =1+1" into a live formula.
@@ -61,8 +62,19 @@ def _json_line(document: dict[str, Any]) -> str:
 
 
 def jsonl(result: IOCResult) -> bytes:
-    """`{"ioc", "kind", "reference"}` per reference, or one line with reference null."""
+    """`{"ioc", "kind", "reference"}` per reference, or one line with reference null; a
+    duplicate is one line naming its first (`duplicate_of`, the first's input index)."""
     kind = _kind(result)
+    if result.status == "duplicate":
+        return _json_line(
+            {
+                "ioc": result.text,
+                "kind": kind,
+                "status": "duplicate",
+                "duplicate_of": result.duplicate_of,
+                "reference": None,
+            }
+        ).encode("utf-8")
     references = _references(result)
     if references:
         lines = [
@@ -137,11 +149,13 @@ def csv_result(result: IOCResult) -> bytes:
                 _get(attributes, "url"),
                 _via(ref),
                 "",
+                "",
             ]
         )
     if not rows:
         error = "" if result.error is None else str(result.error)
-        rows.append([*head, "", "", "", "", "", "", error])
+        first = "" if result.duplicate_of is None else str(result.duplicate_of)
+        rows.append([*head, "", "", "", "", "", "", error, first])
     return _csv_rows([[safe_cell(cell) for cell in row] for row in rows])
 
 
