@@ -61,7 +61,12 @@ def test_relationship_operation(spec: dict[str, Any], collection: str, descripto
     params = {p["name"]: p for p in (resolve_ref(spec, p) for p in op["parameters"])}
     assert set(params) == {"id", "limit", "cursor"}
     assert params["id"]["in"] == "path" and params["id"]["required"] is True
-    assert params["limit"]["schema"] == {"type": "integer", "minimum": 1, "default": 10}
+    assert params["limit"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 40,  # VirusTotal: at most 40 objects per relationship call
+        "default": 10,
+    }
     assert params["cursor"]["schema"] == {"type": "string"}
     assert set(op["responses"]) == {"200"} | ERROR_STATUSES
     page = resolve_ref(spec, op["responses"]["200"])["content"]["application/json"]["schema"]

@@ -1,5 +1,7 @@
 """Walking the API's pages: the walk, the helpers over it, the relationship shortcuts.
 
+`catalog` lists the relationship operations of the generated package (`get_catalog`):
+what the CLI, bulk, the shortcuts and the fake read to know which operations exist.
 `walk` holds the rules of one pagination with no I/O; `pages` the page loops and the
 public helpers (`paginate`, `iter_pages` and their async twins); `relationships` the
 shortcuts for `related_references`; `protocols` the types the helpers are generic over
@@ -8,6 +10,7 @@ shortcuts for `related_references`; `protocols` the types the helpers are generi
 
 from __future__ import annotations
 
+from .catalog import DEFAULT_RELATIONSHIP, Catalog, Entry, get_catalog
 from .pages import (
     aiter_pages,
     apaginate,
@@ -22,8 +25,11 @@ from .relationships import arelated_references, related_references
 from .walk import EMPTY_PAGES_ALLOWED, AnyClient, Walk, client_on_drift
 
 __all__ = [
+    "DEFAULT_RELATIONSHIP",
     "EMPTY_PAGES_ALLOWED",
     "AnyClient",
+    "Catalog",
+    "Entry",
     "Page",
     "PagingOperation",
     "Walk",
@@ -33,6 +39,7 @@ __all__ = [
     "async_items",
     "async_pages",
     "client_on_drift",
+    "get_catalog",
     "iter_pages",
     "paginate",
     "related_references",

@@ -1,14 +1,19 @@
-"""Shortcuts for the relationship this SDK is about, on top of the generic pagination."""
+"""Shortcuts for the relationship this SDK is about, on top of the generic pagination.
+
+The operation walked is the catalog's (`get_catalog().find("urls")`): the URL listing of
+`DEFAULT_RELATIONSHIP`, so these shortcuts name no generated module themselves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
-from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import Reference
 
 from .._errors import UsageError
 from .._ids import url_id
+from .catalog import get_catalog
 from .pages import apaginate, paginate
 from .walk import AnyClient
 
@@ -25,6 +30,11 @@ def _object_id(url: str | None, id: str | None) -> str:
     return id
 
 
+def _url_operation() -> Any:
+    """The module listing a URL's references; typed by the shortcuts' return types."""
+    return get_catalog().find("urls").module
+
+
 def related_references(
     client: AnyClient,
     url: str | None = None,
@@ -38,7 +48,7 @@ def related_references(
 
     `url` is turned into its identifier by `url_id`; `id=` takes an identifier as
     VirusTotal gives it (the SHA-256 of its canonical form of the URL, or the unpadded
-    URL-safe base64 form). The rest is `paginate` over
+    URL-safe base64 form). The rest is `paginate` over the catalog's operation for URLs,
     `vt_refs_api.api.urls.get_url_related_references`.
 
     Raises:
@@ -48,7 +58,7 @@ def related_references(
         VTError: while iterating, as `paginate` does.
     """
     return paginate(
-        get_url_related_references,
+        _url_operation(),
         client,
         id=_object_id(url, id),
         max_items=max_items,
@@ -68,7 +78,7 @@ def arelated_references(
 ) -> AsyncIterator[Reference]:
     """The async twin of `related_references`: the same arguments, items and errors."""
     return apaginate(
-        get_url_related_references,
+        _url_operation(),
         client,
         id=_object_id(url, id),
         max_items=max_items,

@@ -13,14 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import typing
 from types import MappingProxyType, ModuleType
 from typing import Any, Final, NoReturn
 
 import httpx
 
 from vt_refs_api import AuthenticatedClient, Client
-from vt_refs_api.models import ErrorResponse
 from vt_refs_api.types import UNSET, Unset
 
 from .._checks import check_count
@@ -37,6 +35,7 @@ from .._transport import (
     transport_error,
     unexpected_error,
 )
+from .catalog import page_model
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
@@ -51,30 +50,6 @@ def client_on_drift(client: object) -> OnDrift:
     """The `on_drift` that `connect()` gave `client`; the default for clients built otherwise."""
     value = getattr(client, "on_drift", DEFAULT_ON_DRIFT)
     return "error" if value == "error" else "warn"
-
-
-@functools.cache
-def _page_model(operation: ModuleType) -> tuple[type, int]:
-    """The model a 2xx answer of `operation` parses into, and its default `limit`."""
-    for name in ("sync", "_get_kwargs"):
-        if not callable(getattr(operation, name, None)):
-            raise UsageError(f"{operation!r} is not a generated endpoint module")
-    try:
-        params = inspect.signature(operation._get_kwargs).parameters
-        returned = typing.get_type_hints(operation.sync).get("return")
-    except Exception as error:  # no signature, hints naming what does not exist, ...
-        raise UsageError(f"{operation!r} is not a generated endpoint module: {error}") from None
-    if "cursor" not in params or "limit" not in params:
-        raise UsageError(f"{operation.__name__} does not page: it takes no cursor and limit")
-    default_limit = params["limit"].default
-    models = [
-        tp
-        for tp in typing.get_args(returned)
-        if isinstance(tp, type) and hasattr(tp, "from_dict") and not issubclass(tp, ErrorResponse)
-    ]
-    if len(models) != 1:
-        raise UsageError(f"{operation.__name__}: cannot tell its page model from {returned}")
-    return models[0], default_limit if isinstance(default_limit, int) else 10
 
 
 @functools.cache
@@ -130,7 +105,7 @@ class Walk:
         for reserved in ("limit", "client"):
             if reserved in params:
                 raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
-        self.model, default_limit = _page_model(operation)
+        self.model, default_limit = page_model(operation)
         self.page_size = default_limit if page_size is None else page_size
         self.operation = operation
         self.remaining = max_items
