@@ -99,7 +99,7 @@ def test_find_and_its_errors_name_what_exists() -> None:
     )
     assert catalog.of(get_url_related_references) is entry
     assert catalog.of(object()) is None
-    with pytest.raises(UsageError, match=r"no collection 'nope'; there are collections, domains, files"):
+    with pytest.raises(UsageError, match=r"no collection 'nope'; there are collections, domains"):
         catalog.find("nope")
     with pytest.raises(UsageError, match=r"urls has no relationship 'x'; it has related_refer"):
         catalog.find("urls", "x")

@@ -55,6 +55,7 @@ NAMES: dict[str, str] = {
     "abounded": "bounded",
     "_alookup": "_lookup",
     "_apause": "_pause",
+    "apaginate": "paginate",
 }
 # Calls rewritten whole: `asyncio.sleep(s)` -> `time.sleep(s)`, and the work an async twin
 # hands to a worker thread, `asyncio.to_thread(f, *args)` -> `f(*args)`.

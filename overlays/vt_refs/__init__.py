@@ -63,6 +63,16 @@ if TYPE_CHECKING:
     )
     from ._parsing import parse
     from ._parsing.drift import SchemaDriftWarning
+    from ._reports import (
+        PivotEdge,
+        Report,
+        ReportsFallbackWarning,
+        areport_iocs,
+        areports,
+        pivot,
+        report_iocs,
+        reports,
+    )
     from ._transport import Quota, RetryPolicy, TransportStats, from_cache
 
 # Each name's module, imported on first use. SchemaDriftWarning comes from its own module:
@@ -86,6 +96,14 @@ _LAZY = {
     "paginate": "._paging",
     "related_references": "._paging",
     "parse": "._parsing",
+    "PivotEdge": "._reports",
+    "Report": "._reports",
+    "ReportsFallbackWarning": "._reports",
+    "areport_iocs": "._reports",
+    "areports": "._reports",
+    "pivot": "._reports",
+    "report_iocs": "._reports",
+    "reports": "._reports",
     "Quota": "._transport",
     "RetryPolicy": "._transport",
     "TransportStats": "._transport",
@@ -126,10 +144,13 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PagingOperation",
+    "PivotEdge",
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",
     "RateLimitError",
+    "Report",
+    "ReportsFallbackWarning",
     "ResponseTooLargeError",
     "RetryPolicy",
     "SchemaDriftWarning",
@@ -146,6 +167,8 @@ __all__ = [
     "aiter_pages",
     "apaginate",
     "arelated_references",
+    "areport_iocs",
+    "areports",
     "classify",
     "connect",
     "enrich",
@@ -153,7 +176,10 @@ __all__ = [
     "iter_pages",
     "paginate",
     "parse",
+    "pivot",
     "related_references",
+    "report_iocs",
+    "reports",
     "transport_stats",
     "url_id",
 ]

@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         arguments = sys.argv[1:] if argv is None else argv
         if arguments[:1] == ["bulk"]:
             return _bulk(arguments[1:])
+        if arguments[:1] in (["iocs"], ["pivot"]):
+            return _reports(arguments[0], arguments[1:])
         try:
             options = parse_options(build_parser(), argv)
         except SystemExit as stop:  # --help, --version and usage errors: argparse exits
@@ -62,6 +64,24 @@ def _bulk(argv: list[str]) -> int:
     from .bulk import run_bulk
 
     return run_bulk(options, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer, stderr=sys.stderr)
+
+
+def _reports(command: str, argv: list[str]) -> int:
+    """`vt-refs iocs ...` and `vt-refs pivot ...` (see their --help)."""
+    from . import reports_args as parsing
+
+    try:
+        if command == "iocs":
+            iocs = parsing.parse_iocs_options(parsing.build_iocs_parser(), argv)
+        else:
+            pivot = parsing.parse_pivot_options(parsing.build_pivot_parser(), argv)
+    except SystemExit as stop:
+        return _exit_status(stop.code)
+    from .reports_run import run_iocs, run_pivot
+
+    if command == "iocs":
+        return run_iocs(iocs, stdout=sys.stdout.buffer, stderr=sys.stderr)
+    return run_pivot(pivot, stdout=sys.stdout.buffer, stderr=sys.stderr)
 
 
 def _exit_status(code: object) -> int:

@@ -123,7 +123,8 @@ class Reports:
         self._remember_reference(source, reference)
         made = report(source, reference, self._origin + API_PREFIX)
         with self._lock:
-            self._reports.setdefault(made["id"], source)
+            if source.value is not None or made["id"] not in self._reports:
+                self._reports[made["id"]] = source  # the one knowing the URL's text wins
         return made
 
     # Requests
