@@ -50,7 +50,7 @@ from ._ids import url_id
 
 if TYPE_CHECKING:
     from ._bulk import IOC, IOCResult, aenrich, classify, enrich
-    from ._client import DEFAULT_BASE_URL, connect
+    from ._client import DEFAULT_BASE_URL, connect, transport_stats
     from ._paging import (
         Page,
         PagingOperation,
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     )
     from ._parsing import parse
     from ._parsing.drift import SchemaDriftWarning
-    from ._transport import Quota, RetryPolicy, from_cache
+    from ._transport import Quota, RetryPolicy, TransportStats, from_cache
 
 # Each name's module, imported on first use. SchemaDriftWarning comes from its own module:
 # the parser's face would load the compiler for a warning class.
@@ -75,6 +75,7 @@ _LAZY = {
     "enrich": "._bulk",
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
+    "transport_stats": "._client",
     "SchemaDriftWarning": "._parsing.drift",
     "Page": "._paging",
     "PagingOperation": "._paging",
@@ -87,6 +88,7 @@ _LAZY = {
     "parse": "._parsing",
     "Quota": "._transport",
     "RetryPolicy": "._transport",
+    "TransportStats": "._transport",
     "from_cache": "._transport",
 }
 
@@ -133,6 +135,7 @@ __all__ = [
     "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",
+    "TransportStats",
     "UnselectiveContentQueryError",
     "UnsupportedContentQueryError",
     "UsageError",
@@ -151,5 +154,6 @@ __all__ = [
     "paginate",
     "parse",
     "related_references",
+    "transport_stats",
     "url_id",
 ]

@@ -16,6 +16,7 @@ from attrs import define, field
 from vt_refs_api import AuthenticatedClient
 
 from ._env import BASE_URL_ENV
+from ._errors import UsageError
 from ._parsing import DEFAULT_ON_DRIFT, OnDrift
 from ._transport import (
     ACCEPT_ENCODING,
@@ -26,12 +27,13 @@ from ._transport import (
     Quota,
     RetryPolicy,
     Settings,
+    TransportStats,
     build_stack,
     quota_of,
     retry_policy,
 )
 
-__all__ = ["DEFAULT_BASE_URL", "ConnectedClient", "client_for", "connect"]
+__all__ = ["DEFAULT_BASE_URL", "ConnectedClient", "client_for", "connect", "transport_stats"]
 
 # What the generated client's `token` holds: the real key lives only in the transport.
 _TOKEN_PLACEHOLDER: Final = "<redacted: held by the vt_refs transport>"
@@ -51,6 +53,13 @@ class ConnectedClient(AuthenticatedClient):
 
     on_drift: OnDrift = field(default=DEFAULT_ON_DRIFT, kw_only=True)
     _stack: KeyTransport | None = field(default=None, kw_only=True, repr=False, alias="stack")
+
+    @property
+    def stats(self) -> TransportStats:
+        """What this client has sent, met and waited for so far (see `TransportStats`)."""
+        if self._stack is None:
+            return TransportStats()
+        return self._stack.counters.snapshot()
 
     def __enter__(self) -> Self:
         if self._stack is not None:
@@ -229,3 +238,18 @@ def connect(
     )
     arguments["quota"] = quota_of(arguments.pop("quota"), arguments.pop("requests_per_minute"))
     return client_for(Settings(**arguments))
+
+
+def transport_stats(client: AuthenticatedClient) -> TransportStats:
+    """The counts of a client `connect()` made, so far: requests on the wire, cache hits,
+    retries, server 429s, time spent waiting for the quota (see `TransportStats`).
+
+    Read it before and after a run and subtract: `after - before` is the run's share.
+
+    Raises:
+        UsageError: `client` was not made by `vt_refs.connect()`.
+    """
+    if not isinstance(client, ConnectedClient):
+        name = type(client).__name__
+        raise UsageError(f"transport_stats() needs a client made by vt_refs.connect(), not {name}")
+    return client.stats

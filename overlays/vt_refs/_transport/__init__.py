@@ -52,6 +52,7 @@ from .settings import (
     quota_of,
     retry_policy,
 )
+from .stats import Counters, TransportStats
 from .stopping import RUN_STOPPING
 from .stores import StoreURL, parse_store_url
 
@@ -63,6 +64,7 @@ __all__ = [
     "KEEP_WHEN_PARSED",
     "KEY_HEADER",
     "RUN_STOPPING",
+    "Counters",
     "KeyTransport",
     "Layer",
     "Quota",
@@ -71,6 +73,7 @@ __all__ = [
     "Secret",
     "Settings",
     "StoreURL",
+    "TransportStats",
     "Window",
     "akept",
     "api_error_from",
@@ -123,15 +126,18 @@ def build_stack(settings: Settings) -> KeyTransport:
     Built from the inside out: network, body, quota, retry, cache, key. A new layer goes
     here, in its place, with its own module and a field of `Settings` if it needs one.
     """
-    layer: Layer = BodyTransport(*_network(settings), limit=settings.max_response_bytes)
+    counters = Counters()
+    layer: Layer = BodyTransport(
+        *_network(settings), limit=settings.max_response_bytes, counters=counters
+    )
     if settings.quota is not None:  # imported here: pyrate-limiter loads only when used
         from .quota.gate import quota_layer
 
-        layer = quota_layer(layer, layer, settings)
-    layer = RetryTransport(layer, layer, settings.retry)
+        layer = quota_layer(layer, layer, settings, counters)
+    layer = RetryTransport(layer, layer, settings.retry, counters)
     if settings.cache is not None:  # imported here: hishel loads only when used
         from .cache import cache_layer
 
         layer = cache_layer(layer, layer, settings)
     return KeyTransport(layer, layer, key=settings.key, header=KEY_HEADER,
-                        allowed_origin=origin(settings.base_url))  # fmt: skip
+                        allowed_origin=origin(settings.base_url), counters=counters)  # fmt: skip

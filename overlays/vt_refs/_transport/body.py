@@ -28,6 +28,7 @@ from .._checks import MAX_SECONDS
 from .._errors import MalformedResponseError, ResponseTooLargeError
 from .decoders import DecodeError, Decoder, decoder_for
 from .layer import Layer
+from .stats import Counters
 
 # The monotonic time by which the current sync attempt must be over (None: no deadline).
 DEADLINE: Final[ContextVar[float | None]] = ContextVar("vt_refs_deadline", default=None)
@@ -117,21 +118,30 @@ class BodyTransport(Layer):
     """Sends one attempt and reads its body, within `limit` decoded bytes and its timeout."""
 
     def __init__(
-        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, *, limit: int
+        self,
+        sync: httpx.BaseTransport,
+        async_: httpx.AsyncBaseTransport,
+        *,
+        limit: int,
+        counters: Counters,
     ) -> None:
         super().__init__(sync, async_)
         self._limit = limit
+        self._counters = counters
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeout = attempt_timeout(request)
         deadline = None if timeout is None else time.monotonic() + timeout
         token = DEADLINE.set(deadline)
         try:
+            self._counters.sent()
             response = self._sync.handle_request(request)
+            self._counters.answered(response.status_code)
             stream = response.stream
             try:
                 reader = _Reader(response, self._limit, request.method)
                 for chunk in stream:  # type: ignore[union-attr]
+                    self._counters.received(len(chunk))
                     reader.add(chunk)
                     # Our sockets stop at the deadline themselves; a transport given to
                     # connect() may not, so its chunks are checked here too.
@@ -158,11 +168,14 @@ class BodyTransport(Layer):
         )
 
     async def _read_async(self, request: httpx.Request) -> httpx.Response:
+        self._counters.sent()
         response = await self._async.handle_async_request(request)
+        self._counters.answered(response.status_code)
         stream = response.stream
         try:
             reader = _Reader(response, self._limit, request.method)
             async for chunk in stream:  # type: ignore[union-attr]
+                self._counters.received(len(chunk))
                 reader.add(chunk)
         finally:
             await stream.aclose()  # type: ignore[union-attr]

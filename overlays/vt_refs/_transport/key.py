@@ -11,8 +11,10 @@ import httpx
 
 from .._errors import UsageError, VTError
 from .layer import Layer
+from .provenance import FROM_CACHE
 from .redact import RESPONSE_EXTENSION, Redactor
 from .secret import Secret
+from .stats import Counters
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -37,8 +39,10 @@ class KeyTransport(Layer):
         key: Secret,
         header: str,
         allowed_origin: tuple[str, str, int | None],
+        counters: Counters,
     ) -> None:
         super().__init__(sync, async_)
+        self.counters = counters
         self._key = key
         self._header = header
         self._origin = allowed_origin
@@ -67,7 +71,9 @@ class KeyTransport(Layer):
 
     def _marked(self, response: httpx.Response) -> httpx.Response:
         """`response`, carrying the redactor; its reason phrase (shown by its repr and in
-        httpx's log line) redacted."""
+        httpx's log line) redacted. An answer from the cache is counted here."""
+        if response.extensions.get(FROM_CACHE):
+            self.counters.hit()
         response.extensions[RESPONSE_EXTENSION] = self._redact
         reason = response.extensions.get("reason_phrase")
         if isinstance(reason, bytes) and self._redact.found_in(reason):

@@ -29,6 +29,7 @@ from .._errors import UsageError
 from .answers import retry_after
 from .hosts import local
 from .layer import Layer
+from .stats import Counters
 from .stopping import POLL_SECONDS, stop_event
 
 RETRY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -164,11 +165,12 @@ class _Attempts:
     """The retries and the waiting of one request: how long to wait before the next attempt,
     or None to stop and hand up what the last attempt got."""
 
-    __slots__ = ("_policy", "_request", "retries", "waited")
+    __slots__ = ("_counters", "_policy", "_request", "retries", "waited")
 
-    def __init__(self, policy: RetryPolicy, request: httpx.Request) -> None:
+    def __init__(self, policy: RetryPolicy, request: httpx.Request, counters: Counters) -> None:
         self._policy = policy
         self._request = request
+        self._counters = counters
         self.retries = 0
         self.waited = 0.0
 
@@ -208,6 +210,8 @@ class _Attempts:
             wait = min(random.uniform(0.0, min(ceiling, policy.max_backoff)), max(left, 0.0))
         self.retries += 1
         self.waited += wait
+        if what != "HTTP 429":  # a 429 is the server's limit, counted as such
+            self._counters.retried()
         log.log(
             logging.WARNING if wait >= LONG_WAIT_SECONDS else logging.INFO,
             "%s %s: %s, retry %d of %d in %.1f s",
@@ -221,15 +225,20 @@ class RetryTransport(Layer):
     """Retries idempotent requests as its `RetryPolicy` says."""
 
     def __init__(
-        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, policy: RetryPolicy
+        self,
+        sync: httpx.BaseTransport,
+        async_: httpx.AsyncBaseTransport,
+        policy: RetryPolicy,
+        counters: Counters,
     ) -> None:
         super().__init__(sync, async_)
         self.policy = policy
+        self._counters = counters
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.method not in RETRY_METHODS or not self.policy.max_retries:
             return self._sync.handle_request(request)
-        attempts = _Attempts(self.policy, request)
+        attempts = _Attempts(self.policy, request, self._counters)
         while True:
             try:
                 response = self._sync.handle_request(request)
@@ -246,7 +255,7 @@ class RetryTransport(Layer):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method not in RETRY_METHODS or not self.policy.max_retries:
             return await self._async.handle_async_request(request)
-        attempts = _Attempts(self.policy, request)
+        attempts = _Attempts(self.policy, request, self._counters)
         while True:
             try:
                 response = await self._async.handle_async_request(request)

@@ -20,6 +20,7 @@ from ..._errors import APIConnectionError, QuotaExhaustedError
 from ..digest import key_digest
 from ..layer import Layer
 from ..settings import Settings
+from ..stats import Counters
 from ..stopping import POLL_SECONDS, stop_event, stopped
 from ..stores import open_error
 from .permits import Denial, Permits, permits
@@ -114,28 +115,40 @@ class QuotaTransport(Layer):
     """Spends one permit of the key's quota per request it passes on."""
 
     def __init__(
-        self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, gate: QuotaGate
+        self,
+        sync: httpx.BaseTransport,
+        async_: httpx.AsyncBaseTransport,
+        gate: QuotaGate,
+        counters: Counters,
     ) -> None:
         super().__init__(sync, async_)
         self._gate = gate
+        self._counters = counters
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        asked = time.monotonic()
         self._gate.wait()
         sent = time.monotonic()
+        self._counters.waited(sent - asked)
         response = self._sync.handle_request(request)
         self._gate.observe(time.monotonic() - sent)
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        asked = time.monotonic()
         await self._gate.await_permit()
         sent = time.monotonic()
+        self._counters.waited(sent - asked)
         response = await self._async.handle_async_request(request)
         self._gate.observe(time.monotonic() - sent)
         return response
 
 
 def quota_layer(
-    sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport, settings: Settings
+    sync: httpx.BaseTransport,
+    async_: httpx.AsyncBaseTransport,
+    settings: Settings,
+    counters: Counters,
 ) -> QuotaTransport:
     """The transports behind the shared quota of the key, in `settings.quota_store` (None:
     this process)."""
@@ -149,4 +162,4 @@ def quota_layer(
             # (the same error as the cache's for the same place).
             raise open_error("quota_store", store, f"{type(error).__name__}: {error}") from None
         raise store_error(error) from None
-    return QuotaTransport(sync, async_, QuotaGate(shared, settings.max_quota_wait))
+    return QuotaTransport(sync, async_, QuotaGate(shared, settings.max_quota_wait), counters)
