@@ -7,6 +7,7 @@ generated package, so the two must agree on every operation the spec declares.
 from __future__ import annotations
 
 import inspect
+import re
 from importlib import resources
 from typing import Any
 
@@ -129,3 +130,15 @@ def test_the_catalog_is_built_once_and_cannot_change() -> None:
     key = (entry.collection, entry.relationship, entry.descriptors)
     with pytest.raises(TypeError):
         catalog._index[key] = entry  # type: ignore[index]
+
+
+def test_the_guides_name_the_catalogs_operations_and_collections() -> None:
+    """The guides' table of operations and the CLI's `--object` list are the catalog's."""
+    catalog = get_catalog()
+    guide = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    rows = [line for line in guide.splitlines() if line.startswith("| ")]
+    named = set(re.findall(r"`(\w+)\.(get_\w+)`", "\n".join(rows)))
+    assert named == {(e.module.__name__.split(".")[-2], e.name) for e in catalog.entries}
+    cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    (choices,) = re.findall(r"`--object ([\w|]+)`", cli)
+    assert sorted(choices.split("|")) == list(catalog.collections)

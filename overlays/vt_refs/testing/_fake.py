@@ -63,8 +63,8 @@ class FakeVirusTotal:
 
     It speaks real HTTP/1.1 (keep-alive, Content-Length on every response), so a client
     is tested through its whole transport, and it answers every relationship operation of
-    openapi.yaml (the catalog's, `vt_refs._paging.get_catalog`: a relationship added to
-    the spec is served after `make generate`) as the API does: pages with `meta.count`,
+    openapi.yaml (the SDK's operations catalog: a relationship added to the spec is
+    served after `make generate`) as the API does: pages with `meta.count`,
     `meta.cursor` and `links`, the API's authentication and error bodies. Data is
     deterministic: the seed's two references for the seed URL's `related_references`
     (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any other
