@@ -33,6 +33,7 @@ CSV_COLUMNS: Final = (
     "url",
     "via",
     "error",
+    "duplicate_of",
 )
 """The CSV header, in order."""
 
@@ -52,7 +53,18 @@ def _json_line(document: dict[str, Any]) -> str:
 
 
 def jsonl_lines(entry: Entry) -> str:
-    """`{"ioc", "kind", "reference"}` per reference, or one line with reference null."""
+    """`{"ioc", "kind", "reference"}` per reference, or one line with reference null; a
+    duplicate is one line naming its first (`duplicate_of`, the first's input index)."""
+    if entry.status == "duplicate":
+        return _json_line(
+            {
+                "ioc": entry.text,
+                "kind": entry.kind,
+                "status": "duplicate",
+                "duplicate_of": entry.duplicate_of,
+                "reference": None,
+            }
+        )
     if entry.references:
         return "".join(
             _json_line({"ioc": entry.text, "kind": entry.kind, "reference": ref.to_dict()})
@@ -112,10 +124,12 @@ def csv_lines(entry: Entry) -> str:
                 get(attributes, "url"),
                 ";".join(via_names(ref)),
                 "",
+                "",
             ]
         )
     if not rows:
-        rows.append([*head, "", "", "", "", "", "", entry.error or ""])
+        first = "" if entry.duplicate_of is None else str(entry.duplicate_of)
+        rows.append([*head, "", "", "", "", "", "", entry.error or "", first])
     return _csv_rows([[safe_cell(cell) for cell in row] for row in rows])
 
 
@@ -124,7 +138,8 @@ def to_jsonl(results: Iterable[IOCResult]) -> Iterator[str]:
 
     Each line is `{"ioc": text, "kind": ..., "reference": {...}}` (the reference as the
     API sent it, unknown fields kept), or, for an indicator with no reference,
-    `"reference": null` with its `"status"` and, when it failed, `"error"`. JSON is
+    `"reference": null` with its `"status"` and, when it failed, `"error"`; a duplicate,
+    `{"ioc", "kind", "status": "duplicate", "duplicate_of": index, "reference": null}`. JSON is
     UTF-8 text; write it with `"".join(...)` or line by line to a file opened with
     `encoding="utf-8"`.
     """

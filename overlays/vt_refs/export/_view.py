@@ -40,6 +40,7 @@ class Entry:
     status: str
     references: list[Any]
     error: str | None
+    duplicate_of: int | None = None  # for a "duplicate": the index of its first
 
 
 def entry(result: object) -> Entry:
@@ -57,6 +58,7 @@ def entry(result: object) -> Entry:
         status=result.status,
         references=list(result.references) if result.status == "ok" else [],
         error=None if result.error is None else str(result.error),
+        duplicate_of=result.duplicate_of,
     )
 
 
