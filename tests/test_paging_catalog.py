@@ -16,7 +16,9 @@ import pytest
 
 import vt_refs_api.models
 from vt_refs import UsageError
+from vt_refs._bulk import KINDS
 from vt_refs._paging import DEFAULT_RELATIONSHIP, Catalog, Entry, get_catalog
+from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
 from support.operations import operations
@@ -115,6 +117,14 @@ def test_collections_and_relationships_come_from_the_entries() -> None:
     assert set(catalog.collections) >= {"urls", "files", "domains", "ip_addresses"}
     assert DEFAULT_RELATIONSHIP in catalog.relationships("urls")
     assert catalog.relationships("nope") == ()
+
+
+def test_what_classify_and_the_fake_know_of_collections_is_the_catalogs() -> None:
+    """classify's kinds and the fake's collections are collections the catalog has: an
+    indicator never classifies into a collection with no operation."""
+    collections = set(get_catalog().collections)
+    assert set(KINDS) <= collections
+    assert {entry.path for entry in get_catalog().entries} == FakeVirusTotal.PATHS
 
 
 def test_the_catalog_is_built_once_and_cannot_change() -> None:
