@@ -60,16 +60,18 @@ def _check_header_value(name: str, value: object) -> str:
 
 
 class FakeVirusTotal:
-    """A VirusTotal API v3 server of references and GTI reports on loopback, for tests.
+    """A VirusTotal API v3 relationships server on loopback, for tests.
 
     It speaks real HTTP/1.1 (keep-alive, Content-Length on every response), so a client
     is tested through its whole transport, and it answers every operation of openapi.yaml
-    as the API does: pages with `meta` and `links` in each endpoint's shape, the API's
-    authentication and error bodies. Data is deterministic: the seed's two references for
-    the seed URL (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated ones for any other
-    id, a report per reference, the IOCs each names. Tests change objects with `set_count`,
-    `add_references` and `remove_object`, inject faults with the `*_next` methods or
-    `chaos`, and read what the client sent in `requests`.
+    (the SDK's operations catalog: a relationship added to the spec is served after
+    `make generate`) as the API does: pages with `meta` and `links` in each endpoint's
+    shape, the API's authentication and error bodies. Data is deterministic: the seed's
+    two references for the seed URL's `related_references` (`SEED_URL_SHA256` or
+    `url_id(SEED_URL)`), generated ones for any other id and relationship; for reports,
+    one dataset (a report per reference, the IOCs each names). Tests change objects with
+    `set_count`, `add_references` and `remove_object`, inject faults with the `*_next`
+    methods or `chaos`, and read what the client sent in `requests`.
 
     Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
     stop(). The port is a free one unless `port` is given.
@@ -85,7 +87,7 @@ class FakeVirusTotal:
         port: int = 0,
         api_key: str = DEFAULT_API_KEY,
         default_count: int = 25,
-        max_limit: int = 40,
+        max_limit: int | None = None,
         record_requests: bool = True,
         quota: Quota | None = None,
         latency: float = 0.0,
@@ -95,7 +97,8 @@ class FakeVirusTotal:
 
         `default_count` is how many references an object has unless `set_count` says
         otherwise (the seed URL has its 2). `max_limit` is the page size larger `limit`
-        values are clamped to: VirusTotal does not document it, 40 is commonly reported.
+        values are clamped to; None (the default) clamps each operation to its own
+        maximum, the `maximum` of `limit` in openapi.yaml (40, as VirusTotal states).
         `record_requests=False` keeps `requests` empty, so a long-running fake (the
         command line one) does not grow without bound.
         `quota` (a `vt_refs.Quota`) makes it answer 429 QuotaExceededError past any of its
@@ -111,10 +114,10 @@ class FakeVirusTotal:
         self._host = host
         self._requested_port = check_count("port", port, 0, maximum=65535)
         self._api_key = _check_header_value("api_key", api_key)
-        self._max_limit = check_count("max_limit", max_limit, 1)
+        self._max_limit = check_count("max_limit", max_limit, 1, optional=True)
         self._store = ReferenceStore(check_count("default_count", default_count, 0))
-        self._reports = Reports(self._store)
-        self._reports.forbid_deprecated = bool(forbid_deprecated)
+        self.forbid_deprecated = bool(forbid_deprecated)
+        self._reports = Reports(self._store, lambda: self.forbid_deprecated)
         self._faults = FaultPlan()
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
@@ -193,15 +196,6 @@ class FakeVirusTotal:
     def api_key(self) -> str:
         """The only key it accepts in `x-apikey`."""
         return self._api_key
-
-    @property
-    def forbid_deprecated(self) -> bool:
-        """Whether the deprecated endpoints answer 403 ForbiddenError (see `__init__`)."""
-        return self._reports.forbid_deprecated
-
-    @forbid_deprecated.setter
-    def forbid_deprecated(self, value: bool) -> None:
-        self._reports.forbid_deprecated = bool(value)
 
     # Objects
 

@@ -16,10 +16,12 @@ import binascii
 import json
 import re
 import threading
+from collections.abc import Callable
 from typing import ClassVar, Final
 from urllib.parse import unquote, urlencode
 
 from .._ids import url_id
+from .._paging import get_catalog
 from ._data import SEED_REFERENCES, SEED_URL_SHA256, JsonObject, descriptor
 from ._gti_data import (
     IOC_RELATIONSHIPS,
@@ -30,7 +32,7 @@ from ._gti_data import (
     report,
     threat_actors,
 )
-from ._paging import DEFAULT_LIMIT, Cursor, decode_cursor, encode_cursor, parse_limit
+from ._paging import Cursor, decode_cursor, encode_cursor, parse_limit
 from ._records import RecordedRequest
 from ._responses import ApiError, Response
 from ._routes import API_PREFIX, ObjectKey, noun, object_key
@@ -68,6 +70,7 @@ TEMPLATES: Final[frozenset[str]] = frozenset(
 _PATH: Final = re.compile(r"/([a-z_]+)/([^/]+)(?:/(relationships/)?([a-z_]+))?")
 FORBIDDEN: Final = "You are not authorized to perform the requested operation"
 _SEED_KEY: Final = ObjectKey("urls", SEED_URL_SHA256)
+_DEFAULT_LIMIT: Final = get_catalog().find("collections", "files").default_limit  # the spec's
 
 
 def _url_text(raw: str) -> str | None:
@@ -86,11 +89,11 @@ class Reports:
 
     PATHS: ClassVar[frozenset[str]] = TEMPLATES
 
-    def __init__(self, store: ReferenceStore) -> None:
+    def __init__(self, store: ReferenceStore, forbid_deprecated: Callable[[], bool]) -> None:
         self._store = store
+        self._forbid_deprecated = forbid_deprecated
         self._origin = ""
         self._max_limit = 40
-        self.forbid_deprecated = False
         self._lock = threading.Lock()
         self._reports: dict[str, Source] = {}
         self._references: dict[str, Source] = {}
@@ -131,7 +134,7 @@ class Reports:
 
     def forbidden(self, path: str) -> bool:
         """Whether the deprecated endpoints are off and `path` is one of them."""
-        return self.forbid_deprecated and (
+        return self._forbid_deprecated() and (
             path.startswith(API_PREFIX + "/references/") or path.endswith("/related_references")
         )
 
@@ -227,7 +230,7 @@ def _page_of(request: RecordedRequest, max_limit: int) -> Cursor:
     raw = request.query.get("cursor")
     cursor = None if raw is None else decode_cursor(raw)
     if limit is None:
-        limit = min(DEFAULT_LIMIT if cursor is None else cursor.limit, max_limit)
+        limit = min(_DEFAULT_LIMIT if cursor is None else cursor.limit, max_limit)
     return Cursor(limit, 0 if cursor is None else cursor.offset)
 
 

@@ -1,7 +1,8 @@
 """Which references each object has, and their encoded pages.
 
-An object's references are its base references (the seed's for the seed URL, generated
-ones otherwise; as many as its count) followed by those a test added. Nothing is stored
+An object's references, in each of its relationships, are its base references (the
+seed's for the seed URL's `related_references`, generated ones otherwise, different for
+each relationship; as many as its count) followed by those a test added. Nothing is stored
 for objects a test never touched, so any well-formed id works without setup. Encoded pages
 are cached, keyed by a per-object version that every change bumps, so a stale page is
 never served and needs no explicit eviction.
@@ -15,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
+
+from vt_refs._paging import DEFAULT_RELATIONSHIP
 
 from ._data import SEED_REFERENCES, SEED_URL_SHA256, JsonObject, descriptor, generated_reference
 from ._routes import Kind, ObjectKey
@@ -50,7 +53,7 @@ class ReferenceStore:
         self._lock = threading.Lock()
         self._changes: dict[ObjectKey, _Changes] = {}
         self._version = 0
-        self._pages: OrderedDict[tuple[ObjectKey, int, Kind, int, int], bytes] = OrderedDict()
+        self._pages: OrderedDict[tuple[ObjectKey, int, str, Kind, int, int], bytes] = OrderedDict()
         self._observers: list[Callable[[ObjectKey, int, JsonObject], None]] = []
 
     def observe(self, observer: Callable[[ObjectKey, int, JsonObject], None]) -> None:
@@ -59,7 +62,7 @@ class ReferenceStore:
         self._observers.append(observer)
 
     def size(self, key: ObjectKey) -> int | None:
-        """How many references the object has, or None when it was removed."""
+        """How many `related_references` the object has, or None when it was removed."""
         with self._lock:
             return self._size(key)
 
@@ -72,7 +75,8 @@ class ReferenceStore:
         return base + (0 if changes is None else len(changes.added))
 
     def article(self, key: ObjectKey, index: int) -> JsonObject | None:
-        """The object's `index`-th reference, or None past its end (or when removed)."""
+        """The object's `index`-th `related_references` item, or None past its end (or when
+        removed): the article behind its `index`-th report."""
         with self._lock:
             size = self._size(key)
             if size is None or not 0 <= index < size:
@@ -84,7 +88,9 @@ class ReferenceStore:
         added = [] if changes is None else changes.added
         base = self._size(key) or 0
         base -= len(added)
-        return self._base(key, index) if index < base else added[index - base]
+        if index >= base:
+            return added[index - base]
+        return self._base(key, DEFAULT_RELATIONSHIP, index)
 
     def rebase(self, base_url: str) -> None:
         """Use `base_url` in generated `links.self` (a restarted fake may have a new port)."""
@@ -115,8 +121,11 @@ class ReferenceStore:
         with self._lock:
             self._change(key).removed = True
 
-    def page(self, key: ObjectKey, kind: Kind, offset: int, limit: int) -> PageData | None:
-        """Up to `limit` references from `offset`, or None when the object was removed.
+    def page(
+        self, key: ObjectKey, relationship: str, kind: Kind, offset: int, limit: int
+    ) -> PageData | None:
+        """Up to `limit` references of `relationship` from `offset`, or None when the
+        object was removed.
 
         An offset beyond the count gives an empty page, which is not cached: the caller
         turns it into an error.
@@ -125,22 +134,26 @@ class ReferenceStore:
             changes = self._changes.get(key)
             if changes is not None and changes.removed:
                 return None
-            default = len(SEED_REFERENCES) if key == _SEED_KEY else self._default_count
+            seeded = key == _SEED_KEY and relationship == DEFAULT_RELATIONSHIP
+            default = len(SEED_REFERENCES) if seeded else self._default_count
             base = default if changes is None or changes.count is None else changes.count
             added = [] if changes is None else changes.added
             count = base + len(added)
             if offset > count:
                 return PageData(count, b"[]")
-            cache_key = (key, 0 if changes is None else changes.version, kind, offset, limit)
+            version = 0 if changes is None else changes.version
+            cache_key = (key, version, relationship, kind, offset, limit)
             data = self._pages.get(cache_key)
             if data is None:
                 stop = min(offset + limit, count)
                 items = [
-                    self._base(key, i) if i < base else added[i - base] for i in range(offset, stop)
+                    self._base(key, relationship, i) if i < base else added[i - base]
+                    for i in range(offset, stop)
                 ]
-                for i, item in enumerate(items, offset):
-                    for observer in self._observers:
-                        observer(key, i, item)
+                if relationship == DEFAULT_RELATIONSHIP:
+                    for i, item in enumerate(items, offset):
+                        for observer in self._observers:
+                            observer(key, i, item)
                 if kind == "descriptors":
                     items = [descriptor(item) for item in items]
                 data = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
@@ -151,7 +164,11 @@ class ReferenceStore:
                 self._pages.move_to_end(cache_key)
             return PageData(count, data)
 
-    def _base(self, key: ObjectKey, index: int) -> JsonObject:
+    def _base(self, key: ObjectKey, relationship: str, index: int) -> JsonObject:
+        if relationship != DEFAULT_RELATIONSHIP:  # each relationship its own references
+            return generated_reference(
+                f"{key.collection}/{relationship}", key.object_id, index, self._base_url
+            )
         if key == _SEED_KEY and index < len(SEED_REFERENCES):
             return SEED_REFERENCES[index]
         return generated_reference(key.collection, key.object_id, index, self._base_url)
