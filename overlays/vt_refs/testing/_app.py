@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ._paging import DEFAULT_LIMIT, Cursor, decode_cursor, page_body, parse_limit
 from ._records import RecordedRequest
 from ._responses import ApiError, Response
 from ._routes import match, noun, object_key
 from ._store import ReferenceStore
+from ._users import user_route
+
+UserAnswer = Callable[[str], Response]
 
 
 class App:
@@ -18,8 +23,17 @@ class App:
     parameters are ignored, as the API does.
     """
 
-    def __init__(self, *, api_key: str, origin: str, store: ReferenceStore, max_limit: int):
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        origin: str,
+        store: ReferenceStore,
+        max_limit: int,
+        users: UserAnswer,
+    ):
         self._api_key = api_key
+        self._users = users
         self._origin = origin
         self._store = store
         self._max_limit = max_limit
@@ -40,6 +54,9 @@ class App:
             raise ApiError(401, "AuthenticationRequiredError", "X-Apikey header is missing")
         if sent_key != self._api_key:
             raise ApiError(401, "WrongCredentialsError", "Wrong API key")
+        user = user_route(request.path)
+        if user is not None:
+            return self._users(user)
         route = match(request.path)
         if route is None:
             raise ApiError(404, "NotFoundError", f"Resource not found: {request.path}")

@@ -136,7 +136,7 @@ PATH_TEMPLATES: Final[frozenset[str]] = frozenset(
     "/".join(("", collection, "{id}", *suffix))
     for collection in COLLECTIONS
     for suffix in _SUFFIXES
-)
+) | {"/users/{id}/overall_quotas"}
 """Every path the fake serves, spelt like openapi.yaml's path templates."""
 
 
