@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 import bulk  # bench/bulk.py: the bulk-enrichment figures (issue 13)
 import httpx
 import quota_cache
+import quota_spend  # bench/quota_spend.py: full pages, each indicator once (issue 18)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).with_name("_worker.py")
@@ -56,7 +57,8 @@ CONTENDERS = {
     "vt_py": "vt-py client.iterator",
 }
 TARGETS = {  # name -> (what, limit): a figure passes when it is at most its limit
-    "pagination": ("vt_refs.paginate / raw httpx loop", 1.15),
+    "pagination": ("vt_refs.paginate / raw httpx loop, wall", 1.15),
+    "pagination_cpu": ("vt_refs.paginate / raw httpx loop, client CPU", 1.15),
     "parsing": ("vt_refs.parse / json.loads", 2.0),
     "memory": ("peak RSS growth, 20,000 vs 400 references (MB)", 5.0),
     "duration": ("whole benchmark (s)", 300.0),
@@ -307,6 +309,7 @@ def machine(vt_py_python: str) -> dict[str, Any]:
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     values = {
         "pagination": results["pagination"]["ratio_to_raw"]["vt_refs"],
+        "pagination_cpu": results["pagination"]["cpu_ratio_to_raw"]["vt_refs"],
         "parsing": results["parsing"]["ratio_to_json_loads"]["vt_refs_parse"],
         "memory": results["memory"]["growth_mb"],
         "duration": results["duration_seconds"],
@@ -444,11 +447,16 @@ def main() -> int:
         log("quota and cache...")
         results["quota_cache"] = quota_cache.run()
         results["bulk"] = bulk.bench(args.vt_py_python)
+        results["quota_spend"] = quota_spend.run()
     except (BenchError, bulk.BulkBenchError) as error:
         log(f"bench: {error}")
         return 1
     results["duration_seconds"] = time.perf_counter() - start
-    results["targets"] = targets(results) + bulk.targets(results["bulk"])
+    results["targets"] = [
+        *targets(results),
+        *bulk.targets(results["bulk"]),
+        *quota_spend.targets(results["quota_spend"]),
+    ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
@@ -456,6 +464,7 @@ def main() -> int:
     print()
     print(quota_cache.table(results["quota_cache"]))
     print(bulk.table(results["bulk"]))
+    print(quota_spend.table(results["quota_spend"]))
     print(f"\n(written to {args.output})")
     return 0
 

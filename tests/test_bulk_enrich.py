@@ -21,22 +21,12 @@ from vt_refs import IOCResult, UsageError
 from vt_refs._bulk import is_fatal
 from vt_refs.testing import FakeVirusTotal
 
+from support.fixtures import connected as client
 from support.keys import KEY, WRONG_KEY
 
 
 def sha(i: int) -> str:
     return hashlib.sha256(f"file-{i}".encode()).hexdigest()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeVirusTotal]:
-    with FakeVirusTotal(api_key=KEY) as running:
-        yield running
-
-
-def client(fake: FakeVirusTotal, **kwargs: Any) -> Any:
-    kwargs.setdefault("max_retries", 0)
-    return vt_refs.connect(KEY, base_url=fake.base_url, **kwargs)
 
 
 def by_index(results: list[IOCResult]) -> list[IOCResult]:

@@ -90,7 +90,7 @@ def _csv_rows(text: str) -> Counter[tuple[str, str, str]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     assert reader.fieldnames == [
         "ioc", "kind", "status", "reference_id", "title", "author", "creation_date", "url", "via",
-        "error",
+        "error", "duplicate_of",
     ]  # fmt: skip
     return Counter((row["ioc"], row["status"], row["reference_id"]) for row in reader)
 
@@ -168,6 +168,7 @@ def test_csv_columns_and_injection_safe_cells(fake: FakeVirusTotal, tmp_path: Pa
         "url": "'+cmd|' /C calc'!A0",
         "via": "'-APT;FIN7",
         "error": "",
+        "duplicate_of": "",
     }
     assert rows[1]["ioc"] == INVALID and rows[1]["status"] == "invalid"
     assert rows[1]["reference_id"] == ""

@@ -69,7 +69,7 @@ def test_csv_cells_hold_no_raw_control_character_and_no_formula_after_blanks(
     assert row["error"] == ""
 
 
-def test_csv_has_an_error_column_last_that_says_why_a_row_failed(tmp_path: Path) -> None:
+def test_csv_has_an_error_column_that_says_why_a_row_failed(tmp_path: Path) -> None:
     with FakeVirusTotal(api_key=KEY) as fake:
         fake.set_count(sha(2), 3, collection="files")
         source = tmp_path / "iocs.txt"
@@ -80,7 +80,7 @@ def test_csv_has_an_error_column_last_that_says_why_a_row_failed(tmp_path: Path)
                    "1", "--max-retries", "1", "--base-url", fake.base_url, key=KEY)  # fmt: skip
     assert done.returncode == 6, done.stderr
     header = out.read_bytes().decode("utf-8").splitlines()[0]
-    assert header.split(",")[-1] == "error"
+    assert header.split(",")[-2:] == ["error", "duplicate_of"]  # the row's why, then its first
     rows = {row["ioc"]: row for row in _rows(out)}
     assert rows[sha(2)]["status"] == "error"
     assert "the backend is down" in rows[sha(2)]["error"]

@@ -22,6 +22,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 import vt_refs
+import vt_refs.export
 import vt_refs.testing
 import vt_refs_api
 import vt_refs_api.api
@@ -34,6 +35,7 @@ BUILD_SCRIPT = ROOT / "tools" / "build_docs.py"
 # Each public module, the page that documents it.
 PAGES = {
     vt_refs: "vt_refs.html",
+    vt_refs.export: "vt_refs/export.html",
     vt_refs.testing: "vt_refs/testing.html",
     vt_refs_api: "vt_refs_api.html",
     vt_refs_api.models: "vt_refs_api/models.html",
@@ -213,7 +215,7 @@ def _own_doc(obj: object) -> str:
 def test_every_public_name_has_a_docstring() -> None:
     documented = build_docs.reference_modules()
     missing: list[str] = []
-    for module in (vt_refs, vt_refs.testing):
+    for module in (vt_refs, vt_refs.export, vt_refs.testing):
         pdoc_module = documented[module.__name__]
         for name in module.__all__:
             obj = getattr(module, name)
@@ -255,7 +257,7 @@ def _args_section(docstring: str) -> list[str] | None:
 
 def test_an_args_section_describes_every_parameter_in_order() -> None:
     described = 0
-    for module in (vt_refs, vt_refs.testing):
+    for module in (vt_refs, vt_refs.export, vt_refs.testing):
         for name in module.__all__:
             obj = getattr(module, name)
             function = obj.__init__ if inspect.isclass(obj) else obj

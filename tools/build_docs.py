@@ -38,6 +38,7 @@ TEMPLATES = Path(__file__).resolve().parent / "docs_templates"
 # The reference: every public module under these, submodules included.
 PACKAGES = (
     "vt_refs",
+    "vt_refs.export",
     "vt_refs.testing",
     "vt_refs_api",
     "vt_refs_api.api",

@@ -32,6 +32,7 @@ from .._errors import (
 )
 from .._paging import AnyClient, Walk
 from .checkpoint import Checkpoint, Skipper
+from .distinct import Distinct
 from .ioc import IOC, Kind, Unreadable, classify
 from .results import STATUSES, IOCResult, Status
 
@@ -157,6 +158,7 @@ class Run:
         self._index = 0  # the input position of the next item read
         self._exhausted = False
         self.outstanding = 0  # walks handed to the runner and not yet finished
+        self.distinct = Distinct()  # each (kind, id) walked once
 
     def open(self) -> None:
         """Open the checkpoint: done when the run starts, not when it is set up, so an
@@ -176,8 +178,8 @@ class Run:
         return {"descriptors": self.descriptors, "max_items_per_ioc": self.max_items}
 
     def prepare(self, index: int, item: object) -> Job | IOCResult | None:
-        """What input item `index` needs: None (finished before), a result (it did not
-        classify), or a walk to run."""
+        """What input item `index` needs: None (finished before, or a duplicate held for
+        its first), a result (it did not classify, or it is a duplicate), or a walk."""
         if isinstance(item, Unreadable):
             if self._skipper is not None and self._skipper.finished(index, item.text):
                 return None
@@ -187,10 +189,19 @@ class Run:
         if not isinstance(text, str):
             raise UsageError(f"iocs[{index}] must be a str or an IOC, not {type(item).__name__}")
         text = text.strip()
-        if self._skipper is not None and self._skipper.finished(index, text):
-            return None
+        finished = self._skipper is not None and self._skipper.finished(index, text)
         try:
             ioc = classify(item)  # type: ignore[arg-type]  # an IOC passes through
+        except UsageError as error:
+            return None if finished else IOCResult(index, text, "invalid", error=error, text=text)
+        # A finished item is keyed too: a later spelling of it, unfinished, is its duplicate.
+        first = self.distinct.first(ioc, index)
+        if finished:
+            return None
+        if first is not None:
+            duplicate = IOCResult(index, ioc, "duplicate", text=text, duplicate_of=first)
+            return self.distinct.duplicate(duplicate)
+        try:
             walk = Walk(
                 operation(ioc.kind, self.descriptors),
                 self.client,
@@ -201,6 +212,7 @@ class Run:
             )
         except UsageError as error:
             return IOCResult(index, text, "invalid", error=error, text=text)
+        self.distinct.walking(index)
         return Job(index, ioc, text, walk)
 
     def wants_input(self, ahead: int) -> bool:
@@ -211,6 +223,7 @@ class Run:
             and not self.stopping.is_set()
             and not self._exhausted
             and self.outstanding < ahead
+            and not self.distinct.full
         )
 
     def feed(self, item: object) -> Job | IOCResult | None:
@@ -231,10 +244,13 @@ class Run:
         return result if self.settle(result) else None
 
     def deliver(self, result: IOCResult) -> Iterator[IOCResult]:
-        """Yield `result`; record it once the consumer comes back for the next one (the
-        runners `yield from`, or loop over, this)."""
+        """Yield `result`, then the duplicates held for it; record each once the consumer
+        comes back for the next one (the runners `yield from`, or loop over, this)."""
         yield self.counted(result)
         self.handed_over(result)
+        for duplicate in self.distinct.release(result.index):
+            yield self.counted(duplicate)
+            self.handed_over(duplicate)
 
     def end(self) -> None:
         """Raise what ended the run early, if anything did."""
@@ -317,6 +333,7 @@ class Run:
 
     def close(self) -> None:
         self.stopping.set()
+        self.distinct.close()
         owned = not isinstance(self._checkpoint_given, Checkpoint)
         if owned and self.checkpoint is not None:
             self.checkpoint.close()

@@ -40,9 +40,13 @@ formats:
   jsonl   one line per reference: {{"ioc": ..., "kind": ..., "reference": {{...}}}};
           an indicator with no reference gets one line with "reference": null and
           its "status" (ok, not_found, invalid, error) and, if it failed, "error".
+          A repeat of an earlier indicator (however spelt: defanged, upper case, another
+          IPv6 form) is fetched once: the repeat is one line with "status": "duplicate"
+          and "duplicate_of": the first's index (its position among the indicators).
   csv     ioc, kind, status, reference_id, title, author, creation_date (UTC),
-          url, via, error; cells starting (after any blanks) with = + - @ are prefixed
-          with ' (CSV injection), control characters are written as \\xNN text.
+          url, via, error, duplicate_of; cells starting (after any blanks) with = + - @
+          are prefixed with ' (CSV injection), control characters are written as \\xNN
+          text.
 
 output:
   --out FILE onto a file that is not empty is refused unless --append (add after it) or
