@@ -7,6 +7,7 @@ generated package, so the two must agree on every operation the spec declares.
 from __future__ import annotations
 
 import inspect
+import re
 from importlib import resources
 from typing import Any
 
@@ -15,7 +16,9 @@ import pytest
 
 import vt_refs_api.models
 from vt_refs import UsageError
+from vt_refs._bulk import KINDS
 from vt_refs._paging import DEFAULT_RELATIONSHIP, Catalog, Entry, get_catalog
+from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
 from support.operations import operations
@@ -116,6 +119,14 @@ def test_collections_and_relationships_come_from_the_entries() -> None:
     assert catalog.relationships("nope") == ()
 
 
+def test_what_classify_and_the_fake_know_of_collections_is_the_catalogs() -> None:
+    """classify's kinds and the fake's collections are collections the catalog has: an
+    indicator never classifies into a collection with no operation."""
+    collections = set(get_catalog().collections)
+    assert set(KINDS) <= collections
+    assert {entry.path for entry in get_catalog().entries} == FakeVirusTotal.PATHS
+
+
 def test_the_catalog_is_built_once_and_cannot_change() -> None:
     catalog = get_catalog()
     assert get_catalog() is catalog
@@ -129,3 +140,15 @@ def test_the_catalog_is_built_once_and_cannot_change() -> None:
     key = (entry.collection, entry.relationship, entry.descriptors)
     with pytest.raises(TypeError):
         catalog._index[key] = entry  # type: ignore[index]
+
+
+def test_the_guides_name_the_catalogs_operations_and_collections() -> None:
+    """The guides' table of operations and the CLI's `--object` list are the catalog's."""
+    catalog = get_catalog()
+    guide = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    rows = [line for line in guide.splitlines() if line.startswith("| ")]
+    named = set(re.findall(r"`(\w+)\.(get_\w+)`", "\n".join(rows)))
+    assert named == {(e.module.__name__.split(".")[-2], e.name) for e in catalog.entries}
+    cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    (choices,) = re.findall(r"`--object ([\w|]+)`", cli)
+    assert sorted(choices.split("|")) == list(catalog.collections)

@@ -8,7 +8,6 @@ differs between threads and tasks: sending a request and waiting for it.
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import time
@@ -30,21 +29,12 @@ from .._errors import (
     UsageError,
     VTError,
 )
-from .._paging import AnyClient, Walk
+from .._paging import DEFAULT_RELATIONSHIP, AnyClient, Walk, get_catalog
 from .checkpoint import Checkpoint, Skipper
 from .distinct import Distinct
 from .ioc import IOC, Kind, Unreadable, classify
 from .results import STATUSES, IOCResult, Status
 
-_API: Final = "vt_refs_api.api"
-# Each operation's module; its `_descriptors` twin lists only the descriptors.
-_OPERATIONS: Final[dict[Kind, str]] = {
-    "urls": f"{_API}.urls.get_url_related_references",
-    "domains": f"{_API}.domains.get_domain_related_references",
-    "ip_addresses": f"{_API}.ip_addresses.get_ip_address_related_references",
-    "files": f"{_API}.files.get_file_related_references",
-    "threat_actors": f"{_API}.threat_actors.get_threat_actor_related_references",
-}
 END: Final = object()  # what a runner feeds when the input is over
 
 # Indicators in a row failing to reach the API after their retries, at which the run
@@ -52,13 +42,20 @@ END: Final = object()  # what a runner feeds when the input is over
 _OFFLINE_STREAK: Final = 10
 
 
-def operation(kind: Kind, descriptors: bool) -> ModuleType:
-    """The generated operation listing `kind`'s references, or their descriptors."""
-    name = _OPERATIONS[kind] + ("_descriptors" if descriptors else "")
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        raise UsageError(f"this vt_refs has no operation for {kind}") from None
+def operation(
+    kind: Kind, descriptors: bool, relationship: str = DEFAULT_RELATIONSHIP
+) -> ModuleType:
+    """The catalog's operation listing `relationship` of a `kind` object (the API's
+    collection), or its descriptors; `UsageError` naming what exists when there is none."""
+    return get_catalog().find(kind, relationship, descriptors=descriptors).module
+
+
+def check_relationship(relationship: object) -> str:
+    """`relationship`, when some collection of the catalog has it; else a `UsageError`."""
+    known = get_catalog().relationships()
+    if not isinstance(relationship, str) or relationship not in known:
+        raise UsageError(f"relationship must be one of {', '.join(known)}, not {relationship!r}")
+    return relationship
 
 
 def is_fatal(error: VTError) -> bool:
@@ -122,6 +119,7 @@ class Run:
         retry_errors: bool,
         record: bool = True,
         restart: bool = False,
+        relationship: str = DEFAULT_RELATIONSHIP,
     ) -> None:
         if not isinstance(client, AnyClient):
             raise UsageError(f"client must come from vt_refs.connect(), not {client!r}")
@@ -134,6 +132,7 @@ class Run:
         self.concurrency = concurrency
         self.max_items = max_items_per_ioc
         self.descriptors = descriptors
+        self.relationship = check_relationship(relationship)
         self.page_size = page_size
         self.record_results = record
         if not (checkpoint is None or isinstance(checkpoint, Checkpoint | str | os.PathLike)):
@@ -175,7 +174,11 @@ class Run:
 
     def settings(self) -> dict[str, Any]:
         """What makes two runs' results comparable, kept in the checkpoint."""
-        return {"descriptors": self.descriptors, "max_items_per_ioc": self.max_items}
+        return {
+            "descriptors": self.descriptors,
+            "max_items_per_ioc": self.max_items,
+            "relationship": self.relationship,
+        }
 
     def prepare(self, index: int, item: object) -> Job | IOCResult | None:
         """What input item `index` needs: None (finished before, or a duplicate held for
@@ -203,7 +206,7 @@ class Run:
             return self.distinct.duplicate(duplicate)
         try:
             walk = Walk(
-                operation(ioc.kind, self.descriptors),
+                operation(ioc.kind, self.descriptors, self.relationship),
                 self.client,
                 max_items=self.max_items,
                 page_size=self.page_size,

@@ -10,6 +10,7 @@ import argparse
 from typing import Any, Final, Literal, NamedTuple
 
 from .._env import API_KEY_ENV
+from .._spec import DEFAULT_RELATIONSHIP
 from .args import (
     DEFAULT_PAGE_SIZE,
     _nonempty,
@@ -98,6 +99,7 @@ class BulkOptions(NamedTuple):
     max_items_per_ioc: int | None
     page_size: int
     descriptors: bool
+    relationship: str
     api_key: str | None
     connection: dict[str, Any]
     argv: list[str]
@@ -171,6 +173,14 @@ def build_bulk_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the references' descriptors (type, id, related_from): smaller pages",
     )
+    what.add_argument(
+        "--relationship",
+        type=_nonempty,
+        default=DEFAULT_RELATIONSHIP,
+        metavar="NAME",
+        help="the relationship to list, of any collection the installed client has it for "
+        "(default: %(default)s); an indicator whose collection lacks it is invalid",
+    )
     add_connection_options(parser)
     return parser
 
@@ -200,6 +210,7 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         max_items_per_ioc=args.max_items_per_ioc,
         page_size=args.page_size,
         descriptors=args.descriptors,
+        relationship=args.relationship,
         api_key=args.api_key,
         connection=connection_settings(args, parser),
         argv=list(argv),

@@ -31,13 +31,10 @@ import attrs
 from vt_refs_api.models import ErrorResponse
 
 from .._errors import UsageError
-from .._spec import query_maximum
+from .._spec import DEFAULT_RELATIONSHIP, query_maximum
 
 API_PACKAGE: Final = "vt_refs_api.api"
 """Where the generated operations live."""
-
-DEFAULT_RELATIONSHIP: Final = "related_references"
-"""The relationship this SDK was written for, and the one its shortcuts walk by default."""
 
 _SENTINEL: Final = "VTREFSPATHPARAMETER"  # quoted unchanged, found again in the URL
 
