@@ -1,8 +1,9 @@
 """The catalog of relationship operations, discovered from the generated package.
 
-Every module of `vt_refs_api.api` whose `sync_detailed` takes `cursor` and `limit` and
-whose path is `/{collection}/{id}/{relationship}` (full objects) or
-`/{collection}/{id}/relationships/{relationship}` (descriptors) is one `Entry`: its
+Every module of `vt_refs_api.api` whose `sync_detailed` takes `cursor` and `limit`, whose
+path is `/{collection}/{id}/{relationship}` (full objects) or
+`/{collection}/{id}/relationships/{relationship}` (descriptors), needing no parameter but
+the id, and whose page holds its items in `data` is one `Entry`: its
 collection, relationship, page and item models, default and maximum page size. The CLI,
 bulk, `related_references`, the fake's routes and the docs all read this one table, so a
 relationship added to openapi.yaml is served everywhere after `make generate`, with no
@@ -20,7 +21,6 @@ import functools
 import importlib
 import inspect
 import pkgutil
-import sys
 import typing
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType, ModuleType
@@ -31,6 +31,7 @@ import attrs
 from vt_refs_api.models import ErrorResponse
 
 from .._errors import UsageError
+from .._parsing import model_hints
 from .._spec import DEFAULT_RELATIONSHIP, query_maximum
 
 API_PACKAGE: Final = "vt_refs_api.api"
@@ -102,11 +103,8 @@ class Entry:
 
 
 def _item_model(page: type) -> type:
-    """The `X` of the page's `data: list[X]`, resolved in the models package."""
-    module = sys.modules[page.__module__]
-    package = importlib.import_module(page.__module__.rpartition(".")[0])
-    hints = typing.get_type_hints(page, globalns={**vars(package), **vars(module)})
-    data = hints.get("data")
+    """The `X` of the page's `data: list[X]`."""
+    data = model_hints(page).get("data")
     (item,) = typing.get_args(data) if typing.get_origin(data) is list else (None,)
     if not isinstance(item, type):
         raise TypeError(f"{page.__qualname__}.data is not a list of models: {data!r}")
@@ -121,12 +119,14 @@ def _entry(module: ModuleType) -> Entry | None:
         return None
     if not {"cursor", "limit"} <= set(inspect.signature(detailed).parameters):
         return None
+    parameters = inspect.signature(builder).parameters.values()
     positional = [
         p.name
-        for p in inspect.signature(builder).parameters.values()
+        for p in parameters
         if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     ]
-    if len(positional) != 1:  # a relationship is named by one object's id
+    required = [p for p in parameters if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    if len(positional) != 1 or required:  # a relationship is named by one object's id alone
         return None
     request = builder(_SENTINEL)
     path = str(request["url"]).replace(_SENTINEL, "{" + positional[0] + "}")
@@ -136,7 +136,11 @@ def _entry(module: ModuleType) -> Entry | None:
     descriptors = len(parts) == 4
     if descriptors and parts[2] != "relationships":
         return None
-    model, default_limit = page_model(module)
+    try:
+        model, default_limit = page_model(module)
+        item_model = _item_model(model)
+    except (UsageError, TypeError, NameError):  # no one page model with `data`: no walk
+        return None
     return Entry(
         module=module,
         name=module.__name__.rpartition(".")[2],
@@ -145,7 +149,7 @@ def _entry(module: ModuleType) -> Entry | None:
         relationship=parts[-1],
         descriptors=descriptors,
         page_model=model,
-        item_model=_item_model(model),
+        item_model=item_model,
         default_limit=default_limit,
         max_limit=query_maximum(path, str(request["method"]), "limit"),
     )

@@ -74,11 +74,7 @@ class App:
             limit = min(entry.default_limit if cursor is None else cursor.limit, max_limit)
         page = Cursor(limit, 0 if cursor is None else cursor.offset)
         key = object_key(route.collection, route.object_id)
-        data = (
-            None
-            if key is None
-            else self._store.page(key, route.relationship, route.kind, page.offset, limit)
-        )
+        data = None if key is None else self._store.page(key, entry, page.offset, limit)
         if data is None:
             message = f'{noun(route.collection)} "{route.object_id}" not found'
             raise ApiError(404, "NotFoundError", message)
