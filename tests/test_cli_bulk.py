@@ -67,7 +67,8 @@ def test_an_unknown_relationship_is_a_usage_error_before_any_file_is_opened(
     out = tmp_path / "out.jsonl"
     done = bulk("-", "--relationship", "nope", "--out", str(out), fake=fake, stdin="example.com\n")
     assert (done.returncode, done.stdout) == (2, "")
-    assert "relationship must be one of related_references" in done.stderr
+    assert "relationship must be auto or one of " in done.stderr
+    assert "related_references" in done.stderr
     assert not out.exists() and fake.requests == []
 
 
@@ -100,7 +101,7 @@ def _csv_rows(text: str) -> Counter[tuple[str, str, str]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     assert reader.fieldnames == [
         "ioc", "kind", "status", "reference_id", "title", "author", "creation_date", "url", "via",
-        "error", "duplicate_of",
+        "error", "duplicate_of", "relationship", "report_kind", "origin",
     ]  # fmt: skip
     return Counter((row["ioc"], row["status"], row["reference_id"]) for row in reader)
 
@@ -117,7 +118,8 @@ def test_jsonl_has_a_line_per_reference_and_one_per_empty_indicator(
     documents = [json.loads(line) for line in done.stdout.splitlines()]
     refs = [d for d in documents if d["ioc"] == sha(1)]
     assert len(refs) == 12 and all(d["kind"] == "files" for d in refs)
-    assert set(refs[0]) == {"ioc", "kind", "reference"} and refs[0]["reference"]["type"]
+    assert set(refs[0]) == {"ioc", "kind", "reference", "relationship", "report"}
+    assert refs[0]["reference"]["type"] and refs[0]["relationship"] == "related_references"
     empty = {d["ioc"]: d for d in documents if d["reference"] is None}
     assert empty[sha(2)]["status"] == "ok"
     assert empty[f"file:{sha(3)}"]["status"] == "not_found"
@@ -179,6 +181,9 @@ def test_csv_columns_and_injection_safe_cells(fake: FakeVirusTotal, tmp_path: Pa
         "via": "'-APT;FIN7",
         "error": "",
         "duplicate_of": "",
+        "relationship": "related_references",
+        "report_kind": "reference",
+        "origin": "",
     }
     assert rows[1]["ioc"] == INVALID and rows[1]["status"] == "invalid"
     assert rows[1]["reference_id"] == ""

@@ -424,7 +424,7 @@ def test_progress_on_a_terminal(fake: FakeVirusTotal) -> None:
         ((URL, "--format", "xml"), "invalid choice: 'xml'"),
         ((URL, "--bogus"), "unrecognized arguments: --bogus"),
         # The catalog's: what the generated client has, named in the error.
-        (("--object", "nope", "--id", "x"), "no collection 'nope'; there are collections, domains, files"),
+        (("--object", "nope", "--id", "x"), "no collection 'nope'; there are collections, domains"),
         ((URL, "--relationship", "nope"), "urls has no relationship 'nope'; it has related_"),
     ],
 )

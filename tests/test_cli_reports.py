@@ -110,3 +110,65 @@ def test_pivot_falls_back_from_forbidden_references_saying_so_once(fake: FakeVir
         "ioc": {"kind": "domains", "id": "example.com", "value": "example.com"}
     }
     assert edges[0]["target"]["report"]["kind"] == "report"
+
+
+def _bulk(fake: FakeVirusTotal, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = cli_env(fake.api_key, {"VT_BASE_URL": fake.base_url})
+    done = subprocess.run(
+        [str(SCRIPT), "bulk", "-", *args],
+        input=stdin,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    check_clean(done.stdout, done.stderr, fake.api_key)
+    return done
+
+
+def test_bulk_relationship_auto_moves_to_related_reports_once(fake: FakeVirusTotal) -> None:
+    fake.forbid_deprecated = True
+    try:
+        done = _bulk(fake, "example.com\n1.2.3.4\n", "--relationship", "auto", "--concurrency", "1")
+    finally:
+        fake.forbid_deprecated = False
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stderr.splitlines() if "403 ForbiddenError" in line]
+    assert len(notes) == 1 and notes[0].startswith("vt-refs: ") and "related_reports" in notes[0]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(lines) == 8 and {line["relationship"] for line in lines} == {"related_reports"}
+    assert {line["report"]["kind"] for line in lines} == {"report"}
+    assert {line["reference"]["type"] for line in lines} == {"collection"}
+
+
+def test_bulk_lines_carry_the_relationship_and_the_report_fields(fake: FakeVirusTotal) -> None:
+    done = _bulk(fake, "example.com\n", "--relationship", "auto")
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0 and len(lines) == 4
+    assert {line["relationship"] for line in lines} == {"related_references"}, "not refused"
+    first = lines[0]
+    assert first["report"]["kind"] == "reference"
+    assert first["report"]["title"] == first["reference"]["attributes"]["title"]
+    done = _bulk(fake, "example.com\n", "--relationship", "reports", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    header = [
+        "ioc",
+        "kind",
+        "status",
+        "reference_id",
+        "title",
+        "author",
+        "creation_date",
+        "url",
+        "via",
+        "error",
+        "duplicate_of",
+    ]
+    assert rows[0] == [*header, "relationship", "report_kind", "origin"], "new ones at the end"
+    body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert len(body) == 4 and {row["relationship"] for row in body} == {"reports"}
+    assert {row["report_kind"] for row in body} == {"report"}
+    assert {row["origin"] for row in body} == {"Crowdsourced", "Google Threat Intelligence"}
+    assert all(row["title"] for row in body), "a report's name is its title"

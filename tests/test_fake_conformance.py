@@ -34,13 +34,21 @@ SAMPLE_IDS = {
     # Known from the start: the seed's first reference and its twin report.
     "collections": "report--0082e68274dfccb553cd7e19047f0119d01661e7e96af6376743fc853c930a20",
     "references": "0082e68274dfccb553cd7e19047f0119d01661e7e96af6376743fc853c930a20",
+    "users": "jane_analyst",
 }
 COUNT = 25  # three pages of 10: first, middle, last
 # The templates listing as many items as the object has references (its count), and
 # those of them in Google Threat Intelligence's shape (no meta.count).
-COUNTED = {t for t in FakeVirusTotal.PATHS if t.split("/")[1] not in ("collections", "references")}
+COUNTED = {
+    t for t in FakeVirusTotal.PATHS if t.split("/")[1] not in ("collections", "references", "users")
+}
 GTI = {t for t in COUNTED if not t.endswith("related_references")}
 OBJECTS = {"/collections/{id}", "/references/{id}"}  # one object, no page
+
+
+def _served(spec: dict[str, Any]) -> list[str]:
+    """The relationship pages and the report objects (the quotas have their own test)."""
+    return _pages(spec) + sorted(OBJECTS)
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +103,12 @@ def _conforms(
     return body
 
 
+def _pages(spec: dict[str, Any]) -> list[str]:
+    """The path templates of relationship pages: those taking `limit` (and `cursor`)."""
+    limit = {"$ref": "#/components/parameters/Limit"}
+    return [t for t, item in spec["paths"].items() if limit in item["get"]["parameters"]]
+
+
 def _path(template: str, object_id: str | None = None) -> str:
     collection = template.split("/")[1]
     return template.replace("{id}", object_id or SAMPLE_IDS[collection])
@@ -147,7 +161,7 @@ def test_pages_conform(
 def test_report_and_reference_pages_conform(
     spec: dict[str, Any], registry: Registry[Any], client: httpx.Client
 ) -> None:
-    for template in FakeVirusTotal.PATHS - COUNTED:
+    for template in set(_served(spec)) - COUNTED:
         for limit in (1, 40):
             response = client.get(_path(template), params={"limit": limit})
             body = _conforms(spec, registry, template, response)
@@ -181,7 +195,7 @@ def test_generated_references_use_only_documented_attributes(
     spec: dict[str, Any], client: httpx.Client
 ) -> None:
     schemas = spec["components"]["schemas"]
-    for template in spec["paths"]:
+    for template in _served(spec):
         body = client.get(_path(template), params={"limit": 40}).json()
         for item in body["data"] if isinstance(body["data"], list) else [body["data"]]:
             kind = {"reference": "Reference", "collection": "Collection"}.get(item["type"])
@@ -210,7 +224,7 @@ def test_request_errors_conform(
 ) -> None:
     sent = {"x-apikey": fake.api_key} | headers
     with httpx.Client(base_url=fake.base_url, verify=TLS) as http:
-        for template in spec["paths"]:
+        for template in _served(spec):
             if template in OBJECTS and status == 400:
                 continue  # one object: no limit or cursor to refuse
             send = {k: v for k, v in sent.items() if v is not None}
@@ -223,9 +237,9 @@ def test_unknown_and_removed_objects_conform(
     spec: dict[str, Any], registry: Registry[Any], fake: FakeVirusTotal, client: httpx.Client
 ) -> None:
     for collection, object_id in SAMPLE_IDS.items():
-        if collection not in ("collections", "references"):
+        if collection not in ("collections", "references", "users"):
             fake.remove_object(object_id, collection=collection)
-    for template in spec["paths"]:
+    for template in _served(spec):
         unknown = template.split("/")[1] in ("collections", "references")
         for object_id in ("report--none" if unknown else None, "%00not%20an%20id"):
             response = client.get(_path(template, object_id))
@@ -237,7 +251,7 @@ def test_deprecated_endpoints_can_be_forbidden(
     spec: dict[str, Any], registry: Registry[Any], fake: FakeVirusTotal, client: httpx.Client
 ) -> None:
     fake.forbid_deprecated = True
-    for template in spec["paths"]:
+    for template in _served(spec):
         response = client.get(_path(template))
         deprecated = template.startswith("/references/") or template.endswith("related_references")
         assert response.status_code == (403 if deprecated else 200), template
@@ -275,7 +289,7 @@ def test_injected_errors_conform(
     code: str,
     retry_after: str | None,
 ) -> None:
-    for template in spec["paths"]:
+    for template in _pages(spec):
         fake.fail_next(status=status, code=code, retry_after=retry_after)
         response = client.get(_path(template))
         assert response.status_code == status
@@ -294,3 +308,15 @@ def test_chaos_errors_conform(
         statuses.add(response.status_code)
         _conforms(spec, registry, template, response)
     assert statuses == {429, 503, 504}
+
+
+def test_overall_quotas_and_their_errors_conform(
+    spec: dict[str, Any], registry: Registry[Any], fake: FakeVirusTotal, client: httpx.Client
+) -> None:
+    template = "/users/{id}/overall_quotas"
+    path = template.replace("{id}", "fake-user")
+    _conforms(spec, registry, template, client.get(path))
+    _conforms(spec, registry, template, client.get(_path(template)))  # unknown user: 404
+    _conforms(spec, registry, template, client.get(path, headers={"x-apikey": "wrong"}))
+    fake.fail_next(status=429, code="QuotaExceededError")
+    _conforms(spec, registry, template, client.get(path))

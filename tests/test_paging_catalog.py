@@ -126,9 +126,11 @@ def test_what_classify_and_the_fake_know_of_collections_is_the_catalogs() -> Non
     indicator never classifies into a collection with no operation."""
     collections = set(get_catalog().collections)
     assert set(KINDS) <= collections
-    # and the two single-object operations, which do not page (GET /collections/{id}, ...)
-    paths = {entry.path for entry in get_catalog().entries}
-    assert paths | {"/collections/{id}", "/references/{id}"} == FakeVirusTotal.PATHS
+    relationships = {entry.path for entry in get_catalog().entries}
+    # Besides relationships, the fake serves the user's quotas and the two single objects
+    # of the reports (GET /collections/{id}, /references/{id}): no paging operations.
+    others = {"/users/{id}/overall_quotas", "/collections/{id}", "/references/{id}"}
+    assert relationships | others == FakeVirusTotal.PATHS
 
 
 def test_the_catalog_is_built_once_and_cannot_change() -> None:

@@ -135,6 +135,7 @@ def _expected_operations() -> set[tuple[str, str, str, bool]]:
         schema = "ObjectPage" if relationship in _INDICATORS else "CollectionPage"
         pair("collections", f"get_collection_{relationship}", schema)
     found.add(("references", "get_reference", "ReferenceResponse", False))
+    found.add(("users", "get_user_overall_quotas", "OverallQuotasResponse", False))
     for relationship in (
         "collections",
         "domains",
@@ -148,7 +149,7 @@ def _expected_operations() -> set[tuple[str, str, str, bool]]:
     return found
 
 
-def test_success_operations_are_every_operation_with_its_page() -> None:
+def test_success_operations_are_every_operation_with_its_page_and_the_quotas() -> None:
     found = {(op.tag, op.operation_id, op.schema, op.paging) for op in success_operations(SPEC)}
     assert found == _expected_operations()
 

@@ -392,3 +392,17 @@ def test_pivot_two_levels_fetch_each_indicator_once(fake: FakeVirusTotal, client
     assert {e.depth for e in edges} == {1, 2}
     walked = [r.path for r in fake.requests if r.path.endswith("/related_reports")]
     assert len(walked) == len(set(walked)) == 2, "example.com, then the one new domain"
+
+
+def test_enrich_relationship_auto_falls_back_logging_once(
+    fake: FakeVirusTotal, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.forbid_deprecated = True
+    with caplog.at_level("WARNING", logger="vt_refs.bulk"):
+        results = list(
+            vt_refs.enrich(client, ["example.com", "1.2.3.4"], concurrency=1, relationship="auto")
+        )
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert {r.relationship for r in results} == {"related_reports"}
+    assert all(len(r.references) == 6 for r in results)
+    assert len([m for m in caplog.messages if "403 ForbiddenError" in m]) == 1

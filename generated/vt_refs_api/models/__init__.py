@@ -16,6 +16,10 @@ from .error_response import ErrorResponse
 from .object_descriptor import ObjectDescriptor
 from .object_links import ObjectLinks
 from .object_page import ObjectPage
+from .overall_quotas import OverallQuotas
+from .overall_quotas_response import OverallQuotasResponse
+from .quota_count import QuotaCount
+from .quota_usage import QuotaUsage
 from .reference import Reference
 from .reference_attributes import ReferenceAttributes
 from .reference_collection import ReferenceCollection
@@ -42,6 +46,10 @@ __all__ = (
     "ObjectDescriptor",
     "ObjectLinks",
     "ObjectPage",
+    "OverallQuotas",
+    "OverallQuotasResponse",
+    "QuotaCount",
+    "QuotaUsage",
     "Reference",
     "ReferenceAttributes",
     "ReferenceCollection",

@@ -11,16 +11,28 @@ catalog's (`vt_refs._paging.get_catalog`): its collection, and the run's relatio
 from __future__ import annotations
 
 from .checkpoint import Checkpoint, Skipper
-from .engine import Run, Stats, check_relationship, is_fatal, operation
+from .engine import (
+    AUTO,
+    DEPRECATED_RELATIONSHIPS,
+    SUCCESSOR,
+    Run,
+    Stats,
+    check_relationship,
+    is_fatal,
+    operation,
+)
 from .enrich import aenrich, enrich
 from .ioc import IOC, KINDS, Kind, Unreadable, classify, refang
 from .results import STATUSES, IOCResult, Status
 from .runners import async_results, sync_results
 
 __all__ = [
+    "AUTO",
+    "DEPRECATED_RELATIONSHIPS",
     "IOC",
     "KINDS",
     "STATUSES",
+    "SUCCESSOR",
     "Checkpoint",
     "IOCResult",
     "Kind",

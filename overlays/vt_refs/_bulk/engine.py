@@ -8,6 +8,7 @@ differs between threads and tasks: sending a request and waiting for it.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -50,11 +51,24 @@ def operation(
     return get_catalog().find(kind, relationship, descriptors=descriptors).module
 
 
+AUTO: Final = "auto"
+"""`relationship="auto"`: `related_references`, and `related_reports` once a 403 refuses it."""
+DEPRECATED_RELATIONSHIPS: Final = frozenset({"related_references", "references"})
+"""The relationships VirusTotal deprecated for Google Threat Intelligence's reports."""
+SUCCESSOR: Final = "related_reports"
+"""Where a walk of a deprecated relationship refused with a 403 goes, when it may."""
+_log = logging.getLogger("vt_refs.bulk")
+
+
 def check_relationship(relationship: object) -> str:
-    """`relationship`, when some collection of the catalog has it; else a `UsageError`."""
+    """`relationship` (or "auto"), when some collection of the catalog has it; else a
+    `UsageError`."""
     known = get_catalog().relationships()
+    if relationship == AUTO:
+        return AUTO
     if not isinstance(relationship, str) or relationship not in known:
-        raise UsageError(f"relationship must be one of {', '.join(known)}, not {relationship!r}")
+        known_list = ", ".join(known)
+        raise UsageError(f"relationship must be auto or one of {known_list}, not {relationship!r}")
     return relationship
 
 
@@ -81,6 +95,7 @@ class Job:
     references: list[Any] = attrs.field(factory=list)
     count: int | None = None
     pages: int = 0
+    relationship: str = DEFAULT_RELATIONSHIP
 
     def take(self, page: Any) -> None:
         if self.pages == 0:
@@ -132,7 +147,9 @@ class Run:
         self.concurrency = concurrency
         self.max_items = max_items_per_ioc
         self.descriptors = descriptors
-        self.relationship = check_relationship(relationship)
+        self.requested = check_relationship(relationship)
+        self.auto = self.requested == AUTO
+        self.relationship = DEFAULT_RELATIONSHIP if self.auto else self.requested
         self.page_size = page_size
         self.record_results = record
         if not (checkpoint is None or isinstance(checkpoint, Checkpoint | str | os.PathLike)):
@@ -177,7 +194,7 @@ class Run:
         return {
             "descriptors": self.descriptors,
             "max_items_per_ioc": self.max_items,
-            "relationship": self.relationship,
+            "relationship": self.requested,
         }
 
     def prepare(self, index: int, item: object) -> Job | IOCResult | None:
@@ -216,7 +233,39 @@ class Run:
         except UsageError as error:
             return IOCResult(index, text, "invalid", error=error, text=text)
         self.distinct.walking(index)
-        return Job(index, ioc, text, walk)
+        return Job(index, ioc, text, walk, relationship=self.relationship)
+
+    def fallback(self, job: Job, error: VTError) -> bool:
+        """With "auto": after a 403 on a deprecated relationship, point `job` at
+        `related_reports` (and every later indicator; said once, as a warning of the
+        `vt_refs.bulk` logger) and return True; else False."""
+        if not (self.auto and isinstance(error, ForbiddenError)):
+            return False
+        if job.relationship not in DEPRECATED_RELATIONSHIPS or job.pages:
+            return False
+        try:
+            module = operation(job.ioc.kind, self.descriptors, SUCCESSOR)
+        except UsageError:
+            return False
+        with self._lock:
+            first, self.relationship = self.relationship != SUCCESSOR, SUCCESSOR
+        if first:
+            _log.warning(
+                "%s answered 403 ForbiddenError (deprecated; the key may lack the "
+                "Threat Landscape module): walking %s instead",
+                job.relationship,
+                SUCCESSOR,
+            )
+        job.walk = Walk(
+            module,
+            self.client,
+            max_items=self.max_items,
+            page_size=self.page_size,
+            cursor=None,
+            params={"id": job.ioc.id},
+        )
+        job.relationship = SUCCESSOR
+        return True
 
     def wants_input(self, ahead: int) -> bool:
         """Whether to read another item: the run goes on, the input is not over, and
@@ -294,7 +343,16 @@ class Run:
             status = "invalid"  # the API refused the id itself
         elif error is not None:
             status = "error"
-        return IOCResult(job.index, job.ioc, status, job.references, job.count, error, job.text)
+        return IOCResult(
+            job.index,
+            job.ioc,
+            status,
+            job.references,
+            job.count,
+            error,
+            job.text,
+            relationship=job.relationship,
+        )
 
     def settle(self, result: IOCResult | None) -> bool:
         """Whether `result` goes to the consumer. A fatal one ends the run (it is kept in

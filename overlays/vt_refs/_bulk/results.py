@@ -37,6 +37,8 @@ class IOCResult(Generic[T]):
     - `text`: the input item as given, trimmed (what a report or a join keys on).
     - `duplicate_of`: for `"duplicate"`, the `index` of the first item with the same
       indicator (handed over before this one); else None.
+    - `relationship`: the relationship walked for it, when it was walked
+      (`relationship="auto"` may have moved from `related_references` to `related_reports`).
     """
 
     index: int
@@ -47,6 +49,7 @@ class IOCResult(Generic[T]):
     error: VTError | None = None
     text: str = ""
     duplicate_of: int | None = None
+    relationship: str | None = None
 
     @property
     def ok(self) -> bool:

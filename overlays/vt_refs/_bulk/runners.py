@@ -38,18 +38,19 @@ def _walk_sync(run: Run, job: Job) -> IOCResult | None:
     request, and holds nothing but the walk); None when the run stopped first."""
     RUN_STOPPING.set(run.stopping)  # this thread's requests wait on no retry once it is set
     pages = sync_pages(job.walk, run.client)
-    try:
-        while not job.walk.done:
-            if run.stopping.is_set():
-                return None
-            run.count_request()
-            run.sending(1)
-            try:
-                job.take(next(pages))
-            finally:
-                run.sending(-1)
-    except VTError as error:
-        return _ended(run, job, error)
+    while not job.walk.done:
+        if run.stopping.is_set():
+            return None
+        run.count_request()
+        run.sending(1)
+        try:
+            job.take(next(pages))
+        except VTError as error:
+            if not run.fallback(job, error):  # relationship="auto" after a 403
+                return _ended(run, job, error)
+            pages = sync_pages(job.walk, run.client)
+        finally:
+            run.sending(-1)
     return run.result(job, None)
 
 
@@ -57,18 +58,19 @@ async def _walk_async(run: Run, job: Job) -> IOCResult | None:
     """The async twin of `_walk_sync`."""
     RUN_STOPPING.set(run.stopping)  # this task's requests wait on no retry once it is set
     pages = async_pages(job.walk, run.client)
-    try:
-        while not job.walk.done:
-            if run.stopping.is_set():
-                return None
-            run.count_request()
-            run.sending(1)
-            try:
-                job.take(await anext(pages))
-            finally:
-                run.sending(-1)
-    except VTError as error:
-        return _ended(run, job, error)
+    while not job.walk.done:
+        if run.stopping.is_set():
+            return None
+        run.count_request()
+        run.sending(1)
+        try:
+            job.take(await anext(pages))
+        except VTError as error:
+            if not run.fallback(job, error):  # relationship="auto" after a 403
+                return _ended(run, job, error)
+            pages = async_pages(job.walk, run.client)
+        finally:
+            run.sending(-1)
     return run.result(job, None)
 
 

@@ -15,7 +15,6 @@ from .pivot import MENTIONS, PivotEdge, pivot
 from .report import Report, ReportKind
 from .walk import (
     DEPRECATED,
-    SUCCESSOR,
     Plan,
     ReportsFallbackWarning,
     areports,
@@ -31,7 +30,6 @@ __all__ = [
     "DEPRECATED",
     "IOC_KINDS",
     "MENTIONS",
-    "SUCCESSOR",
     "PivotEdge",
     "Plan",
     "Report",

@@ -20,17 +20,14 @@ import attrs
 
 from vt_refs_api.models import Collection, Reference
 
-from .._bulk import IOC, classify
+from .._bulk import DEPRECATED_RELATIONSHIPS, IOC, SUCCESSOR, classify
 from .._checks import check_count
 from .._errors import ForbiddenError, UsageError
 from .._paging import AnyClient, Entry, apaginate, get_catalog, paginate
 from .report import Report, collection_type
 
-DEPRECATED: Final = frozenset({"related_references", "references"})
-"""The relationships VirusTotal deprecated, which `fallback` replaces."""
-
-SUCCESSOR: Final = "related_reports"
-"""Where `fallback` goes: the GTI reports directly and indirectly related."""
+DEPRECATED: Final = DEPRECATED_RELATIONSHIPS
+"""The relationships VirusTotal deprecated, which `fallback` replaces (bulk's, the same)."""
 
 
 class ReportsFallbackWarning(UserWarning):

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from .._bulk import IOCResult
 from .._formats import json_text, utc_text
-from ._view import Entry, entries, get, via_names
+from ._view import Entry, entries, get, report_of, via_names
 
 CSV_COLUMNS: Final = (
     "ioc",
@@ -34,8 +34,13 @@ CSV_COLUMNS: Final = (
     "via",
     "error",
     "duplicate_of",
+    "relationship",
+    "report_kind",
+    "origin",
 )
-"""The CSV header, in order."""
+"""The CSV header, in order. The last three came with Google Threat Intelligence's
+reports: the relationship walked, the `Report.kind` ("reference" or "report": `kind` is
+the indicator's already) and the report's `origin`; columns before them keep their order."""
 
 # What spreadsheet programs read as a formula (OWASP's list: = + - @, tab, CR), also after
 # leading blanks: a spreadsheet set to trim spaces turns "  =1+1" into a live formula.
@@ -66,10 +71,7 @@ def jsonl_lines(entry: Entry) -> str:
             }
         )
     if entry.references:
-        return "".join(
-            _json_line({"ioc": entry.text, "kind": entry.kind, "reference": ref.to_dict()})
-            for ref in entry.references
-        )
+        return "".join(_json_line(_reference_line(entry, ref)) for ref in entry.references)
     document: dict[str, Any] = {
         "ioc": entry.text,
         "kind": entry.kind,
@@ -79,6 +81,18 @@ def jsonl_lines(entry: Entry) -> str:
     if entry.error is not None:
         document["error"] = entry.error
     return _json_line(document)
+
+
+def _reference_line(entry: Entry, ref: Any) -> dict[str, Any]:
+    """A reference's line: the item as the API sent it, the relationship walked, and the
+    `Report` fields (`vt_refs.Report.to_dict`) when the item is a reference or a report."""
+    line: dict[str, Any] = {"ioc": entry.text, "kind": entry.kind, "reference": ref.to_dict()}
+    if entry.relationship is not None:
+        line["relationship"] = entry.relationship
+    report = report_of(ref)
+    if report is not None:
+        line["report"] = report.to_dict()
+    return line
 
 
 def safe_cell(value: object) -> str:
@@ -112,33 +126,41 @@ def csv_lines(entry: Entry) -> str:
     """One row per reference, or one row with the status, no reference and the error."""
     head = [entry.text, entry.kind or "", entry.status]
     rows = []
+    relationship = entry.relationship or ""
     for ref in entry.references:
         attributes = get(ref, "attributes")
+        report = report_of(ref)  # a GTI report's title and url are its name and link
         rows.append(
             [
                 *head,
                 get(ref, "id"),
-                get(attributes, "title"),
+                get(attributes, "title") if report is None else report.title,
                 get(attributes, "author"),
                 utc_text(get(attributes, "creation_date")),
-                get(attributes, "url"),
+                get(attributes, "url") if report is None else report.url,
                 ";".join(via_names(ref)),
                 "",
                 "",
+                relationship,
+                "" if report is None else report.kind,
+                "" if report is None else report.origin,
             ]
         )
     if not rows:
         first = "" if entry.duplicate_of is None else str(entry.duplicate_of)
-        rows.append([*head, "", "", "", "", "", "", entry.error or "", first])
+        rows.append([*head, "", "", "", "", "", "", entry.error or "", first, relationship,
+                     "", ""])  # fmt: skip
     return _csv_rows([[safe_cell(cell) for cell in row] for row in rows])
 
 
 def to_jsonl(results: Iterable[IOCResult]) -> Iterator[str]:
     """The JSON Lines of `results`, lazily: one string per result, holding its lines.
 
-    Each line is `{"ioc": text, "kind": ..., "reference": {...}}` (the reference as the
-    API sent it, unknown fields kept), or, for an indicator with no reference,
-    `"reference": null` with its `"status"` and, when it failed, `"error"`; a duplicate,
+    Each line is `{"ioc": text, "kind": ..., "reference": {...}, "relationship": ...,
+    "report": {...}}` (the item as the API sent it, unknown fields kept; the relationship
+    walked; the item's `vt_refs.Report` fields, for references and GTI reports), or, for
+    an indicator with no reference, `"reference": null` with its `"status"` and, when it
+    failed, `"error"`; a duplicate,
     `{"ioc", "kind", "status": "duplicate", "duplicate_of": index, "reference": null}`. JSON is
     UTF-8 text; write it with `"".join(...)` or line by line to a file opened with
     `encoding="utf-8"`.

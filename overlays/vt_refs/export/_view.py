@@ -16,11 +16,13 @@ from typing import Any
 
 import attrs
 
+from vt_refs_api.models import Collection, Reference
 from vt_refs_api.types import Unset
 
 from .._bulk import IOC, IOCResult
 from .._errors import UsageError
 from .._formats import utc_moment
+from .._reports import Report
 
 
 def get(obj: object, name: str) -> Any:
@@ -41,6 +43,7 @@ class Entry:
     references: list[Any]
     error: str | None
     duplicate_of: int | None = None  # for a "duplicate": the index of its first
+    relationship: str | None = None  # the relationship walked, when one was
 
 
 def entry(result: object) -> Entry:
@@ -59,6 +62,7 @@ def entry(result: object) -> Entry:
         references=list(result.references) if result.status == "ok" else [],
         error=None if result.error is None else str(result.error),
         duplicate_of=result.duplicate_of,
+        relationship=result.relationship,
     )
 
 
@@ -72,6 +76,12 @@ def entries(results: Iterable[object]) -> Iterator[Entry]:
         raise UsageError(f"results must be an iterable, not {type(results).__name__}") from None
     for result in items:
         yield entry(result)
+
+
+def report_of(item: object) -> Report | None:
+    """The `Report` a listed item reads as: a reference or a GTI report; None for a
+    descriptor (it has no attributes)."""
+    return Report.from_model(item) if isinstance(item, Reference | Collection) else None
 
 
 def via_names(reference: object) -> list[str]:
