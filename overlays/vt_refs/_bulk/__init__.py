@@ -10,7 +10,7 @@ catalog's (`vt_refs._paging.get_catalog`): its collection, and the run's relatio
 
 from __future__ import annotations
 
-from .checkpoint import Checkpoint, Skipper
+from .checkpoint import Checkpoint, Skipper, connect_exclusive
 from .engine import Run, Stats, check_relationship, is_fatal, operation
 from .enrich import aenrich, enrich
 from .ioc import IOC, KINDS, Kind, Unreadable, classify, refang
@@ -33,6 +33,7 @@ __all__ = [
     "async_results",
     "check_relationship",
     "classify",
+    "connect_exclusive",
     "enrich",
     "is_fatal",
     "operation",

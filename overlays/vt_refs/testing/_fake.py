@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, NamedTuple, Self
 
-from .._checks import check_count, check_number
+from .._checks import check_count
 from .._transport import Quota
 from ._app import App
 from ._data import JsonObject
@@ -30,6 +29,8 @@ from ._responses import Response
 from ._routes import API_PREFIX, COLLECTIONS, PATH_TEMPLATES, ObjectKey, object_key
 from ._server import HttpServer
 from ._store import ReferenceStore
+from ._values import check_header_value, json_copy
+from ._values import seconds as _seconds
 
 DEFAULT_API_KEY: Final = "fake-virustotal-api-key"
 """The key a `FakeVirusTotal` accepts unless given `api_key=`; any other gets a 401."""
@@ -43,21 +44,6 @@ class _Running(NamedTuple):
     origin: str
 
 
-def _seconds(name: str, value: object) -> float:
-    """A delay the fake sleeps for, under the SDK's rule for waits (a UsageError, so a
-    ValueError, naming the argument)."""
-    return float(check_number(name, value, minimum=0, allow_equal=True))
-
-
-def _check_header_value(name: str, value: object) -> str:
-    """A string that can travel as an HTTP header value unchanged."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty str")
-    if not (value.isascii() and value.isprintable()) or value != value.strip():
-        raise ValueError(f"{name} must be printable ASCII without surrounding spaces")
-    return value
-
-
 class FakeVirusTotal:
     """A VirusTotal API v3 relationships server on loopback, for tests.
 
@@ -68,10 +54,10 @@ class FakeVirusTotal:
     `meta.cursor` and `links`, the API's authentication and error bodies. Data is
     deterministic: the seed's two references for the seed URL's `related_references`
     (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any other
-    well-formed id, different for each relationship. Tests change objects with
-    `set_count`, `add_references` and `remove_object` (in every relationship of the
-    object), inject faults with the `*_next` methods or `chaos`, and read what the client
-    sent in `requests`.
+    well-formed id, different for each relationship. Tests change objects, also while
+    it runs, with `set_count`, `add_references`, `update_reference` and `remove_object`
+    (in every relationship of the object), inject faults with the `*_next` methods or
+    `chaos`, and read what the client sent in `requests`.
 
     Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
     stop(). The port is a free one unless `port` is given.
@@ -110,7 +96,7 @@ class FakeVirusTotal:
             raise ValueError("host must be a non-empty str")
         self._host = host
         self._requested_port = check_count("port", port, 0, maximum=65535)
-        self._api_key = _check_header_value("api_key", api_key)
+        self._api_key = check_header_value("api_key", api_key)
         self._max_limit = check_count("max_limit", max_limit, 1, optional=True)
         self._store = ReferenceStore(check_count("default_count", default_count, 0))
         self._faults = FaultPlan()
@@ -231,11 +217,19 @@ class FakeVirusTotal:
                 reference.get("id"), str
             ):
                 raise ValueError(f"references[{i}] needs str 'type' and 'id'")
-            try:
-                copies.append(json.loads(json.dumps(reference, allow_nan=False)))
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"references[{i}] is not JSON-serialisable: {error}") from None
+            copies.append(json_copy(f"references[{i}]", reference))
         self._store.add(key, copies)
+
+    def update_reference(self, object_id: str, reference_id: str, attributes: Mapping[str, Any],
+                         *, collection: str = "urls") -> None:  # fmt: skip
+        """Change one of the object's references (generated or added), also while the fake
+        runs: `attributes` are merged over its own (a later `last_modification_date`, a
+        new title) in every page served from then on."""
+        if not isinstance(reference_id, str) or not reference_id or not isinstance(
+                attributes, Mapping):  # fmt: skip
+            raise ValueError("reference_id must be a non-empty str, attributes a mapping")
+        copied = json_copy("attributes", attributes)
+        self._store.update(self._key(object_id, collection), reference_id, copied)
 
     def remove_object(self, object_id: str, *, collection: str = "urls") -> None:
         """Make the object unknown (404) until set_count or add_references changes it."""
@@ -263,7 +257,7 @@ class FakeVirusTotal:
         if code is not None and not (isinstance(code, str) and code):
             raise ValueError("code must be a non-empty str or None")
         if retry_after is not None:
-            _check_header_value("retry_after", retry_after)
+            check_header_value("retry_after", retry_after)
         text = message if message is not None else f"{code or status} injected by FakeVirusTotal"
         self._faults.queue(FailFault(status, code, text, retry_after), check_count("n", n, 1))
 
@@ -287,7 +281,7 @@ class FakeVirusTotal:
         if not isinstance(body, bytes):
             raise ValueError("body must be bytes")
         check_count("status", status, 200, maximum=599)
-        fault = MalformFault(body, status, _check_header_value("content_type", content_type))
+        fault = MalformFault(body, status, check_header_value("content_type", content_type))
         self._faults.queue(fault, check_count("n", n, 1))
 
     def redirect_next(self, n: int = 1, *, location: str | None = None, status: int = 307) -> None:
@@ -298,7 +292,7 @@ class FakeVirusTotal:
         if status not in _REDIRECT_STATUSES:
             raise ValueError(f"status must be one of {sorted(_REDIRECT_STATUSES)}, got {status!r}")
         if location is not None:
-            _check_header_value("location", location)
+            check_header_value("location", location)
         self._faults.queue(RedirectFault(location, status), check_count("n", n, 1))
 
     def chaos(

@@ -34,6 +34,8 @@ class _Changes:
     count: int | None = None
     added: list[JsonObject] = field(default_factory=list)
     removed: bool = False
+    # Reference id -> attributes merged over that reference's own (`update`).
+    updated: dict[str, JsonObject] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,13 @@ class ReferenceStore:
         with self._lock:
             self._change(key).added.extend(references)
 
+    def update(self, key: ObjectKey, reference_id: str, attributes: JsonObject) -> None:
+        """Merge `attributes` over those of the object's reference `reference_id`."""
+        with self._lock:
+            changes = self._change(key)
+            changes.updated[reference_id] = {**changes.updated.get(reference_id, {}),
+                                             **attributes}  # fmt: skip
+
     def remove(self, key: ObjectKey) -> None:
         """Make the object unknown: its endpoints answer 404 until it is changed again."""
         with self._lock:
@@ -113,6 +122,8 @@ class ReferenceStore:
                     self._base(key, relationship, i) if i < base else added[i - base]
                     for i in range(offset, stop)
                 ]
+                if changes is not None and changes.updated:
+                    items = [_updated(item, changes.updated) for item in items]
                 if kind == "descriptors":
                     items = [descriptor(item) for item in items]
                 data = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
@@ -131,3 +142,11 @@ class ReferenceStore:
         if key == _SEED_KEY and index < len(SEED_REFERENCES):
             return SEED_REFERENCES[index]
         return generated_reference(key.collection, key.object_id, index, self._base_url)
+
+
+def _updated(reference: JsonObject, updated: dict[str, JsonObject]) -> JsonObject:
+    """`reference` with the attributes a test changed merged in (a copy)."""
+    changes = updated.get(reference.get("id", ""))
+    if changes is None:
+        return reference
+    return {**reference, "attributes": {**reference.get("attributes", {}), **changes}}
