@@ -8,10 +8,11 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, NamedTuple, Self
 
-from .._checks import check_count
+from .._checks import check_count, check_number
 from .._transport import Quota
 from ._app import App
-from ._data import JsonObject
+from ._arguments import check_header_value, reference_copies
+from ._arguments import seconds as wait_seconds
 from ._faults import (
     CHAOS_KINDS,
     ChaosKind,
@@ -25,15 +26,16 @@ from ._faults import (
 )
 from ._quota import QuotaEnforcer
 from ._records import RecordedRequest
-from ._responses import Response
+from ._responses import Response, asks_for_gzip, gzipped
 from ._routes import API_PREFIX, COLLECTIONS, PATH_TEMPLATES, ObjectKey, object_key
 from ._server import HttpServer
-from ._store import ReferenceStore
-from ._values import check_header_value, json_copy
-from ._values import seconds as _seconds
+from ._store import ReferenceStore, ReferenceUpdates
+from ._users import UserQuotas
 
 DEFAULT_API_KEY: Final = "fake-virustotal-api-key"
 """The key a `FakeVirusTotal` accepts unless given `api_key=`; any other gets a 401."""
+DEFAULT_USER: Final = "fake-user"
+"""The user id of the key's owner unless given `user=` (for `/users/{id}/overall_quotas`)."""
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE_KINDS: Final[tuple[ChaosKind, ...]] = ("fail", "drop", "delay")
 
@@ -44,7 +46,7 @@ class _Running(NamedTuple):
     origin: str
 
 
-class FakeVirusTotal:
+class FakeVirusTotal(ReferenceUpdates):
     """A VirusTotal API v3 relationships server on loopback, for tests.
 
     It speaks real HTTP/1.1 (keep-alive, Content-Length on every response), so a client
@@ -77,6 +79,8 @@ class FakeVirusTotal:
         record_requests: bool = True,
         quota: Quota | None = None,
         latency: float = 0.0,
+        quota_scale: float = 1.0,
+        user: str = DEFAULT_USER,
     ) -> None:
         """Configure a fake; nothing listens until start().
 
@@ -89,8 +93,13 @@ class FakeVirusTotal:
         `quota` (a `vt_refs.Quota`) makes it answer 429 QuotaExceededError past any of its
         windows, per API key, counting every request it receives on arrival (rejected ones
         too); `quota_rejected` says how many it rejected.
+        `quota_scale` multiplies every window's length: `quota=Quota.public(),
+        quota_scale=1/30` is 4 requests per 2 s (and 500 per 48 minutes).
         `latency` is seconds added to every response (faults included), as a distant API
         would: concurrency only pays off against it.
+        `user` is the key owner's id, for `/users/{user}/overall_quotas`.
+        Bodies are gzip-compressed only for a User-Agent containing "gzip" (and an
+        Accept-Encoding offering it), as VirusTotal's front end does.
         """
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
@@ -105,8 +114,13 @@ class FakeVirusTotal:
         self._record = bool(record_requests)
         self._stopping = threading.Event()
         self._running: _Running | None = None
-        self._latency = _seconds("latency", latency)
-        self._quota = None if quota is None else QuotaEnforcer(quota, record=self._record)
+        self._latency = wait_seconds("latency", latency)
+        scale = check_number("quota_scale", quota_scale, minimum=0, allow_equal=False)
+        self._quota = (
+            None if quota is None else QuotaEnforcer(quota, record=self._record, scale=scale)
+        )
+        self._users = UserQuotas(check_header_value("user", user), self._api_key, self._quota)
+        self._bytes_sent = 0
 
     # Lifecycle
 
@@ -118,7 +132,11 @@ class FakeVirusTotal:
         origin = f"http://{self._bracketed_host}:{server.port}"
         self._store.rebase(origin + API_PREFIX)
         app = App(
-            api_key=self._api_key, origin=origin, store=self._store, max_limit=self._max_limit
+            api_key=self._api_key,
+            origin=origin,
+            store=self._store,
+            max_limit=self._max_limit,
+            users=self._users.answer,
         )
         self._stopping.clear()
         self._running = _Running(server, app, origin)
@@ -209,27 +227,8 @@ class FakeVirusTotal:
         it is copied, so later changes by the caller do not leak into responses.
         """
         key = self._key(object_id, collection)
-        copies: list[JsonObject] = []
-        for i, reference in enumerate(references):
-            if not isinstance(reference, Mapping):
-                raise ValueError(f"references[{i}] must be a mapping")
-            if not isinstance(reference.get("type"), str) or not isinstance(
-                reference.get("id"), str
-            ):
-                raise ValueError(f"references[{i}] needs str 'type' and 'id'")
-            copies.append(json_copy(f"references[{i}]", reference))
+        copies = reference_copies(references)
         self._store.add(key, copies)
-
-    def update_reference(self, object_id: str, reference_id: str, attributes: Mapping[str, Any],
-                         *, collection: str = "urls") -> None:  # fmt: skip
-        """Change one of the object's references (generated or added), also while the fake
-        runs: `attributes` are merged over its own (a later `last_modification_date`, a
-        new title) in every page served from then on."""
-        if not isinstance(reference_id, str) or not reference_id or not isinstance(
-                attributes, Mapping):  # fmt: skip
-            raise ValueError("reference_id must be a non-empty str, attributes a mapping")
-        copied = json_copy("attributes", attributes)
-        self._store.update(self._key(object_id, collection), reference_id, copied)
 
     def remove_object(self, object_id: str, *, collection: str = "urls") -> None:
         """Make the object unknown (404) until set_count or add_references changes it."""
@@ -267,7 +266,7 @@ class FakeVirusTotal:
 
     def delay_next(self, n: int = 1, *, seconds: float) -> None:
         """Serve the next `n` requests normally, each after `seconds` (for timeouts)."""
-        self._faults.queue(DelayFault(_seconds("seconds", seconds)), check_count("n", n, 1))
+        self._faults.queue(DelayFault(wait_seconds("seconds", seconds)), check_count("n", n, 1))
 
     def malform_next(
         self,
@@ -324,7 +323,7 @@ class FakeVirusTotal:
         chosen = tuple(kinds)
         if not chosen or not set(chosen) <= CHAOS_KINDS:
             raise ValueError(f"kinds must be a non-empty choice of {sorted(CHAOS_KINDS)}")
-        self._faults.chaos(float(rate), seed, chosen, _seconds("delay", delay))
+        self._faults.chaos(float(rate), seed, chosen, wait_seconds("delay", delay))
 
     def clear_faults(self) -> None:
         """Drop every queued fault and turn chaos mode off."""
@@ -360,8 +359,24 @@ class FakeVirusTotal:
         with self._quota.lock:
             return list(self._quota.arrivals)
 
+    @property
+    def bytes_sent(self) -> int:
+        """Body bytes written so far (compressed ones as compressed), for measuring gzip."""
+        with self._log_lock:
+            return self._bytes_sent
+
     def _dispatch(self, request: RecordedRequest) -> Response | None:
-        if self._quota is not None:
+        response = self._answer(request)
+        if response is None:
+            return None
+        if asks_for_gzip(request.headers):
+            response = gzipped(response)
+        with self._log_lock:
+            self._bytes_sent += len(response.body)
+        return response
+
+    def _answer(self, request: RecordedRequest) -> Response | None:
+        if self._users.spends_quota(request) and self._quota is not None:
             rejected = self._quota.admit(request.headers.get("x-apikey", ""))
             if rejected is not None:
                 if self._record:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
-from vt_refs._paging import DEFAULT_RELATIONSHIP
+from vt_refs._paging import DEFAULT_RELATIONSHIP, Entry
 
+from ._arguments import reference_copies
+from ._conform import conform
 from ._data import SEED_REFERENCES, SEED_URL_SHA256, JsonObject, descriptor, generated_reference
 from ._routes import Kind, ObjectKey
 
@@ -93,15 +95,16 @@ class ReferenceStore:
         with self._lock:
             self._change(key).removed = True
 
-    def page(
-        self, key: ObjectKey, relationship: str, kind: Kind, offset: int, limit: int
-    ) -> PageData | None:
-        """Up to `limit` references of `relationship` from `offset`, or None when the
-        object was removed.
+    def page(self, key: ObjectKey, entry: Entry, offset: int, limit: int) -> PageData | None:
+        """Up to `limit` items of `entry`'s operation from `offset`, or None when the
+        object was removed. Base items are completed to the operation's item model
+        (`conform`); the ones a test added are served exactly as given.
 
         An offset beyond the count gives an empty page, which is not cached: the caller
         turns it into an error.
         """
+        relationship = entry.relationship
+        kind: Kind = "descriptors" if entry.descriptors else "objects"
         with self._lock:
             changes = self._changes.get(key)
             if changes is not None and changes.removed:
@@ -119,13 +122,11 @@ class ReferenceStore:
             if data is None:
                 stop = min(offset + limit, count)
                 items = [
-                    self._base(key, relationship, i) if i < base else added[i - base]
+                    self._base(key, entry, i) if i < base else _as_listed(added[i - base], kind)
                     for i in range(offset, stop)
                 ]
-                if changes is not None and changes.updated:
+                if changes is not None and changes.updated and kind != "descriptors":
                     items = [_updated(item, changes.updated) for item in items]
-                if kind == "descriptors":
-                    items = [descriptor(item) for item in items]
                 data = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
                 self._pages[cache_key] = data
                 if len(self._pages) > _MAX_CACHED_PAGES:
@@ -134,14 +135,43 @@ class ReferenceStore:
                 self._pages.move_to_end(cache_key)
             return PageData(count, data)
 
-    def _base(self, key: ObjectKey, relationship: str, index: int) -> JsonObject:
+    def _base(self, key: ObjectKey, entry: Entry, index: int) -> JsonObject:
+        relationship = entry.relationship
         if relationship != DEFAULT_RELATIONSHIP:  # each relationship its own references
-            return generated_reference(
+            item = generated_reference(
                 f"{key.collection}/{relationship}", key.object_id, index, self._base_url
             )
-        if key == _SEED_KEY and index < len(SEED_REFERENCES):
-            return SEED_REFERENCES[index]
-        return generated_reference(key.collection, key.object_id, index, self._base_url)
+        elif key == _SEED_KEY and index < len(SEED_REFERENCES):
+            item = SEED_REFERENCES[index]
+        else:
+            item = generated_reference(key.collection, key.object_id, index, self._base_url)
+        return conform(descriptor(item) if entry.descriptors else item, entry.item_model)
+
+
+class ReferenceUpdates:
+    """`FakeVirusTotal.update_reference`, apart from the fake's module (at its size limit)."""
+
+    _store: ReferenceStore
+
+    def _key(self, object_id: str, collection: str) -> ObjectKey:
+        raise NotImplementedError  # FakeVirusTotal's
+
+    def update_reference(self, object_id: str, reference_id: str, attributes: Mapping[str, Any],
+                         *, collection: str = "urls") -> None:  # fmt: skip
+        """Change one of the object's references (generated or added), also while the fake
+        runs: `attributes` are merged over its own (a later `last_modification_date`, a
+        new title) in every page served from then on."""
+        if not isinstance(reference_id, str) or not reference_id or not isinstance(
+                attributes, Mapping):  # fmt: skip
+            raise ValueError("reference_id must be a non-empty str, attributes a mapping")
+        (copied,) = reference_copies([{"type": "reference", "id": reference_id,
+                                       "attributes": dict(attributes)}])  # fmt: skip
+        self._store.update(self._key(object_id, collection), reference_id, copied["attributes"])
+
+
+def _as_listed(item: JsonObject, kind: Kind) -> JsonObject:
+    """An added reference as the operation lists it: itself, or its descriptor."""
+    return descriptor(item) if kind == "descriptors" else item
 
 
 def _updated(reference: JsonObject, updated: dict[str, JsonObject]) -> JsonObject:
