@@ -46,7 +46,7 @@ class _Running(NamedTuple):
     origin: str
 
 
-class FakeVirusTotal(ReferenceUpdates):
+class FakeVirusTotal:
     """A VirusTotal API v3 relationships server on loopback, for tests.
 
     It speaks real HTTP/1.1 (keep-alive, Content-Length on every response), so a client
@@ -56,10 +56,9 @@ class FakeVirusTotal(ReferenceUpdates):
     `meta.cursor` and `links`, the API's authentication and error bodies. Data is
     deterministic: the seed's two references for the seed URL's `related_references`
     (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any other
-    well-formed id, different for each relationship. Tests change objects, also while
-    it runs, with `set_count`, `add_references`, `update_reference` and `remove_object`
-    (in every relationship of the object), inject faults with the `*_next` methods or
-    `chaos`, and read what the client sent in `requests`.
+    well-formed id, different for each relationship. Tests change objects while it runs
+    with `set_count`, `add_references`, `update_reference`, `remove_object` (in every
+    relationship), inject faults with `*_next` or `chaos`, read requests in `requests`.
 
     Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
     stop(). The port is a free one unless `port` is given.
@@ -233,6 +232,8 @@ class FakeVirusTotal(ReferenceUpdates):
     def remove_object(self, object_id: str, *, collection: str = "urls") -> None:
         """Make the object unknown (404) until set_count or add_references changes it."""
         self._store.remove(self._key(object_id, collection))
+
+    update_reference = ReferenceUpdates.update_reference  # documented and tested here
 
     # Faults
 
