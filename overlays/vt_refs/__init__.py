@@ -49,7 +49,16 @@ from ._errors import (
 from ._ids import url_id
 
 if TYPE_CHECKING:
-    from ._bulk import IOC, IOCResult, aenrich, classify, enrich
+    from ._bulk import (
+        IOC,
+        AsyncEnrichment,
+        Enrichment,
+        IOCResult,
+        RunStats,
+        aenrich,
+        classify,
+        enrich,
+    )
     from ._client import DEFAULT_BASE_URL, connect, transport_stats
     from ._paging import (
         Page,
@@ -70,6 +79,9 @@ if TYPE_CHECKING:
 _LAZY = {
     "IOC": "._bulk",
     "IOCResult": "._bulk",
+    "AsyncEnrichment": "._bulk",
+    "Enrichment": "._bulk",
+    "RunStats": "._bulk",
     "aenrich": "._bulk",
     "classify": "._bulk",
     "enrich": "._bulk",
@@ -113,10 +125,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AlreadyExistsError",
+    "AsyncEnrichment",
     "AuthenticationError",
     "AuthenticationRequiredError",
     "BadRequestError",
     "DeadlineExceededError",
+    "Enrichment",
     "FailedDependencyError",
     "ForbiddenError",
     "IOCResult",
@@ -132,6 +146,7 @@ __all__ = [
     "RateLimitError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RunStats",
     "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",

@@ -69,3 +69,33 @@ def cli(
     )
     check_clean(done.stdout, done.stderr, key)
     return done
+
+
+def in_process(
+    *args: str, fake: FakeVirusTotal, key: str = KEY, stdin: bytes = b""
+) -> tuple[int, bytes, str]:
+    """Run `vt-refs ARGS` (or `vt-refs bulk ARGS`) in this process against `fake`: (exit
+    status, stdout, stderr), the key checked never to show. Quicker than `cli` for tests
+    that need no process of their own (no signals, no terminal)."""
+    import io
+
+    from vt_refs._cli.args import build_parser, parse_options
+    from vt_refs._cli.bulk import run_bulk
+    from vt_refs._cli.bulk_args import build_bulk_parser, parse_bulk_options
+    from vt_refs._cli.run import run
+
+    stdout, stderr = io.BytesIO(), io.StringIO()
+    try:
+        if args[:1] == ("bulk",):
+            bulk = parse_bulk_options(build_bulk_parser(), [*args[1:], "--base-url", fake.base_url])
+            status = run_bulk(bulk._replace(api_key=key), stdin=io.BytesIO(stdin), stdout=stdout,
+                              stderr=stderr)  # fmt: skip
+        else:
+            options = parse_options(build_parser(), ["--base-url", fake.base_url, *args])
+            status = run(options._replace(api_key=key), stdout=stdout, stderr=stderr,
+                         encoding="utf-8")  # fmt: skip
+    except SystemExit as stop:  # argparse's usage errors
+        status = stop.code if isinstance(stop.code, int) else 2
+    out, err = stdout.getvalue(), stderr.getvalue()
+    check_clean(out.decode("utf-8", "replace"), err, key)
+    return status, out, err

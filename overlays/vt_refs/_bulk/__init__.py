@@ -3,25 +3,32 @@
 Above the helpers: it walks each indicator's references with the same `Walk` and page
 loops the helpers use, and nothing in the core imports it. `ioc` classifies indicators,
 `results` holds what a run yields, `engine` is the logic the sync and async runners
-share, `enrich` runs it with threads or tasks, `checkpoint` records what is finished.
+share, `enrich` runs it with threads or tasks, `checkpoint` records what is finished,
+`distinct` keeps each indicator to one walk, `stats` and `iterators` give the run's
+figures (`RunStats`) on what `enrich` returns.
 """
 
 from __future__ import annotations
 
 from .checkpoint import Checkpoint, Skipper
-from .engine import Run, Stats, is_fatal, operation
+from .engine import Run, is_fatal, operation
 from .enrich import aenrich, async_results, enrich, sync_results
 from .ioc import IOC, KINDS, Kind, Unreadable, classify, refang
+from .iterators import AsyncEnrichment, Enrichment
 from .results import STATUSES, IOCResult, Status
+from .stats import RunStats, Stats
 
 __all__ = [
     "IOC",
     "KINDS",
     "STATUSES",
+    "AsyncEnrichment",
     "Checkpoint",
+    "Enrichment",
     "IOCResult",
     "Kind",
     "Run",
+    "RunStats",
     "Skipper",
     "Stats",
     "Status",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, Final
@@ -19,6 +18,7 @@ from typing import Any, Final
 import attrs
 
 from .._checks import check_count
+from .._client import ConnectedClient
 from .._errors import (
     APIConnectionError,
     APIError,
@@ -30,11 +30,13 @@ from .._errors import (
     UsageError,
     VTError,
 )
-from .._paging import AnyClient, Walk
+from .._paging import AnyClient, Walk, page_size_for
+from .._transport import TransportStats
 from .checkpoint import Checkpoint, Skipper
 from .distinct import Distinct
-from .ioc import IOC, Kind, Unreadable, classify
-from .results import STATUSES, IOCResult, Status
+from .ioc import IOC, KINDS, Kind, Unreadable, classify
+from .results import IOCResult, Status
+from .stats import RunStats, Stats, snapshot
 
 _API: Final = "vt_refs_api.api"
 # Each operation's module; its `_descriptors` twin lists only the descriptors.
@@ -59,6 +61,11 @@ def operation(kind: Kind, descriptors: bool) -> ModuleType:
         return importlib.import_module(name)
     except ModuleNotFoundError:
         raise UsageError(f"this vt_refs has no operation for {kind}") from None
+
+
+def _transport(client: AnyClient) -> TransportStats:
+    """The transport counts of a client `connect()` made; zeros for any other client."""
+    return client.stats if isinstance(client, ConnectedClient) else TransportStats()
 
 
 def is_fatal(error: VTError) -> bool:
@@ -93,20 +100,6 @@ class Job:
         self.references.extend(page.data)
 
 
-@attrs.define
-class Stats:
-    """Running totals of a run, for progress and the summary."""
-
-    started: float = attrs.field(factory=time.monotonic)
-    requests: int = 0
-    references: int = 0
-    statuses: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(STATUSES, 0))
-
-    @property
-    def done(self) -> int:
-        return sum(self.statuses.values())
-
-
 class Run:
     """The settings and the state of one bulk run, shared by its workers."""
 
@@ -130,6 +123,9 @@ class Run:
         check_count("page_size", page_size, 1, optional=True)
         if not isinstance(descriptors, bool):
             raise UsageError(f"descriptors must be a bool, not {descriptors!r}")
+        if page_size is not None:  # over the API's maximum: refused before any item is read
+            for kind in KINDS:
+                page_size_for(operation(kind, descriptors), page_size, page_size)
         self.client = client
         self.concurrency = concurrency
         self.max_items = max_items_per_ioc
@@ -144,6 +140,8 @@ class Run:
         self._restart = restart
         self._skipper: Skipper | None = None
         self.stats = Stats()
+        self._transport_before = TransportStats()
+        self._final: RunStats | None = None  # the figures, frozen when the run ends
         self.stopping = threading.Event()
         # A stop asked for from outside (Ctrl-C): the runner is woken to notice it, calls
         # `on_stop` with the walks still in flight, and hands over what they finish.
@@ -163,6 +161,9 @@ class Run:
     def open(self) -> None:
         """Open the checkpoint: done when the run starts, not when it is set up, so an
         enrich() never iterated holds no lock on the file."""
+        self.stats = Stats()
+        self._transport_before = _transport(self.client)
+        self._final = None
         given = self._checkpoint_given
         if given is None:
             return
@@ -252,6 +253,12 @@ class Run:
             yield self.counted(duplicate)
             self.handed_over(duplicate)
 
+    def snapshot(self) -> RunStats:
+        """What the run did and spent so far (`RunStats`); once it ended, what it did."""
+        if self._final is not None:
+            return self._final
+        return snapshot(self.stats, _transport(self.client) - self._transport_before)
+
     def end(self) -> None:
         """Raise what ended the run early, if anything did."""
         if self.fatal_error is not None:
@@ -259,7 +266,7 @@ class Run:
 
     def count_request(self) -> None:
         with self._lock:
-            self.stats.requests += 1
+            self.stats.pages += 1
 
     def sending(self, delta: int) -> None:
         with self._lock:
@@ -333,6 +340,7 @@ class Run:
 
     def close(self) -> None:
         self.stopping.set()
+        self._final = self.snapshot()  # later use of the client is no longer this run's
         self.distinct.close()
         owned = not isinstance(self._checkpoint_given, Checkpoint)
         if owned and self.checkpoint is not None:

@@ -28,6 +28,7 @@ from .._transport import RUN_STOPPING
 from .checkpoint import Checkpoint
 from .engine import END, Job, Run
 from .ioc import IOC
+from .iterators import AsyncEnrichment, Enrichment
 from .results import IOCResult
 
 
@@ -201,7 +202,7 @@ def enrich(
     page_size: int | None = ...,
     retry_errors: bool = ...,
     restart: bool = ...,
-) -> Iterator[IOCResult[Reference]]: ...
+) -> Enrichment[IOCResult[Reference]]: ...
 
 
 @overload
@@ -216,7 +217,7 @@ def enrich(
     page_size: int | None = ...,
     retry_errors: bool = ...,
     restart: bool = ...,
-) -> Iterator[IOCResult[ObjectDescriptor]]: ...
+) -> Enrichment[IOCResult[ObjectDescriptor]]: ...
 
 
 @overload
@@ -231,7 +232,7 @@ def enrich(
     page_size: int | None = ...,
     retry_errors: bool = ...,
     restart: bool = ...,
-) -> Iterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+) -> Enrichment[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
 
 
 def enrich(
@@ -245,7 +246,7 @@ def enrich(
     page_size: int | None = None,
     retry_errors: bool = False,
     restart: bool = False,
-) -> Iterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
+) -> Enrichment[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
     """One `IOCResult` per indicator of `iocs`, as their walks finish.
 
     `iocs` (strings, classified with `classify`, or `IOC`s) is read lazily, a few items
@@ -256,7 +257,12 @@ def enrich(
     `restart=True`, which empties it first. Items appended to the input since are
     simply new: the run resumes and goes on with them.
     A refused key (401, 403) or a spent quota ends the run: the results handed over are
-    recorded, and the error is raised. `page_size` is sent as `limit`.
+    recorded, and the error is raised. Each distinct indicator is walked once: a later
+    item with the same `(kind, id)` is a `"duplicate"` result, after its first, at no
+    request. Pages are full (the API's maximum); `page_size` is sent as `limit` instead.
+
+    The iterator returned has `.stats`, the run's `RunStats` so far: requests sent,
+    answers from the cache, retries, 429s met and time waiting, duplicates skipped.
 
     Each result's `references` are `vt_refs_api.models.Reference` models
     (`IOCResult[Reference]`), or with `descriptors=True`, which walks the `_descriptors`
@@ -276,7 +282,7 @@ def enrich(
         items = iter(_iocs(iocs))  # type: ignore[call-overload]
     except TypeError:
         raise UsageError(f"iocs must be an iterable, not {type(iocs).__name__}") from None
-    return sync_results(run, items)
+    return Enrichment(sync_results(run, items), run.snapshot)
 
 
 @overload
@@ -291,7 +297,7 @@ def aenrich(
     page_size: int | None = ...,
     retry_errors: bool = ...,
     restart: bool = ...,
-) -> AsyncIterator[IOCResult[Reference]]: ...
+) -> AsyncEnrichment[IOCResult[Reference]]: ...
 
 
 @overload
@@ -306,7 +312,7 @@ def aenrich(
     page_size: int | None = ...,
     retry_errors: bool = ...,
     restart: bool = ...,
-) -> AsyncIterator[IOCResult[ObjectDescriptor]]: ...
+) -> AsyncEnrichment[IOCResult[ObjectDescriptor]]: ...
 
 
 @overload
@@ -321,7 +327,7 @@ def aenrich(
     page_size: int | None = ...,
     retry_errors: bool = ...,
     restart: bool = ...,
-) -> AsyncIterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+) -> AsyncEnrichment[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
 
 
 def aenrich(
@@ -335,7 +341,7 @@ def aenrich(
     page_size: int | None = None,
     retry_errors: bool = False,
     restart: bool = False,
-) -> AsyncIterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
+) -> AsyncEnrichment[IOCResult[Reference] | IOCResult[ObjectDescriptor]]:
     """The async twin of `enrich`: `iocs` may be an async iterable."""
     run = Run(
         client,
@@ -349,12 +355,12 @@ def aenrich(
     )
     source = _iocs(iocs)
     if isinstance(source, AsyncIterable):
-        return async_results(run, aiter(source))
+        return AsyncEnrichment(async_results(run, aiter(source)), run.snapshot)
     try:
         items = iter(source)  # type: ignore[call-overload]
     except TypeError:
         raise UsageError(f"iocs must be an iterable, not {type(iocs).__name__}") from None
-    return async_results(run, items)
+    return AsyncEnrichment(async_results(run, items), run.snapshot)
 
 
 __all__ = ["Checkpoint", "aenrich", "async_results", "enrich", "sync_results"]

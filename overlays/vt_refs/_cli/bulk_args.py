@@ -11,7 +11,7 @@ from typing import Any, Final, Literal, NamedTuple
 
 from .._env import API_KEY_ENV
 from .args import (
-    DEFAULT_PAGE_SIZE,
+    PAGE_SIZE_HELP,
     _nonempty,
     _Parser,
     add_connection_options,
@@ -87,7 +87,7 @@ class BulkOptions(NamedTuple):
     force: bool
     concurrency: int
     max_items_per_ioc: int | None
-    page_size: int
+    page_size: int | None
     descriptors: bool
     api_key: str | None
     connection: dict[str, Any]
@@ -153,9 +153,8 @@ def build_bulk_parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--page-size",
         type=count(1),
-        default=DEFAULT_PAGE_SIZE,
         metavar="N",
-        help="items per request, sent as `limit` (default: %(default)s)",
+        help=PAGE_SIZE_HELP,
     )
     what.add_argument(
         "--descriptors",

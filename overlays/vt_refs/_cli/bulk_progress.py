@@ -11,6 +11,8 @@ import os
 import time
 from typing import Any, TextIO
 
+from .._bulk import RunStats
+
 
 def _size(stream: TextIO) -> tuple[int, int]:
     """The terminal's columns and lines; 80x24 where it reports none (a pseudo-terminal
@@ -45,13 +47,13 @@ class BulkProgress:
             leave=False,
         )
 
-    def update(self, *, references: int, requests: int, errors: int) -> None:
-        """One more indicator done; the totals so far of this run."""
+    def update(self, stats: RunStats, *, errors: int) -> None:
+        """One more indicator done; the run's figures so far."""
         if self._bar is None:
             return
         minutes = max(time.monotonic() - self._started, 1e-9) / 60
         self._bar.set_postfix_str(
-            f"{references} refs, {requests / minutes:.0f} req/min, {errors} errors",
+            f"{stats.references} refs, {stats.requests / minutes:.0f} req/min, {errors} errors",
             refresh=False,
         )
         self._bar.update(1)
