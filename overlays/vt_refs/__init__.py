@@ -54,10 +54,12 @@ if TYPE_CHECKING:
         AsyncEnrichment,
         Enrichment,
         IOCResult,
+        Plan,
         RunStats,
         aenrich,
         classify,
         enrich,
+        plan,
     )
     from ._client import DEFAULT_BASE_URL, connect, transport_stats
     from ._paging import (
@@ -82,6 +84,8 @@ _LAZY = {
     "AsyncEnrichment": "._bulk",
     "Enrichment": "._bulk",
     "RunStats": "._bulk",
+    "Plan": "._bulk",
+    "plan": "._bulk",
     "aenrich": "._bulk",
     "classify": "._bulk",
     "enrich": "._bulk",
@@ -140,6 +144,7 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PagingOperation",
+    "Plan",
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",
@@ -168,6 +173,7 @@ __all__ = [
     "iter_pages",
     "paginate",
     "parse",
+    "plan",
     "related_references",
     "transport_stats",
     "url_id",

@@ -72,11 +72,12 @@ def cli(
 
 
 def in_process(
-    *args: str, fake: FakeVirusTotal, key: str = KEY, stdin: bytes = b""
+    *args: str, fake: FakeVirusTotal, key: str | None = KEY, stdin: bytes = b""
 ) -> tuple[int, bytes, str]:
     """Run `vt-refs ARGS` (or `vt-refs bulk ARGS`) in this process against `fake`: (exit
     status, stdout, stderr), the key checked never to show. Quicker than `cli` for tests
-    that need no process of their own (no signals, no terminal)."""
+    that need no process of their own (no signals, no terminal). `key=None` passes none
+    (the command reads $VT_API_KEY then)."""
     import io
 
     from vt_refs._cli.args import build_parser, parse_options
@@ -88,12 +89,12 @@ def in_process(
     try:
         if args[:1] == ("bulk",):
             bulk = parse_bulk_options(build_bulk_parser(), [*args[1:], "--base-url", fake.base_url])
-            status = run_bulk(bulk._replace(api_key=key), stdin=io.BytesIO(stdin), stdout=stdout,
-                              stderr=stderr)  # fmt: skip
+            bulk = bulk._replace(api_key=key or bulk.api_key)
+            status = run_bulk(bulk, stdin=io.BytesIO(stdin), stdout=stdout, stderr=stderr)
         else:
             options = parse_options(build_parser(), ["--base-url", fake.base_url, *args])
-            status = run(options._replace(api_key=key), stdout=stdout, stderr=stderr,
-                         encoding="utf-8")  # fmt: skip
+            options = options._replace(api_key=key or options.api_key)
+            status = run(options, stdout=stdout, stderr=stderr, encoding="utf-8")
     except SystemExit as stop:  # argparse's usage errors
         status = stop.code if isinstance(stop.code, int) else 2
     out, err = stdout.getvalue(), stderr.getvalue()

@@ -4,8 +4,8 @@ Above the helpers: it walks each indicator's references with the same `Walk` and
 loops the helpers use, and nothing in the core imports it. `ioc` classifies indicators,
 `results` holds what a run yields, `engine` is the logic the sync and async runners
 share, `enrich` runs it with threads or tasks, `checkpoint` records what is finished,
-`distinct` keeps each indicator to one walk, `stats` and `iterators` give the run's
-figures (`RunStats`) on what `enrich` returns.
+`distinct` keeps each indicator to one walk, `plan` says what a run would cost, `stats`
+and `iterators` give the run's figures (`RunStats`) on what `enrich` returns.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .engine import Run, is_fatal, operation
 from .enrich import aenrich, async_results, enrich, sync_results
 from .ioc import IOC, KINDS, Kind, Unreadable, classify, refang
 from .iterators import AsyncEnrichment, Enrichment
+from .plan import Plan, plan, run_seconds
 from .results import STATUSES, IOCResult, Status
 from .stats import RunStats, Stats
 
@@ -27,6 +28,7 @@ __all__ = [
     "Enrichment",
     "IOCResult",
     "Kind",
+    "Plan",
     "Run",
     "RunStats",
     "Skipper",
@@ -39,6 +41,8 @@ __all__ = [
     "enrich",
     "is_fatal",
     "operation",
+    "plan",
     "refang",
+    "run_seconds",
     "sync_results",
 ]

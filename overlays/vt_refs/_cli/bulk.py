@@ -72,6 +72,10 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
     """Enrich what `options` names; returns the exit status."""
     key = key_from(options.api_key)
     report = Reporter(line_writer(stderr))
+    if options.plan:  # sends nothing, so it needs no key (only --cache's lookups use it)
+        from .bulk_plan import run_plan
+
+        return run_plan(options, key, report, stdin=stdin, stdout=stdout, stderr=stderr)
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "

@@ -69,7 +69,8 @@ exit status:
   lets those in flight finish (at most --timeout); a second abandons them.
 
 examples:
-  {API_KEY_ENV}=... vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite
+  vt-refs bulk iocs.txt --plan --quota public     # what it costs; sends nothing
+  {API_KEY_ENV}=... vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite --quota public
   grep -v '^$' feed.txt | vt-refs bulk - --format csv > refs.csv
 """
 
@@ -89,6 +90,7 @@ class BulkOptions(NamedTuple):
     max_items_per_ioc: int | None
     page_size: int | None
     descriptors: bool
+    plan: bool
     api_key: str | None
     connection: dict[str, Any]
     argv: list[str]
@@ -156,6 +158,13 @@ def build_bulk_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=PAGE_SIZE_HELP,
     )
+    run.add_argument(
+        "--plan",
+        action="store_true",
+        help="send nothing: read the input and print what the run would cost (distinct "
+        "indicators, duplicates, invalid lines, what --cache answers, the minimum and "
+        "expected requests, and at --quota when it would end)",
+    )
     what.add_argument(
         "--descriptors",
         action="store_true",
@@ -188,6 +197,7 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         max_items_per_ioc=args.max_items_per_ioc,
         page_size=args.page_size,
         descriptors=args.descriptors,
+        plan=args.plan,
         api_key=args.api_key,
         connection=connection_settings(args, parser),
         argv=list(argv),
