@@ -19,6 +19,7 @@ import pytest
 import vt_refs
 from vt_refs import IOCResult, UsageError
 from vt_refs._bulk import is_fatal
+from vt_refs._paging import DEFAULT_RELATIONSHIP, get_catalog
 from vt_refs.testing import FakeVirusTotal
 
 from support.fixtures import connected as client
@@ -309,6 +310,16 @@ def test_a_checkpoint_is_held_by_one_run_at_a_time(fake: FakeVirusTotal, tmp_pat
         assert len(list(vt_refs.enrich(c, [sha(i) for i in range(5)], checkpoint=path))) == 5
 
 
+def test_the_relationship_is_the_catalogs(fake: FakeVirusTotal) -> None:
+    """Any relationship of the catalog; one no collection has names those that exist."""
+    known = ", ".join(get_catalog().relationships())
+    with client(fake) as c:
+        with pytest.raises(UsageError, match=f"relationship must be one of {known}, not 'x'"):
+            vt_refs.enrich(c, [sha(1)], relationship="x")
+        (result,) = vt_refs.enrich(c, [sha(1)], relationship=DEFAULT_RELATIONSHIP)
+    assert result.status == "ok" and len(result.references) == 25  # the fake's default
+
+
 def test_not_a_checkpoint_file_is_a_usage_error(fake: FakeVirusTotal, tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("not sqlite\n" * 100)
@@ -325,6 +336,8 @@ def test_not_a_checkpoint_file_is_a_usage_error(fake: FakeVirusTotal, tmp_path: 
         {"page_size": 0},
         {"descriptors": "yes"},
         {"checkpoint": 3},
+        {"relationship": "nope"},
+        {"relationship": 3},
     ],
 )
 def test_bad_arguments_are_usage_errors_before_anything_is_sent(

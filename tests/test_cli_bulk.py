@@ -61,6 +61,16 @@ def bulk(
     return done
 
 
+def test_an_unknown_relationship_is_a_usage_error_before_any_file_is_opened(
+    fake: FakeVirusTotal, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    done = bulk("-", "--relationship", "nope", "--out", str(out), fake=fake, stdin="example.com\n")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "relationship must be one of related_references" in done.stderr
+    assert not out.exists() and fake.requests == []
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeVirusTotal]:
     with FakeVirusTotal(api_key=KEY) as running:

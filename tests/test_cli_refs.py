@@ -426,6 +426,9 @@ def test_progress_on_a_terminal(fake: FakeVirusTotal) -> None:
         ((URL, "--id", url_id(URL)), "give exactly one of URL and --id"),
         ((URL, "--format", "xml"), "invalid choice: 'xml'"),
         ((URL, "--bogus"), "unrecognized arguments: --bogus"),
+        # The catalog's: what the generated client has, named in the error.
+        (("--object", "nope", "--id", "x"), "no collection 'nope'; there are domains, files"),
+        ((URL, "--relationship", "nope"), "urls has no relationship 'nope'; it has related_"),
     ],
 )
 def test_usage_errors(

@@ -7,7 +7,9 @@ generated package, so the two must agree on every operation the spec declares.
 from __future__ import annotations
 
 import inspect
+import re
 from importlib import resources
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -15,7 +17,10 @@ import pytest
 
 import vt_refs_api.models
 from vt_refs import UsageError
+from vt_refs._bulk import KINDS
 from vt_refs._paging import DEFAULT_RELATIONSHIP, Catalog, Entry, get_catalog
+from vt_refs._paging.catalog import _entry
+from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
 from support.operations import operations
@@ -116,6 +121,14 @@ def test_collections_and_relationships_come_from_the_entries() -> None:
     assert catalog.relationships("nope") == ()
 
 
+def test_what_classify_and_the_fake_know_of_collections_is_the_catalogs() -> None:
+    """classify's kinds and the fake's collections are collections the catalog has: an
+    indicator never classifies into a collection with no operation."""
+    collections = set(get_catalog().collections)
+    assert set(KINDS) <= collections
+    assert {entry.path for entry in get_catalog().entries} == FakeVirusTotal.PATHS
+
+
 def test_the_catalog_is_built_once_and_cannot_change() -> None:
     catalog = get_catalog()
     assert get_catalog() is catalog
@@ -129,3 +142,48 @@ def test_the_catalog_is_built_once_and_cannot_change() -> None:
     key = (entry.collection, entry.relationship, entry.descriptors)
     with pytest.raises(TypeError):
         catalog._index[key] = entry  # type: ignore[index]
+
+
+def test_the_guides_name_the_catalogs_operations_and_collections() -> None:
+    """The guides' table of operations and the CLI's `--object` list are the catalog's."""
+    catalog = get_catalog()
+    guide = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    rows = [line for line in guide.splitlines() if line.startswith("| ")]
+    named = set(re.findall(r"`(\w+)\.(get_\w+)`", "\n".join(rows)))
+    listed = {(e.module.__name__.split(".")[-2], e.name) for e in catalog.entries}
+    assert named == listed, "docs/getting-started.md's table must list the catalog's operations"
+    cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    (choices,) = re.findall(r"`--object ([\w|]+)`", cli)
+    assert sorted(choices.split("|")) == list(catalog.collections), "docs/cli.md's --object"
+
+
+def _module(get_kwargs: Any) -> ModuleType:
+    module = ModuleType("vt_refs_api.api.domains.made_up")
+    module._get_kwargs = get_kwargs  # type: ignore[attr-defined]
+    module.sync_detailed = get_kwargs  # type: ignore[attr-defined]
+    module.sync = get_url_related_references.sync  # type: ignore[attr-defined]
+    return module
+
+
+def test_operations_the_walks_cannot_drive_are_not_entries() -> None:
+    """Only an id names what a catalog entry lists: an operation needing another
+    parameter, or no relationship path, is left to `paginate` and its caller."""
+
+    def needs_a_query(id: str, *, query: str, limit: int = 10, cursor: str = "") -> Any:
+        return {"method": "get", "url": f"/domains/{id}/search"}
+
+    def no_relationship(id: str, *, limit: int = 10, cursor: str = "") -> Any:
+        return {"method": "get", "url": f"/domains/{id}"}
+
+    def relationship(id: str, *, limit: int = 10, cursor: str = "") -> Any:
+        return {"method": "get", "url": f"/domains/{id}/made_up"}
+
+    assert _entry(_module(needs_a_query)) is None
+    assert _entry(_module(no_relationship)) is None
+    entry = _entry(_module(relationship))
+    assert entry is not None
+    assert (entry.collection, entry.relationship, entry.path) == (
+        "domains",
+        "made_up",
+        "/domains/{id}/made_up",
+    )

@@ -20,29 +20,11 @@ import pytest
 import yaml
 
 from support.paths import ROOT
+from support.spec_edits import paging_operation, run_checks
 
-WIDGET_PATH = {
-    "get": {
-        "operationId": "get_domain_related_widgets",
-        "summary": "Widgets related to a domain",
-        "tags": ["domains"],
-        "security": [{"apiKey": []}],
-        "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"$ref": "#/components/parameters/Limit"},
-            {"$ref": "#/components/parameters/Cursor"},
-        ],
-        "responses": {
-            "200": {
-                "description": "A page of widgets.",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/WidgetPage"}}
-                },
-            },
-            "404": {"$ref": "#/components/responses/NotFound"},
-        },
-    }
-}
+WIDGET_PATH = paging_operation(
+    "get_domain_related_widgets", "domains", "WidgetPage", "Widgets related to a domain"
+)
 
 WIDGET_SCHEMAS = {
     "WidgetPage": {
@@ -205,13 +187,4 @@ def test_a_relationship_added_to_the_spec_works_with_no_overlay_change(
     extended_client: Path,
 ) -> None:
     assert (extended_client / "vt_refs_api" / "api" / "domains").is_dir()
-    prelude = f"import sys; sys.path.insert(0, {str(extended_client)!r})\n"
-    done = subprocess.run(
-        [sys.executable, "-c", prelude + CHECKS],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=extended_client,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    assert done.stdout.strip() == "OK"
+    run_checks(extended_client, CHECKS)

@@ -76,7 +76,7 @@ DIFFERENT: dict[str, str] = {
     "in short steps and looks at the event between them",
     "_transport.cache_guard:abounded": "the store's call runs on a worker thread either way; "
     "the async side awaits its future with a timeout instead of blocking the loop",
-    "_bulk.enrich:async_results": "the sync runner is worker threads and two queues, the "
+    "_bulk.runners:async_results": "the sync runner is worker threads and two queues, the "
     "async one a task per walk",
 }
 # Async code with no sync twin at all.

@@ -5,6 +5,8 @@ largest page an operation serves (`limit`'s `maximum`) is read from the spec, wh
 inside `vt_refs` as package data (`vt_refs/openapi.yaml`, the repository's openapi.yaml)
 so an installed wheel reads the same document `make generate` read. Loaded once, on first
 use (about 10 ms with libyaml), and only by what needs it: `vt_refs._paging.catalog`.
+Importing this module costs nothing more than the standard library (yaml is imported on
+first use), so the CLI's argument parser can read `DEFAULT_RELATIONSHIP` from here.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any, Final
 
-import yaml
-
 RESOURCE: Final = "openapi.yaml"
 """The spec's file name inside the `vt_refs` package."""
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when it is there
+DEFAULT_RELATIONSHIP: Final = "related_references"
+"""The relationship the spec was written for: what the shortcuts, the CLI and bulk walk
+unless told another (`vt_refs._paging.catalog` lists every one the spec has)."""
 
 
 @functools.cache
 def spec() -> Mapping[str, Any]:
     """The packaged openapi.yaml, parsed (callers must not change it)."""
+    import yaml
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when it is there
     text = resources.files("vt_refs").joinpath(RESOURCE).read_text(encoding="utf-8")
-    document = yaml.load(text, Loader=_Loader)
+    document = yaml.load(text, Loader=loader)  # a safe loader: plain data only
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         raise RuntimeError(f"vt_refs/{RESOURCE} is not an OpenAPI document with paths")
     return document

@@ -26,6 +26,8 @@ Around them:
 - `cli`: running `vt-refs` as a process with the key checked never to show; `one_line`.
 - `drift`: `drift_warnings()`, the schema drift warnings a block issues.
 - `spec_strategies`: openapi.yaml as hypothesis strategies; `load_spec`, `resolve_ref`.
+- `spec_edits`: `paging_operation()`, a path item to add to a copy of the spec, and
+  `run_checks()`, a script run against the client generated from it.
 - `operations`: every generated endpoint module.
 - `doc_blocks`: the Python blocks of README.md and docs/, and their runner.
 - `paths`: `ROOT`, `TESTS`, `DATA`.

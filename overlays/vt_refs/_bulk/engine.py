@@ -8,7 +8,6 @@ differs between threads and tasks: sending a request and waiting for it.
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -30,23 +29,14 @@ from .._errors import (
     UsageError,
     VTError,
 )
-from .._paging import AnyClient, Walk, page_size_for
+from .._paging import DEFAULT_RELATIONSHIP, AnyClient, Walk, get_catalog
 from .._transport import TransportStats
 from .checkpoint import Checkpoint, Skipper
 from .distinct import Distinct
-from .ioc import IOC, KINDS, Kind, Unreadable, classify
+from .ioc import IOC, Kind, Unreadable, classify
 from .results import IOCResult, Status
 from .stats import RunStats, Stats, snapshot
 
-_API: Final = "vt_refs_api.api"
-# Each operation's module; its `_descriptors` twin lists only the descriptors.
-_OPERATIONS: Final[dict[Kind, str]] = {
-    "urls": f"{_API}.urls.get_url_related_references",
-    "domains": f"{_API}.domains.get_domain_related_references",
-    "ip_addresses": f"{_API}.ip_addresses.get_ip_address_related_references",
-    "files": f"{_API}.files.get_file_related_references",
-    "threat_actors": f"{_API}.threat_actors.get_threat_actor_related_references",
-}
 END: Final = object()  # what a runner feeds when the input is over
 
 # Indicators in a row failing to reach the API after their retries, at which the run
@@ -54,13 +44,20 @@ END: Final = object()  # what a runner feeds when the input is over
 _OFFLINE_STREAK: Final = 10
 
 
-def operation(kind: Kind, descriptors: bool) -> ModuleType:
-    """The generated operation listing `kind`'s references, or their descriptors."""
-    name = _OPERATIONS[kind] + ("_descriptors" if descriptors else "")
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        raise UsageError(f"this vt_refs has no operation for {kind}") from None
+def operation(
+    kind: Kind, descriptors: bool, relationship: str = DEFAULT_RELATIONSHIP
+) -> ModuleType:
+    """The catalog's operation listing `relationship` of a `kind` object (the API's
+    collection), or its descriptors; `UsageError` naming what exists when there is none."""
+    return get_catalog().find(kind, relationship, descriptors=descriptors).module
+
+
+def check_relationship(relationship: object) -> str:
+    """`relationship`, when some collection of the catalog has it; else a `UsageError`."""
+    known = get_catalog().relationships()
+    if not isinstance(relationship, str) or relationship not in known:
+        raise UsageError(f"relationship must be one of {', '.join(known)}, not {relationship!r}")
+    return relationship
 
 
 def _transport(client: AnyClient) -> TransportStats:
@@ -115,6 +112,7 @@ class Run:
         retry_errors: bool,
         record: bool = True,
         restart: bool = False,
+        relationship: str = DEFAULT_RELATIONSHIP,
     ) -> None:
         if not isinstance(client, AnyClient):
             raise UsageError(f"client must come from vt_refs.connect(), not {client!r}")
@@ -123,13 +121,14 @@ class Run:
         check_count("page_size", page_size, 1, optional=True)
         if not isinstance(descriptors, bool):
             raise UsageError(f"descriptors must be a bool, not {descriptors!r}")
-        if page_size is not None:  # over the API's maximum: refused before any item is read
-            for kind in KINDS:
-                page_size_for(operation(kind, descriptors), page_size, page_size)
         self.client = client
         self.concurrency = concurrency
         self.max_items = max_items_per_ioc
         self.descriptors = descriptors
+        self.relationship = check_relationship(relationship)
+        for entry in get_catalog().entries:  # over the API's maximum: refused before any read
+            if (entry.relationship, entry.descriptors) == (relationship, descriptors):
+                entry.check_page_size(page_size)
         self.page_size = page_size
         self.record_results = record
         if not (checkpoint is None or isinstance(checkpoint, Checkpoint | str | os.PathLike)):
@@ -176,7 +175,11 @@ class Run:
 
     def settings(self) -> dict[str, Any]:
         """What makes two runs' results comparable, kept in the checkpoint."""
-        return {"descriptors": self.descriptors, "max_items_per_ioc": self.max_items}
+        return {
+            "descriptors": self.descriptors,
+            "max_items_per_ioc": self.max_items,
+            "relationship": self.relationship,
+        }
 
     def prepare(self, index: int, item: object) -> Job | IOCResult | None:
         """What input item `index` needs: None (finished before, or a duplicate held for
@@ -204,7 +207,7 @@ class Run:
             return self.distinct.duplicate(duplicate)
         try:
             walk = Walk(
-                operation(ioc.kind, self.descriptors),
+                operation(ioc.kind, self.descriptors, self.relationship),
                 self.client,
                 max_items=self.max_items,
                 page_size=self.page_size,

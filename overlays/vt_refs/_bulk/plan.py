@@ -32,11 +32,11 @@ import attrs
 from .._checks import check_count
 from .._client import cached_answer
 from .._errors import UsageError, VTError
-from .._paging import AnyClient, Walk, get_catalog, page_size_for
+from .._paging import DEFAULT_RELATIONSHIP, AnyClient, Walk, get_catalog, page_size_for
 from .._transport import Quota
 from .distinct import Seen
-from .engine import operation
-from .ioc import IOC, KINDS, Kind, Unreadable, classify
+from .engine import check_relationship, operation
+from .ioc import IOC, KINDS, Unreadable, classify
 
 
 @attrs.frozen
@@ -116,16 +116,17 @@ def plan(
     descriptors: bool = False,
     max_items_per_ioc: int | None = None,
     page_size: int | None = None,
+    relationship: str = DEFAULT_RELATIONSHIP,
     now: datetime.datetime | None = None,
 ) -> Plan:
     """What `enrich(client, iocs, ...)` with these options would cost; sends nothing.
 
-    `iocs` is read through once (a generator over a file of millions of lines is fine:
-    the dedupe keeps digests on disk). With `client` (from `connect(cache=...)`), its
-    cache says which walks cost nothing and, where it holds a first page, how many
-    pages are left. With `quota` (e.g. `vt_refs.Quota.public()`), the plan says how long
-    the run takes at that quota and when it ends; `now` is when it would start
-    (default: now, UTC).
+    The options are `enrich`'s. `iocs` is read through once (a generator over a file of
+    millions of lines is fine: the dedupe keeps digests on disk). With `client` (from
+    `connect(cache=...)`), its cache says which walks cost nothing and, where it holds a
+    first page, how many pages are left. With `quota` (e.g. `vt_refs.Quota.public()`),
+    the plan says how long the run takes at that quota and when it ends; `now` is when
+    it would start (default: now, UTC).
 
     Raises:
         UsageError: a bad argument (as `enrich` would refuse it), or an item that is
@@ -140,8 +141,13 @@ def plan(
         raise UsageError(f"quota must be a vt_refs.Quota, not {quota!r}")
     started = datetime.datetime.now(datetime.UTC) if now is None else now
     check_count("page_size", page_size, 1, optional=True)
+    check_relationship(relationship)
     # The page size the walks send, and its check against the maximum, are the walk's own.
-    sizes = {_page_size(kind, descriptors, page_size) for kind in KINDS}
+    sizes = {
+        page_size_for(entry.module, page_size, entry.default_limit)
+        for entry in get_catalog().entries
+        if (entry.relationship, entry.descriptors) == (relationship, descriptors)
+    }
     counts: dict[str, int] = dict.fromkeys(KINDS, 0)
     figures = {"items": 0, "duplicates": 0, "invalid": 0, "cached": 0, "expected": 0}
     known = 0
@@ -153,6 +159,11 @@ def plan(
             if ioc is None:
                 figures["invalid"] += 1
                 continue
+            try:  # a collection without the relationship: the run says invalid
+                walked = operation(ioc.kind, descriptors, relationship)
+            except UsageError:
+                figures["invalid"] += 1
+                continue
             if seen.first(ioc, index) is not None:
                 figures["duplicates"] += 1
                 continue
@@ -160,8 +171,8 @@ def plan(
             if client is None:
                 figures["expected"] += 1
                 continue
-            walk = Walk(operation(ioc.kind, descriptors), client, max_items=max_items_per_ioc,
-                        page_size=page_size, cursor=None, params={"id": ioc.id})  # fmt: skip
+            walk = Walk(walked, client, max_items=max_items_per_ioc, page_size=page_size,
+                        cursor=None, params={"id": ioc.id})  # fmt: skip
             cost, counted = _cost(walk, client)
             figures["cached"] += cost == 0
             figures["expected"] += cost
@@ -207,10 +218,3 @@ def _classified(item: object, index: int) -> IOC | None:
         return classify(item)  # type: ignore[arg-type]  # an IOC passes through
     except UsageError:
         return None
-
-
-def _page_size(kind: Kind, descriptors: bool, page_size: int | None) -> int:
-    module = operation(kind, descriptors)
-    entry = get_catalog().of(module)
-    default = 10 if entry is None else entry.default_limit
-    return page_size_for(module, page_size, default)

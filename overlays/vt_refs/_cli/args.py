@@ -12,12 +12,12 @@ import os
 from typing import Any, Final, Literal, NamedTuple, NoReturn
 
 from .._env import API_KEY_ENV, BASE_URL_ENV
+from .._spec import DEFAULT_RELATIONSHIP
 from .numbers import count, seconds
 from .store_options import EPILOG as STORES_EPILOG
 from .store_options import add_options as add_store_options
 from .store_options import connect_settings
 
-OBJECTS: Final = ("urls", "files", "domains", "ip_addresses", "threat_actors")
 FORMATS: Final = ("jsonl", "json", "table")
 # --page-size unset: the walk asks for the largest page the API serves (the `maximum` of
 # `limit` in openapi.yaml, read through the catalog once the run starts, not for --help).
@@ -28,10 +28,11 @@ PAGE_SIZE_HELP: Final = (
 
 Format = Literal["jsonl", "json", "table"]
 
-_DESCRIPTION: Final = """\
+_DESCRIPTION: Final = f"""\
 List the threat reports, blog posts and advisories that VirusTotal relates to a URL, a
-file, a domain, an IP address or a threat actor (the API v3 `related_references`
-relationship), page by page.
+file, a domain, an IP address or a threat actor (the API v3 `{DEFAULT_RELATIONSHIP}`
+relationship), page by page; or the objects of any other relationship the installed
+client has (--relationship).
 """
 
 _EPILOG: Final = f"""\
@@ -44,6 +45,11 @@ formats:
   json    one JSON list of those objects, written as pages arrive
   table   title, author, date (UTC) and url; with --descriptors: type, id, related_from
   While it pages, a progress count goes to stderr when stderr is a terminal.
+
+objects and relationships:
+  --object and --relationship name any operation of the installed generated client
+  (vt_refs_api, from openapi.yaml): a name it does not have is a usage error listing
+  those it has. A relationship added to openapi.yaml works after `make generate`.
 
 schema drift:
   When an optional field holds null or a value of another type than the API's
@@ -79,6 +85,7 @@ class Options(NamedTuple):
     """
 
     object: str
+    relationship: str
     url: str | None
     id: str | None
     descriptors: bool
@@ -259,9 +266,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what.add_argument(
         "--object",
-        choices=OBJECTS,
+        type=_nonempty,
         default="urls",
-        help="the kind of object (default: %(default)s); all but urls need --id",
+        metavar="KIND",
+        help="the object's collection, as the API's paths name it (e.g. files, domains; "
+        "default: %(default)s); all but urls need --id",
+    )
+    what.add_argument(
+        "--relationship",
+        type=_nonempty,
+        default=DEFAULT_RELATIONSHIP,
+        metavar="NAME",
+        help="the relationship to list (default: %(default)s)",
     )
     what.add_argument(
         "--descriptors",
@@ -311,6 +327,7 @@ def parse_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> Op
         _usage(parser, f"a URL only names an object of --object urls; for {args.object} use --id")
     return Options(
         object=args.object,
+        relationship=args.relationship,
         url=args.url,
         id=args.id,
         descriptors=args.descriptors,

@@ -15,7 +15,7 @@ import signal
 import time
 from typing import BinaryIO, Final, TextIO
 
-from .._bulk import Checkpoint, IOCResult, Run, RunStats, sync_results
+from .._bulk import Checkpoint, IOCResult, Run, RunStats, check_relationship, sync_results
 from .._client import connect
 from .._env import API_KEY_ENV
 from .._errors import VTError
@@ -92,6 +92,7 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
     checkpoint: Checkpoint | None = None
     output: Output | None = None
     try:
+        check_relationship(options.relationship)  # before any file is opened
         source = Source(options.source, stdin)
         if options.checkpoint is not None:
             checkpoint = Checkpoint(options.checkpoint, _settings(options, source),
@@ -137,6 +138,7 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
                 concurrency=options.concurrency,
                 max_items_per_ioc=options.max_items_per_ioc,
                 descriptors=options.descriptors,
+                relationship=options.relationship,
                 page_size=options.page_size,
                 checkpoint=checkpoint,
                 retry_errors=options.retry_errors,
@@ -196,6 +198,7 @@ def _settings(options: BulkOptions, source: Source) -> dict[str, object]:
         "out": "-" if options.out is None else os.path.abspath(options.out),
         "descriptors": options.descriptors,
         "max_items_per_ioc": options.max_items_per_ioc,
+        "relationship": options.relationship,
     }
 
 

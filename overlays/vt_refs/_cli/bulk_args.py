@@ -10,6 +10,7 @@ import argparse
 from typing import Any, Final, Literal, NamedTuple
 
 from .._env import API_KEY_ENV
+from .._spec import DEFAULT_RELATIONSHIP
 from .args import (
     PAGE_SIZE_HELP,
     _nonempty,
@@ -91,6 +92,7 @@ class BulkOptions(NamedTuple):
     page_size: int | None
     descriptors: bool
     plan: bool
+    relationship: str
     api_key: str | None
     connection: dict[str, Any]
     argv: list[str]
@@ -170,6 +172,14 @@ def build_bulk_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the references' descriptors (type, id, related_from): smaller pages",
     )
+    what.add_argument(
+        "--relationship",
+        type=_nonempty,
+        default=DEFAULT_RELATIONSHIP,
+        metavar="NAME",
+        help="the relationship to list, of any collection the installed client has it for "
+        "(default: %(default)s); an indicator whose collection lacks it is invalid",
+    )
     add_connection_options(parser)
     return parser
 
@@ -198,6 +208,7 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         page_size=args.page_size,
         descriptors=args.descriptors,
         plan=args.plan,
+        relationship=args.relationship,
         api_key=args.api_key,
         connection=connection_settings(args, parser),
         argv=list(argv),

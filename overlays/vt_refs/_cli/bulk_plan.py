@@ -78,6 +78,7 @@ def run_plan(options: BulkOptions, key: str | None, report: Reporter, *, stdin: 
                 descriptors=options.descriptors,
                 max_items_per_ioc=options.max_items_per_ioc,
                 page_size=options.page_size,
+                relationship=options.relationship,
             )
     except VTError as error:
         status, message = describe(error)

@@ -11,8 +11,9 @@ from typing import BinaryIO, TextIO
 
 from .._client import connect
 from .._env import API_KEY_ENV
-from .._errors import VTError
+from .._errors import UsageError, VTError
 from .._ids import url_id
+from .._paging import Entry, get_catalog
 from .args import Options, api_key
 from .drift import drift_warnings
 from .errors import (
@@ -28,7 +29,6 @@ from .errors import (
 )
 from .interrupt import deferred_interrupt
 from .notices import warnings_to
-from .operations import operation
 from .output import OutputError, Writer, writer
 from .progress import Progress
 from .stdio import discard_stdout, isatty, line_writer
@@ -54,6 +54,13 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     """
     key = api_key(options)
     report = Reporter(line_writer(stderr))
+    try:
+        entry = get_catalog().find(
+            options.object, options.relationship, descriptors=options.descriptors
+        )
+    except UsageError as error:  # as argparse words its own: the catalog lists what exists
+        report.line(f"{error} (see vt-refs --help)")
+        return USAGE
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "
@@ -72,7 +79,7 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     try:
         try:
             with warnings_to(report), drift_warnings(report, progress.clear):
-                _list(options, key, out, progress, state)
+                _list(entry, options, key, out, progress, state)
         except KeyboardInterrupt:
             status = INTERRUPTED
         except (VTError, OutputError) as error:
@@ -98,13 +105,14 @@ def run(options: Options, *, stdout: BinaryIO, stderr: TextIO, encoding: str | N
     return status
 
 
-def _list(options: Options, key: str, out: Writer, progress: Progress, state: _State) -> None:
-    endpoint = operation(options.object, options.descriptors)
+def _list(
+    entry: Entry, options: Options, key: str, out: Writer, progress: Progress, state: _State
+) -> None:
     object_id = options.id if options.url is None else url_id(options.url)
     assert object_id is not None
     with connect(key, **options.connection) as client:
         walk = pages(
-            endpoint,
+            entry.module,
             client,
             object_id=object_id,
             page_size=options.page_size,

@@ -10,7 +10,8 @@ shortcuts for `related_references`; `protocols` the types the helpers are generi
 
 from __future__ import annotations
 
-from .catalog import DEFAULT_RELATIONSHIP, Catalog, Entry, get_catalog
+from .._spec import DEFAULT_RELATIONSHIP
+from .catalog import Catalog, Entry, get_catalog
 from .pages import (
     aiter_pages,
     apaginate,

@@ -1,8 +1,9 @@
 """The catalog of relationship operations, discovered from the generated package.
 
-Every module of `vt_refs_api.api` whose `sync_detailed` takes `cursor` and `limit` and
-whose path is `/{collection}/{id}/{relationship}` (full objects) or
-`/{collection}/{id}/relationships/{relationship}` (descriptors) is one `Entry`: its
+Every module of `vt_refs_api.api` whose `sync_detailed` takes `cursor` and `limit`, whose
+path is `/{collection}/{id}/{relationship}` (full objects) or
+`/{collection}/{id}/relationships/{relationship}` (descriptors), needing no parameter but
+the id, and whose page holds its items in `data` is one `Entry`: its
 collection, relationship, page and item models, default and maximum page size. The CLI,
 bulk, `related_references`, the fake's routes and the docs all read this one table, so a
 relationship added to openapi.yaml is served everywhere after `make generate`, with no
@@ -31,13 +32,10 @@ import attrs
 from vt_refs_api.models import ErrorResponse
 
 from .._errors import UsageError
-from .._spec import query_maximum
+from .._spec import DEFAULT_RELATIONSHIP, query_maximum
 
 API_PACKAGE: Final = "vt_refs_api.api"
 """Where the generated operations live."""
-
-DEFAULT_RELATIONSHIP: Final = "related_references"
-"""The relationship this SDK was written for, and the one its shortcuts walk by default."""
 
 _SENTINEL: Final = "VTREFSPATHPARAMETER"  # quoted unchanged, found again in the URL
 
@@ -124,12 +122,14 @@ def _entry(module: ModuleType) -> Entry | None:
         return None
     if not {"cursor", "limit"} <= set(inspect.signature(detailed).parameters):
         return None
+    parameters = inspect.signature(builder).parameters.values()
     positional = [
         p.name
-        for p in inspect.signature(builder).parameters.values()
+        for p in parameters
         if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     ]
-    if len(positional) != 1:  # a relationship is named by one object's id
+    required = [p for p in parameters if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    if len(positional) != 1 or required:  # a relationship is named by one object's id alone
         return None
     request = builder(_SENTINEL)
     path = str(request["url"]).replace(_SENTINEL, "{" + positional[0] + "}")
@@ -139,7 +139,11 @@ def _entry(module: ModuleType) -> Entry | None:
     descriptors = len(parts) == 4
     if descriptors and parts[2] != "relationships":
         return None
-    model, default_limit = page_model(module)
+    try:
+        model, default_limit = page_model(module)
+        item_model = _item_model(model)
+    except (UsageError, TypeError):  # no one page model with a list of `data`: no walk
+        return None
     return Entry(
         module=module,
         name=module.__name__.rpartition(".")[2],
@@ -148,7 +152,7 @@ def _entry(module: ModuleType) -> Entry | None:
         relationship=parts[-1],
         descriptors=descriptors,
         page_model=model,
-        item_model=_item_model(model),
+        item_model=item_model,
         default_limit=default_limit,
         max_limit=query_maximum(path, str(request["method"]), "limit"),
     )

@@ -38,17 +38,13 @@ from .introspection import (
     fields_of,
     is_model,
     is_number,
+    is_page_cursor,
 )
 from .invalid import Invalid, absorb, check_items, not_one_of, raw, wrong
 
 M = TypeVar("M")
 
 _MISSING: Final = object()
-
-# Optional fields whose wrong values are never drift. The walk stops on a page without a
-# cursor, so a mistyped cursor left UNSET would end a walk early and silently lose every
-# page after it. (A null cursor is valid: the spec declares it, for the last page.)
-_CONTROL_FIELDS: Final = frozenset({("CollectionMeta", "cursor")})
 
 
 class _Compiler:
@@ -187,7 +183,9 @@ class _Compiler:
             lines.append(f"        obj.{f.attr} = {unset}")
         else:
             lines.append(f"        raise _Invalid('missing required key', {key}, hard=True)")
-        control = (cls.__name__, f.key) in _CONTROL_FIELDS
+        # A page's cursor is never drift (`is_page_cursor`); a null one is valid when the
+        # spec declares it so, for the last page.
+        control = is_page_cursor(cls, f.key)
         lines.append("    else:")
         if not self.consume:
             lines.append("        n += 1")

@@ -8,6 +8,7 @@ the classes rather than the spec means a model added to openapi.yaml needs no ch
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import sys
 import types
@@ -250,3 +251,33 @@ def fields_of(cls: type) -> tuple[list[Field], Kind | None]:
         extra_kind, _, _ = kind_of(value_tp, f"{cls.__qualname__}.additional_properties")
         extra = None if isinstance(extra_kind, AnyValue) else extra_kind
     return fields, extra
+
+
+@functools.cache
+def _page_metas(package: str) -> frozenset[type]:
+    """The `meta` models of the pages of a generated models package.
+
+    A page is a model with `data` (a list of models) and `meta` (a model): what every
+    paging operation returns. Found by reading the models, not by their names, so a page
+    added to openapi.yaml, with a `meta` of its own, is known with nothing to change.
+    """
+    found = set()
+    for cls in vars(importlib.import_module(package)).values():
+        if not is_model(cls):
+            continue
+        try:
+            hints = _hints(cls)
+            data = kind_of(hints["data"], "data")[0] if "data" in hints else None
+            meta = kind_of(hints["meta"], "meta")[0] if "meta" in hints else None
+        except (NameError, NotImplementedError, TypeError):  # not a page: nothing to learn
+            continue
+        if isinstance(data, ListOf) and isinstance(data.item, Model) and isinstance(meta, Model):
+            found.add(meta.cls)
+    return frozenset(found)
+
+
+def is_page_cursor(cls: type, key: str) -> bool:
+    """Whether JSON key `key` of model `cls` is a page's `meta.cursor`: what a walk
+    follows, so a wrong value there is never drift (left UNSET, it would end the walk
+    early and silently lose every page after it)."""
+    return key == "cursor" and cls in _page_metas(cls.__module__.rpartition(".")[0])

@@ -16,10 +16,17 @@ function is called, and a missing one is a `vt_refs.UsageError` naming the extra
 
 from __future__ import annotations
 
+from ._frame import to_dataframe
 from ._lines import CSV_COLUMNS, to_csv, to_jsonl
+from ._misp import to_misp
+from ._stix import to_stix, write_stix
 
 __all__ = [
     "CSV_COLUMNS",
     "to_csv",
+    "to_dataframe",
     "to_jsonl",
+    "to_misp",
+    "to_stix",
+    "write_stix",
 ]

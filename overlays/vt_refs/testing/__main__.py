@@ -19,7 +19,7 @@ from . import DEFAULT_API_KEY, FakeVirusTotal
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m vt_refs.testing",
-        description="Serve a fake VirusTotal API v3 (related_references) for local testing.",
+        description="Serve a fake VirusTotal API v3 (relationships) for local testing.",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from ._paging import DEFAULT_LIMIT, Cursor, decode_cursor, page_body, parse_limit
+from typing import Final
+
+from ._paging import Cursor, decode_cursor, page_body, parse_limit
 from ._records import RecordedRequest
 from ._responses import ApiError, Response
 from ._routes import match, noun, object_key
 from ._store import ReferenceStore
 
+# The page size of an operation whose spec declares no maximum: `limit` is an int32.
+_NO_MAXIMUM: Final = 2**31 - 1
+
 
 class App:
-    """Answers requests like VirusTotal's `related_references` endpoints do.
+    """Answers requests like VirusTotal's relationship endpoints do, for every operation of
+    the catalog; an operation's default and maximum page size are the spec's.
 
     Checks run in this order: method (405), API key (401), path (404), `limit` and
     `cursor` (400), object (404: an id not well formed for its collection, or an object
@@ -18,7 +24,9 @@ class App:
     parameters are ignored, as the API does.
     """
 
-    def __init__(self, *, api_key: str, origin: str, store: ReferenceStore, max_limit: int):
+    def __init__(
+        self, *, api_key: str, origin: str, store: ReferenceStore, max_limit: int | None
+    ) -> None:
         self._api_key = api_key
         self._origin = origin
         self._store = store
@@ -43,14 +51,20 @@ class App:
         route = match(request.path)
         if route is None:
             raise ApiError(404, "NotFoundError", f"Resource not found: {request.path}")
-        limit = parse_limit(request.query.get("limit"), self._max_limit)
+        entry = route.entry
+        max_limit = self._max_limit or entry.max_limit or _NO_MAXIMUM
+        limit = parse_limit(request.query.get("limit"), max_limit)
         raw_cursor = request.query.get("cursor")
         cursor = None if raw_cursor is None else decode_cursor(raw_cursor)
         if limit is None:
-            limit = min(DEFAULT_LIMIT if cursor is None else cursor.limit, self._max_limit)
+            limit = min(entry.default_limit if cursor is None else cursor.limit, max_limit)
         page = Cursor(limit, 0 if cursor is None else cursor.offset)
         key = object_key(route.collection, route.object_id)
-        data = None if key is None else self._store.page(key, route.kind, page.offset, limit)
+        data = (
+            None
+            if key is None
+            else self._store.page(key, route.relationship, route.kind, page.offset, limit)
+        )
         if data is None:
             message = f'{noun(route.collection)} "{route.object_id}" not found'
             raise ApiError(404, "NotFoundError", message)

@@ -59,16 +59,19 @@ def _check_header_value(name: str, value: object) -> str:
 
 
 class FakeVirusTotal:
-    """A VirusTotal API v3 `related_references` server on loopback, for tests.
+    """A VirusTotal API v3 relationships server on loopback, for tests.
 
     It speaks real HTTP/1.1 (keep-alive, Content-Length on every response), so a client
-    is tested through its whole transport, and it answers every operation of openapi.yaml
-    as the API does: pages with `meta.count`, `meta.cursor` and `links`, the API's
-    authentication and error bodies. Data is deterministic: the seed's two references for
-    the seed URL (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any
-    other well-formed id. Tests change objects with `set_count`, `add_references` and
-    `remove_object`, inject faults with the `*_next` methods or `chaos`, and read what the
-    client sent in `requests`.
+    is tested through its whole transport, and it answers every relationship operation of
+    openapi.yaml (the SDK's operations catalog: a relationship added to the spec is
+    served after `make generate`) as the API does: pages with `meta.count`,
+    `meta.cursor` and `links`, the API's authentication and error bodies. Data is
+    deterministic: the seed's two references for the seed URL's `related_references`
+    (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any other
+    well-formed id, different for each relationship. Tests change objects with
+    `set_count`, `add_references` and `remove_object` (in every relationship of the
+    object), inject faults with the `*_next` methods or `chaos`, and read what the client
+    sent in `requests`.
 
     Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
     stop(). The port is a free one unless `port` is given.
@@ -84,7 +87,7 @@ class FakeVirusTotal:
         port: int = 0,
         api_key: str = DEFAULT_API_KEY,
         default_count: int = 25,
-        max_limit: int = 40,
+        max_limit: int | None = None,
         record_requests: bool = True,
         quota: Quota | None = None,
         latency: float = 0.0,
@@ -93,7 +96,8 @@ class FakeVirusTotal:
 
         `default_count` is how many references an object has unless `set_count` says
         otherwise (the seed URL has its 2). `max_limit` is the page size larger `limit`
-        values are clamped to: VirusTotal does not document it, 40 is commonly reported.
+        values are clamped to; None (the default) clamps each operation to its own
+        maximum, the `maximum` of `limit` in openapi.yaml (40, as VirusTotal states).
         `record_requests=False` keeps `requests` empty, so a long-running fake (the
         command line one) does not grow without bound.
         `quota` (a `vt_refs.Quota`) makes it answer 429 QuotaExceededError past any of its
@@ -107,7 +111,7 @@ class FakeVirusTotal:
         self._host = host
         self._requested_port = check_count("port", port, 0, maximum=65535)
         self._api_key = _check_header_value("api_key", api_key)
-        self._max_limit = check_count("max_limit", max_limit, 1)
+        self._max_limit = check_count("max_limit", max_limit, 1, optional=True)
         self._store = ReferenceStore(check_count("default_count", default_count, 0))
         self._faults = FaultPlan()
         self._log: list[RecordedRequest] = []

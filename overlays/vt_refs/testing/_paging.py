@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 from ._responses import ApiError
 
-DEFAULT_LIMIT: Final = 10
 _INTEGER: Final = re.compile(r"[+-]?[0-9]+")
 
 

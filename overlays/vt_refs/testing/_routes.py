@@ -1,8 +1,12 @@
 """The paths the fake serves and the object ids each collection accepts.
 
-The table below mirrors the paths of openapi.yaml by hand: the fake never reads the YAML
-at run time, so it works wherever the package is installed, and
-tests/test_fake_conformance.py fails when the two disagree.
+The paths are the catalog's (`vt_refs._paging.get_catalog`): every relationship
+operation of the generated client, full objects and descriptors, so a relationship added
+to openapi.yaml is served after `make generate` with nothing changed here.
+tests/test_fake_conformance.py checks them against openapi.yaml. What the catalog cannot
+know is how the API spells each collection's ids: the rules below check and canonicalise
+the ids of the collections the fake knows, and a collection it does not know accepts any
+short id made of letters, digits and `_.:-`.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import binascii
 import hashlib
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final, Literal, NamedTuple
 from urllib.parse import unquote
 
 from vt_refs._ids import url_id
+from vt_refs._paging import Entry, get_catalog
 
 from ._data import SEED_URL, SEED_URL_SHA256
 
@@ -24,12 +29,6 @@ API_PREFIX: Final = "/api/v3"
 
 Kind = Literal["objects", "descriptors"]
 """Full reference objects, or the descriptors of the `relationships/` endpoints."""
-
-# Path suffix after `/{collection}/{id}` -> what it serves.
-_SUFFIXES: Final[dict[tuple[str, ...], Kind]] = {
-    ("related_references",): "objects",
-    ("relationships", "related_references"): "descriptors",
-}
 
 _SHA256_URL_ID: Final = re.compile(r"[0-9a-f]{64}")
 _BASE64_URL_ID: Final = re.compile(r"[A-Za-z0-9_-]+")
@@ -48,11 +47,19 @@ class ObjectKey(NamedTuple):
 
 
 class Route(NamedTuple):
-    """What a request path asks for; `object_id` is percent-decoded but not canonical."""
+    """What a request path asks for; `object_id` is percent-decoded but not canonical.
+
+    `entry` is the catalog's operation of the path (its relationship, page sizes).
+    """
 
     collection: str
     object_id: str
     kind: Kind
+    entry: Entry
+
+    @property
+    def relationship(self) -> str:
+        return self.entry.relationship
 
 
 def _url_key(raw: str) -> str | None:
@@ -124,19 +131,26 @@ class _Collection(NamedTuple):
     key: Callable[[str], str | None]
 
 
-COLLECTIONS: Final[dict[str, _Collection]] = {
+# How the API spells the ids of the collections the fake knows (the catalog has no id rules).
+_ID_RULES: Final[Mapping[str, _Collection]] = {
     "urls": _Collection("URL", _url_key),
     "files": _Collection("File", _file_key),
     "domains": _Collection("Domain", _domain_key),
     "ip_addresses": _Collection("IP address", _ip_address_key),
     "threat_actors": _Collection("Threat actor", _threat_actor_key),
 }
+_ANY_ID: Final = _Collection("Object", _threat_actor_key)
 
-PATH_TEMPLATES: Final[frozenset[str]] = frozenset(
-    "/".join(("", collection, "{id}", *suffix))
-    for collection in COLLECTIONS
-    for suffix in _SUFFIXES
-)
+# (collection, path after the id) -> the catalog's operation there.
+_ROUTES: Final[Mapping[tuple[str, tuple[str, ...]], Entry]] = {
+    (entry.collection, tuple(entry.path.strip("/").split("/")[2:])): entry
+    for entry in get_catalog().entries
+}
+
+COLLECTIONS: Final[frozenset[str]] = frozenset(collection for collection, _ in _ROUTES)
+"""The collections with at least one operation the fake serves."""
+
+PATH_TEMPLATES: Final[frozenset[str]] = frozenset(e.path for e in _ROUTES.values())
 """Every path the fake serves, spelt like openapi.yaml's path templates."""
 
 
@@ -146,18 +160,19 @@ def match(path: str) -> Route | None:
         return None
     collection, _, rest = path.removeprefix(API_PREFIX + "/").partition("/")
     object_id, _, suffix = rest.partition("/")
-    kind = _SUFFIXES.get(tuple(suffix.split("/")))
-    if collection not in COLLECTIONS or not object_id or kind is None:
+    entry = _ROUTES.get((collection, tuple(suffix.split("/"))))
+    if entry is None or not object_id:
         return None
-    return Route(collection, unquote(object_id), kind)
+    kind: Kind = "descriptors" if entry.descriptors else "objects"
+    return Route(collection, unquote(object_id), kind, entry)
 
 
 def object_key(collection: str, object_id: str) -> ObjectKey | None:
     """The object an id names, or None when the id is not well formed for its collection."""
-    key = COLLECTIONS[collection].key(object_id)
+    key = _ID_RULES.get(collection, _ANY_ID).key(object_id)
     return None if key is None else ObjectKey(collection, key)
 
 
 def noun(collection: str) -> str:
     """How error messages name an object of `collection` (e.g. `URL "..." not found`)."""
-    return COLLECTIONS[collection].noun
+    return _ID_RULES.get(collection, _ANY_ID).noun

@@ -1,7 +1,8 @@
 """Which references each object has, and their encoded pages.
 
-An object's references are its base references (the seed's for the seed URL, generated
-ones otherwise; as many as its count) followed by those a test added. Nothing is stored
+An object's references, in each of its relationships, are its base references (the
+seed's for the seed URL's `related_references`, generated ones otherwise, different for
+each relationship; as many as its count) followed by those a test added. Nothing is stored
 for objects a test never touched, so any well-formed id works without setup. Encoded pages
 are cached, keyed by a per-object version that every change bumps, so a stale page is
 never served and needs no explicit eviction.
@@ -15,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
+
+from vt_refs._paging import DEFAULT_RELATIONSHIP
 
 from ._data import SEED_REFERENCES, SEED_URL_SHA256, JsonObject, descriptor, generated_reference
 from ._routes import Kind, ObjectKey
@@ -50,7 +53,7 @@ class ReferenceStore:
         self._lock = threading.Lock()
         self._changes: dict[ObjectKey, _Changes] = {}
         self._version = 0
-        self._pages: OrderedDict[tuple[ObjectKey, int, Kind, int, int], bytes] = OrderedDict()
+        self._pages: OrderedDict[tuple[ObjectKey, int, str, Kind, int, int], bytes] = OrderedDict()
 
     def rebase(self, base_url: str) -> None:
         """Use `base_url` in generated `links.self` (a restarted fake may have a new port)."""
@@ -81,8 +84,11 @@ class ReferenceStore:
         with self._lock:
             self._change(key).removed = True
 
-    def page(self, key: ObjectKey, kind: Kind, offset: int, limit: int) -> PageData | None:
-        """Up to `limit` references from `offset`, or None when the object was removed.
+    def page(
+        self, key: ObjectKey, relationship: str, kind: Kind, offset: int, limit: int
+    ) -> PageData | None:
+        """Up to `limit` references of `relationship` from `offset`, or None when the
+        object was removed.
 
         An offset beyond the count gives an empty page, which is not cached: the caller
         turns it into an error.
@@ -91,18 +97,21 @@ class ReferenceStore:
             changes = self._changes.get(key)
             if changes is not None and changes.removed:
                 return None
-            default = len(SEED_REFERENCES) if key == _SEED_KEY else self._default_count
+            seeded = key == _SEED_KEY and relationship == DEFAULT_RELATIONSHIP
+            default = len(SEED_REFERENCES) if seeded else self._default_count
             base = default if changes is None or changes.count is None else changes.count
             added = [] if changes is None else changes.added
             count = base + len(added)
             if offset > count:
                 return PageData(count, b"[]")
-            cache_key = (key, 0 if changes is None else changes.version, kind, offset, limit)
+            version = 0 if changes is None else changes.version
+            cache_key = (key, version, relationship, kind, offset, limit)
             data = self._pages.get(cache_key)
             if data is None:
                 stop = min(offset + limit, count)
                 items = [
-                    self._base(key, i) if i < base else added[i - base] for i in range(offset, stop)
+                    self._base(key, relationship, i) if i < base else added[i - base]
+                    for i in range(offset, stop)
                 ]
                 if kind == "descriptors":
                     items = [descriptor(item) for item in items]
@@ -114,7 +123,11 @@ class ReferenceStore:
                 self._pages.move_to_end(cache_key)
             return PageData(count, data)
 
-    def _base(self, key: ObjectKey, index: int) -> JsonObject:
+    def _base(self, key: ObjectKey, relationship: str, index: int) -> JsonObject:
+        if relationship != DEFAULT_RELATIONSHIP:  # each relationship its own references
+            return generated_reference(
+                f"{key.collection}/{relationship}", key.object_id, index, self._base_url
+            )
         if key == _SEED_KEY and index < len(SEED_REFERENCES):
             return SEED_REFERENCES[index]
         return generated_reference(key.collection, key.object_id, index, self._base_url)
