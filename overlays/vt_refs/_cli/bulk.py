@@ -19,6 +19,7 @@ from .._bulk import Checkpoint, IOCResult, Run, RunStats, check_relationship, sy
 from .._client import connect
 from .._env import API_KEY_ENV
 from .._errors import VTError
+from .._transport import quota_of
 from .args import key_from
 from .bulk_args import BulkOptions
 from .bulk_command import command, retry_command
@@ -116,8 +117,9 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
         before.pop("error", None)
     done_before = sum(before.values())
     shown = isatty(stderr)
+    quota = quota_of(options.connection.get("quota"), options.connection.get("requests_per_minute"))
     progress = BulkProgress(stderr, enabled=shown, total=source.count() if shown else None,
-                            done=done_before)  # fmt: skip
+                            done=done_before, quota=quota)  # fmt: skip
     tally = _Tally()
     status, message = OK, ""
     run: Run | None = None

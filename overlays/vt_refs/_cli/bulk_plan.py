@@ -20,18 +20,8 @@ from .._errors import VTError
 from .._transport import quota_of
 from .bulk_args import BulkOptions
 from .bulk_input import Source
+from .bulk_progress import duration
 from .errors import OK, Reporter, describe
-
-
-def _duration(seconds: float) -> str:
-    """`2 d 3 h 4 min`, `5 min 6 s`: what a person reads at a glance."""
-    whole = round(seconds)
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min")] + ([(secs, "s")] if not days else [])
-    shown = [f"{n} {unit}" for n, unit in parts if n]
-    return " ".join(shown[:3]) or "0 s"
 
 
 def lines(figures: Plan, name: str) -> list[str]:
@@ -54,7 +44,7 @@ def lines(figures: Plan, name: str) -> list[str]:
     ends = figures.ends_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     day = "today" if not figures.days else f"{figures.days} days from today"
     out.append(
-        f"at {figures.quota}: {_duration(figures.seconds)} from an empty quota; it would end "
+        f"at {figures.quota}: {duration(figures.seconds)} from an empty quota; it would end "
         f"{ends} ({day})"
     )
     return out
