@@ -9,7 +9,6 @@ import hashlib
 import http.client
 import itertools
 import json
-import queue
 import signal
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from vt_refs.testing import (
     RedirectFault,
 )
 
+from support.cli import stdout_lines
 from support.fixtures import TLS, fake_http
 from support.keys import KEY
 from support.paths import ROOT
@@ -766,20 +766,6 @@ def test_async_client_pages_concurrently(fake: FakeVirusTotal) -> None:
     assert "cursor" not in pages[-1]["meta"]
 
 
-def _lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
-    """The process's stdout lines, read on a thread so that waiting for them can time out."""
-    lines: queue.Queue[str] = queue.Queue()
-    stdout = process.stdout
-    assert stdout is not None
-
-    def pump() -> None:
-        for line in stdout:
-            lines.put(line.strip())
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_runs_as_a_process(stop_signal: signal.Signals) -> None:
     command = [sys.executable, "-m", "vt_refs.testing", "--port", "0", "--api-key", KEY]
@@ -787,7 +773,7 @@ def test_runs_as_a_process(stop_signal: signal.Signals) -> None:
         [*command, "--count", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        lines = _lines(process)
+        lines = stdout_lines(process)
         base_url = lines.get(timeout=15).removeprefix("base_url=")
         assert lines.get(timeout=5) == f"api_key={KEY}"
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/api/v3")

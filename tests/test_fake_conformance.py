@@ -31,6 +31,7 @@ SAMPLE_IDS = {
     "domains": "example.com",
     "ip_addresses": "2001:db8::1",
     "threat_actors": "threat-actor--5e2f9a1b",
+    "users": "jane_analyst",
 }
 COUNT = 25  # three pages of 10: first, middle, last
 
@@ -87,6 +88,12 @@ def _conforms(
     return body
 
 
+def _pages(spec: dict[str, Any]) -> list[str]:
+    """The path templates of relationship pages: those taking `limit` (and `cursor`)."""
+    limit = {"$ref": "#/components/parameters/Limit"}
+    return [t for t, item in spec["paths"].items() if limit in item["get"]["parameters"]]
+
+
 def _path(template: str, object_id: str | None = None) -> str:
     collection = template.split("/")[1]
     return template.replace("{id}", object_id or SAMPLE_IDS[collection])
@@ -106,7 +113,7 @@ def test_the_fake_serves_exactly_the_spec_paths(spec: dict[str, Any]) -> None:
 
 def test_default_page_size_is_the_specs(spec: dict[str, Any], client: httpx.Client) -> None:
     default = spec["components"]["parameters"]["Limit"]["schema"]["default"]
-    for template in spec["paths"]:
+    for template in _pages(spec):
         assert len(client.get(_path(template)).json()["data"]) == default
 
 
@@ -118,7 +125,7 @@ def test_pages_conform(
     position: str,
     offset: int | None,
 ) -> None:
-    for template in spec["paths"]:
+    for template in _pages(spec):
         params: dict[str, Any] = {"limit": 10}
         if offset is not None:
             params["cursor"] = _cursor(10, offset)
@@ -137,7 +144,7 @@ def test_seed_empty_and_added_pages_conform(
         [{"type": "reference", "id": "a" * 64}],
         collection="threat_actors",
     )
-    for template in spec["paths"]:
+    for template in _pages(spec):
         collection = template.split("/")[1]
         ids = [SAMPLE_IDS[collection]] + ([SEED_URL_SHA256] if collection == "urls" else [])
         for object_id in ids:
@@ -149,7 +156,7 @@ def test_generated_references_use_only_documented_attributes(
     spec: dict[str, Any], client: httpx.Client
 ) -> None:
     documented = set(spec["components"]["schemas"]["ReferenceAttributes"]["properties"])
-    for template in spec["paths"]:
+    for template in _pages(spec):
         for reference in client.get(_path(template), params={"limit": 40}).json()["data"]:
             assert set(reference.get("attributes", {})) <= documented
 
@@ -175,7 +182,7 @@ def test_request_errors_conform(
 ) -> None:
     sent = {"x-apikey": fake.api_key} | headers
     with httpx.Client(base_url=fake.base_url, verify=TLS) as http:
-        for template in spec["paths"]:
+        for template in _pages(spec):
             send = {k: v for k, v in sent.items() if v is not None}
             response = http.get(_path(template), params=params, headers=send)
             assert response.status_code == status
@@ -186,8 +193,9 @@ def test_unknown_and_removed_objects_conform(
     spec: dict[str, Any], registry: Registry[Any], fake: FakeVirusTotal, client: httpx.Client
 ) -> None:
     for collection, object_id in SAMPLE_IDS.items():
-        fake.remove_object(object_id, collection=collection)
-    for template in spec["paths"]:
+        if collection != "users":
+            fake.remove_object(object_id, collection=collection)
+    for template in _pages(spec):
         for object_id in (None, "%00not%20an%20id"):
             response = client.get(_path(template, object_id))
             assert response.status_code == 404
@@ -221,7 +229,7 @@ def test_injected_errors_conform(
     code: str,
     retry_after: str | None,
 ) -> None:
-    for template in spec["paths"]:
+    for template in _pages(spec):
         fake.fail_next(status=status, code=code, retry_after=retry_after)
         response = client.get(_path(template))
         assert response.status_code == status
@@ -240,3 +248,15 @@ def test_chaos_errors_conform(
         statuses.add(response.status_code)
         _conforms(spec, registry, template, response)
     assert statuses == {429, 503, 504}
+
+
+def test_overall_quotas_and_their_errors_conform(
+    spec: dict[str, Any], registry: Registry[Any], fake: FakeVirusTotal, client: httpx.Client
+) -> None:
+    template = "/users/{id}/overall_quotas"
+    path = template.replace("{id}", "fake-user")
+    _conforms(spec, registry, template, client.get(path))
+    _conforms(spec, registry, template, client.get(_path(template)))  # unknown user: 404
+    _conforms(spec, registry, template, client.get(path, headers={"x-apikey": "wrong"}))
+    fake.fail_next(status=429, code="QuotaExceededError")
+    _conforms(spec, registry, template, client.get(path))

@@ -126,7 +126,9 @@ def test_what_classify_and_the_fake_know_of_collections_is_the_catalogs() -> Non
     indicator never classifies into a collection with no operation."""
     collections = set(get_catalog().collections)
     assert set(KINDS) <= collections
-    assert {entry.path for entry in get_catalog().entries} == FakeVirusTotal.PATHS
+    relationships = {entry.path for entry in get_catalog().entries}
+    # Besides relationships, the fake serves the user's quotas (not a paging operation).
+    assert relationships | {"/users/{id}/overall_quotas"} == FakeVirusTotal.PATHS
 
 
 def test_the_catalog_is_built_once_and_cannot_change() -> None:

@@ -48,18 +48,25 @@ SCHEMAS = {
         "type": "object",
         "properties": {"count": {"type": "integer"}, "cursor": {"type": ["string", "null"]}},
     },
+    # Required fields a reference lacks: the fake completes its items to the model.
     "Gadget": {
         "type": "object",
-        "required": ["type", "id"],
+        "required": ["type", "id", "attributes", "grade"],
         "properties": {
             "type": {"type": "string"},
             "id": {"type": "string"},
+            "grade": {"type": "string", "enum": ["gold", "silver"]},
             "attributes": {"$ref": "#/components/schemas/GadgetAttributes"},
         },
     },
     "GadgetAttributes": {
         "type": "object",
-        "properties": {"name": {"type": "string"}, "creation_date": {"type": "integer"}},
+        "required": ["name", "parts"],
+        "properties": {
+            "name": {"type": "string"},
+            "parts": {"type": "array", "items": {"type": "integer"}},
+            "creation_date": {"type": "integer"},
+        },
     },
 }
 
@@ -128,8 +135,12 @@ CHECKS = textwrap.dedent(
                 id="campaign--42"))
             results = {{r.text: r for r in vt_refs.enrich(
                 client, ["example.com", "192.0.2.1"], relationship=NEW)}}
-        # The library: every item, each page at most the spec's maximum, each of its model.
+        # The library: every item, each page at most the spec's maximum, each of its model
+        # (strictly: the fake's items have what the model requires).
         assert len(gadgets) == 45 and all(isinstance(g, Gadget) for g in gadgets)
+        assert all(g.grade.value == "gold" and g.attributes.parts == [] for g in gadgets)
+        with vt_refs.connect(fake.api_key, base_url=fake.base_url, on_drift="error") as strict:
+            assert len(list(vt_refs.paginate(full.module, strict, id="example.com"))) == 45
         assert [d.id for d in described] == [g.id for g in gadgets]
         assert not {{g.id for g in gadgets}} & {{r.id for r in references}}
         assert len(campaign) == 45 and all(isinstance(d, ObjectDescriptor) for d in campaign)

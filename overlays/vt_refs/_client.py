@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Mapping
 from typing import Any, Final, Self
 
 import httpx
@@ -139,7 +140,7 @@ def client_for(settings: Settings) -> ConnectedClient:
         "timeout": timeout,
         "follow_redirects": settings.follow_redirects,
         # What the body layer can decode in bounded pieces, and nothing else.
-        "headers": {"accept-encoding": ACCEPT_ENCODING},
+        "headers": {**settings.request_headers, "accept-encoding": ACCEPT_ENCODING},
         "trust_env": settings.trust_env,
     }
     client.set_httpx_client(_HTTPClient(stack, **options))
@@ -171,6 +172,8 @@ def connect(
     cache_ttl: float = 86400.0,
     cache_timeout: float = 1.0,
     on_drift: OnDrift = "warn",
+    user_agent: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> AuthenticatedClient:
     """A client that every generated operation and every helper accepts, sync and async at once.
 
@@ -228,6 +231,13 @@ def connect(
         on_drift: How every helper walking with this client parses pages (see `parse`):
             "warn" keeps a page whose optional fields drift from the spec, with a
             `SchemaDriftWarning`; "error" rejects it with `MalformedResponseError`.
+        user_agent: The integration's name (e.g. "MyTool/2.1"), sent in front of the
+            SDK's `vt-refs/<version> (python-httpx/<version>); gzip`; the "; gzip" at the
+            end is what makes VirusTotal's front end compress its answers.
+        headers: Headers of your own for every request (e.g. `{"x-tool": "MyTool"}`, as
+            Google Threat Intelligence asks integrations to send). Never the key:
+            `x-apikey` (in any case), a value holding the key, `User-Agent` and
+            `Accept-Encoding` are a `UsageError`.
 
     Raises:
         UsageError: No key, or a bad argument; nothing is sent.

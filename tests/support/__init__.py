@@ -23,7 +23,8 @@ Around them:
 - `fixtures`: the CA, TLS server, CA file and proxy fixtures (a pytest plugin, loaded by
   conftest), and `fake_http(fake)`.
 - `redis_server`: a real Redis for the quota and cache tests.
-- `cli`: running `vt-refs` as a process with the key checked never to show; `one_line`.
+- `cli`: running `vt-refs` as a process with the key checked never to show; `one_line`;
+  `stdout_lines` of a process (the fake's).
 - `drift`: `drift_warnings()`, the schema drift warnings a block issues.
 - `spec_strategies`: openapi.yaml as hypothesis strategies; `load_spec`, `resolve_ref`.
 - `spec_edits`: `paging_operation()`, a path item to add to a copy of the spec, and

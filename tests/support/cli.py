@@ -4,8 +4,10 @@ to show on stdout or stderr and no traceback to escape."""
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,18 @@ def in_process(
     out, err = stdout.getvalue(), stderr.getvalue()
     check_clean(out.decode("utf-8", "replace"), err, key)
     return status, out, err
+
+
+def stdout_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The process's stdout lines, read on a thread so that waiting for them can time out
+    (`python -m vt_refs.testing` prints where it listens, then serves)."""
+    lines: queue.Queue[str] = queue.Queue()
+    stdout = process.stdout
+    assert stdout is not None
+
+    def pump() -> None:
+        for line in stdout:
+            lines.put(line.strip())
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines

@@ -8,6 +8,10 @@ from .error_body import ErrorBody
 from .error_response import ErrorResponse
 from .object_descriptor import ObjectDescriptor
 from .object_links import ObjectLinks
+from .overall_quotas import OverallQuotas
+from .overall_quotas_response import OverallQuotasResponse
+from .quota_count import QuotaCount
+from .quota_usage import QuotaUsage
 from .reference import Reference
 from .reference_attributes import ReferenceAttributes
 from .reference_collection import ReferenceCollection
@@ -23,6 +27,10 @@ __all__ = (
     "ErrorResponse",
     "ObjectDescriptor",
     "ObjectLinks",
+    "OverallQuotas",
+    "OverallQuotasResponse",
+    "QuotaCount",
+    "QuotaUsage",
     "Reference",
     "ReferenceAttributes",
     "ReferenceCollection",

@@ -79,10 +79,17 @@ class Checkpoint:
             if restart:
                 db.execute("DROP TABLE IF EXISTS meta")
                 db.execute("DROP TABLE IF EXISTS done")
+                db.execute("DROP TABLE IF EXISTS payloads")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS done (position INTEGER PRIMARY KEY, "
                 "text TEXT NOT NULL, status TEXT NOT NULL, refs INTEGER NOT NULL)"
+            )
+            # What a run writing one whole document at its end (STIX, MISP) keeps of each
+            # result, recorded with it: the document is built from here, over every run.
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS payloads (position INTEGER PRIMARY KEY, "
+                "data TEXT NOT NULL)"
             )
             stored = self._meta("settings")
             if stored is None:
@@ -123,8 +130,10 @@ class Checkpoint:
         self._set_meta("output_size", str(size))
         self._db.execute("COMMIT")
 
-    def record(self, result: IOCResult, *, output_size: int | None = None) -> None:
-        """Mark `result`'s indicator finished (and the output's length), atomically."""
+    def record(self, result: IOCResult, *, output_size: int | None = None,
+               payload: str | None = None) -> None:  # fmt: skip
+        """Mark `result`'s indicator finished (with the output's length, and what a
+        document format keeps of it: `payload`), atomically."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -134,25 +143,39 @@ class Checkpoint:
             )
             if output_size is not None:
                 self._set_meta("output_size", str(output_size))
+            if payload is not None:
+                db.execute("INSERT OR REPLACE INTO payloads VALUES (?, ?)", (result.index, payload))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
 
-    def finished(self) -> Iterator[tuple[int, str, str]]:
-        """(position, text, status) of every finished indicator, by position, read in
-        chunks so that neither this list nor an open cursor is held across writes."""
+    def _by_position(self, query: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query` (its first column the position, `?` the position to start
+        after and the chunk's size), read in chunks so that neither the whole list nor an
+        open cursor is held across writes."""
         after = -1
         while True:
-            rows = self._db.execute(
-                "SELECT position, text, status FROM done WHERE position > ? "
-                "ORDER BY position LIMIT ?",
-                (after, _CHUNK),
-            ).fetchall()
+            rows = self._db.execute(query, (after, _CHUNK)).fetchall()
             yield from rows
             if len(rows) < _CHUNK:
                 return
             after = rows[-1][0]
+
+    def finished(self) -> Iterator[tuple[int, str, str]]:
+        """(position, text, status) of every finished indicator, by position."""
+        rows = self._by_position(
+            "SELECT position, text, status FROM done WHERE position > ? ORDER BY position LIMIT ?"
+        )
+        yield from rows  # the three columns of `done` above
+
+    def payloads(self) -> Iterator[str]:
+        """The payloads of the finished indicators, by position."""
+        for _, data in self._by_position(
+            "SELECT p.position, p.data FROM payloads p JOIN done d USING (position) "
+            "WHERE p.position > ? ORDER BY p.position LIMIT ?"
+        ):
+            yield data
 
     def counts(self) -> dict[str, int]:
         """How many finished indicators have each status."""

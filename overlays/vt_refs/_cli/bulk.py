@@ -21,11 +21,13 @@ from .._env import API_KEY_ENV
 from .._errors import VTError
 from .._transport import quota_of
 from .args import key_from
-from .bulk_args import BulkOptions
+from .bulk_args import DOCUMENT_FORMATS, BulkOptions
 from .bulk_command import command, retry_command
+from .bulk_document import DocumentOutput
+from .bulk_document import encode as keep
 from .bulk_input import Source
 from .bulk_io import Output
-from .bulk_output import encoder
+from .bulk_output import Encode, encoder
 from .bulk_progress import BulkProgress
 from .bulk_stop import Abandoned, Stopper
 from .drift import drift_warnings
@@ -91,16 +93,22 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
 def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
          stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:  # fmt: skip
     checkpoint: Checkpoint | None = None
-    output: Output | None = None
+    output: Output | DocumentOutput | None = None
     try:
         check_relationship(options.relationship)  # before any file is opened
         source = Source(options.source, stdin)
         if options.checkpoint is not None:
             checkpoint = Checkpoint(options.checkpoint, _settings(options, source),
                                     restart=options.restart)  # fmt: skip
-        header, encode = encoder(options.format)
-        output = Output(options.out, stdout, checkpoint, header, append=options.append,
-                        force=options.force or options.restart)  # fmt: skip
+        force = options.force or options.restart
+        encode: Encode = keep
+        if options.format in DOCUMENT_FORMATS:
+            output = DocumentOutput(options.format, options.out, stdout, checkpoint,
+                                    force=force, descriptors=options.descriptors)  # fmt: skip
+        else:
+            header, encode = encoder(options.format)
+            output = Output(options.out, stdout, checkpoint, header, append=options.append,
+                            force=force)  # fmt: skip
     except VTError as error:
         status, message = describe(error)
         report.line(message)
@@ -154,7 +162,8 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
                     with stopper.critical():
                         output.write(data)
                         if checkpoint is not None:
-                            checkpoint.record(result, output_size=output.size)
+                            checkpoint.record(result, output_size=output.size,
+                                              payload=output.payload)  # fmt: skip
                     tally.add(result)
                     progress.update(run.snapshot(), errors=tally.failures)
         if stopper.signum is not None:
@@ -177,9 +186,11 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
         status, message = describe_unexpected(error, key)
     finally:
         progress.close()
-        output.close()
+        output.close()  # a document format writes its document here
         if checkpoint is not None:
             checkpoint.close()
+    if isinstance(output, DocumentOutput) and output.failure is not None and status == OK:
+        status, message = describe(output.failure)
     earlier = before.get("invalid", 0) + before.get("error", 0)
     if status == OK and (tally.failures or earlier):
         status = FAILED

@@ -21,8 +21,10 @@ from .args import (
 from .numbers import count
 from .store_options import EPILOG as STORES_EPILOG
 
-BULK_FORMATS: Final = ("jsonl", "csv")
-BulkFormat = Literal["jsonl", "csv"]
+BULK_FORMATS: Final = ("jsonl", "csv", "stix", "misp")
+BulkFormat = Literal["jsonl", "csv", "stix", "misp"]
+# Formats written as one whole document when the run ends, not line by line.
+DOCUMENT_FORMATS: Final = frozenset({"stix", "misp"})
 DEFAULT_CONCURRENCY: Final = 8
 
 _DESCRIPTION: Final = """\
@@ -48,6 +50,13 @@ formats:
           url, via, error, duplicate_of; cells starting (after any blanks) with = + - @
           are prefixed with ' (CSV injection), control characters are written as \\xNN
           text.
+  stix    one STIX 2.1 bundle: an observable per indicator (url, domain-name,
+          ipv4-addr, ipv6-addr, file), a report per reference (OpenCTI's ids).
+  misp    one MISP event: an attribute per indicator, a report object per
+          reference linked to them with "mentions".
+          Both are written whole when the run ends (--out: replaced, never half
+          written; with --checkpoint, from every run's results); the same results
+          give the same bytes.
 
 output:
   --out FILE onto a file that is not empty is refused unless --append (add after it) or
@@ -191,6 +200,8 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         parser.error("--retry-errors needs --checkpoint")
     if args.restart and args.checkpoint is None:
         parser.error("--restart needs --checkpoint")
+    if args.append and args.format in DOCUMENT_FORMATS:
+        parser.error(f"--append does not go with --format {args.format}: it is one document")
     for flag in ("append", "force"):
         if getattr(args, flag) and args.out is None:
             parser.error(f"--{flag} needs --out (on stdout, the shell's > and >> decide)")

@@ -59,6 +59,8 @@ class Output:
     kill may show up twice there.
     """
 
+    payload: str | None = None  # what a document format keeps of a result: none for lines
+
     def __init__(self, path: str | None, stdout: BinaryIO, checkpoint: Checkpoint | None,
                  header: bytes, *, append: bool = False, force: bool = False) -> None:  # fmt: skip
         self._file: BinaryIO | None = None  # a regular file we keep in step

@@ -21,7 +21,6 @@ import functools
 import importlib
 import inspect
 import pkgutil
-import sys
 import typing
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType, ModuleType
@@ -32,6 +31,7 @@ import attrs
 from vt_refs_api.models import ErrorResponse
 
 from .._errors import UsageError
+from .._parsing import model_hints
 from .._spec import DEFAULT_RELATIONSHIP, query_maximum
 
 API_PACKAGE: Final = "vt_refs_api.api"
@@ -103,11 +103,8 @@ class Entry:
 
 
 def _item_model(page: type) -> type:
-    """The `X` of the page's `data: list[X]`, resolved in the models package."""
-    module = sys.modules[page.__module__]
-    package = importlib.import_module(page.__module__.rpartition(".")[0])
-    hints = typing.get_type_hints(page, globalns={**vars(package), **vars(module)})
-    data = hints.get("data")
+    """The `X` of the page's `data: list[X]`."""
+    data = model_hints(page).get("data")
     (item,) = typing.get_args(data) if typing.get_origin(data) is list else (None,)
     if not isinstance(item, type):
         raise TypeError(f"{page.__qualname__}.data is not a list of models: {data!r}")
@@ -142,7 +139,7 @@ def _entry(module: ModuleType) -> Entry | None:
     try:
         model, default_limit = page_model(module)
         item_model = _item_model(model)
-    except (UsageError, TypeError):  # no one page model with a list of `data`: no walk
+    except (UsageError, TypeError, NameError):  # no one page model with `data`: no walk
         return None
     return Entry(
         module=module,

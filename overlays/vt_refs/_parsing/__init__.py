@@ -15,6 +15,7 @@ from .drift import (
     SchemaDriftWarning,
     check_on_drift,
 )
+from .introspection import model_hints
 from .parse import parse, parse_body
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "OnDrift",
     "SchemaDriftWarning",
     "check_on_drift",
+    "model_hints",
     "parse",
     "parse_body",
 ]

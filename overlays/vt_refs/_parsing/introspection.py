@@ -223,9 +223,12 @@ def _json_keys(cls: type, names: list[str]) -> dict[str, str]:
     return keys
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    # Generated models import their nested models only under TYPE_CHECKING: resolve the
-    # names in the models package, which imports them all.
+def model_hints(cls: type) -> dict[str, Any]:
+    """The type hints of a generated model class, its nested models resolved.
+
+    Generated models import their nested models only under TYPE_CHECKING: the names are
+    resolved in the models package, which imports them all.
+    """
     module = sys.modules[cls.__module__]
     package = importlib.import_module(cls.__module__.rpartition(".")[0])
     namespace = {**vars(package), **vars(module)}
@@ -236,7 +239,7 @@ def fields_of(cls: type) -> tuple[list[Field], Kind | None]:
     """The declared fields of a generated model and the kind of its extra values."""
     if getattr(cls, "__attrs_post_init__", None) is not None:
         raise NotImplementedError(f"{cls.__qualname__}: __attrs_post_init__ is not supported")
-    hints = _hints(cls)
+    hints = model_hints(cls)
     declared = [f for f in attrs.fields(cls) if f.name != "additional_properties"]
     keys = _json_keys(cls, [f.name for f in declared])
     fields = []
@@ -266,7 +269,7 @@ def _page_metas(package: str) -> frozenset[type]:
         if not is_model(cls):
             continue
         try:
-            hints = _hints(cls)
+            hints = model_hints(cls)
             data = kind_of(hints["data"], "data")[0] if "data" in hints else None
             meta = kind_of(hints["meta"], "meta")[0] if "meta" in hints else None
         except (NameError, NotImplementedError, TypeError):  # not a page: nothing to learn

@@ -21,6 +21,7 @@ from .._checks import check_count, check_number
 from .._env import API_KEY_ENV, BASE_URL_ENV
 from .._errors import UsageError
 from .._parsing import OnDrift, check_on_drift
+from .agent import check_headers, check_user_agent, user_agent_header
 from .hosts import loopback
 from .quota import Quota
 from .retry import RetryPolicy
@@ -147,6 +148,8 @@ class Settings:
     cache_ttl: float = attrs.field(default=86400.0, validator=_seconds("cache_ttl", zero=False))
     cache_timeout: float = attrs.field(default=1.0, validator=_seconds("cache_timeout", zero=False))
     on_drift: OnDrift = attrs.field(default="warn", converter=check_on_drift)
+    user_agent: str | None = attrs.field(default=None, converter=check_user_agent)
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=None, converter=check_headers)
 
     def __attrs_post_init__(self) -> None:
         url = self.base_url
@@ -161,8 +164,20 @@ class Settings:
                 "proxy= and verify= configure the network transport: with transport=, set "
                 "them there"
             )
+        key = self.key.reveal()
+        if any(key in text for _, text in self.headers) or key in (self.user_agent or ""):
+            raise UsageError(
+                "headers= and user_agent= must not carry the API key: they go on every "
+                "request, redirects included; the key goes to the API's origin only"
+            )
         if self.quota_store is not None and self.quota is None:
             raise UsageError("quota_store= needs quota= (or requests_per_minute=)")
+
+    @property
+    def request_headers(self) -> dict[str, str]:
+        """What every request carries besides the key: our User-Agent (the integration's
+        name first, "; gzip" last), the caller's headers."""
+        return {"user-agent": user_agent_header(self.user_agent), **dict(self.headers)}
 
     @property
     def base(self) -> str:

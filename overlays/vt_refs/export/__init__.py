@@ -5,7 +5,8 @@ Each function takes an iterable of `vt_refs.IOCResult`s (what `vt_refs.enrich` y
 - `to_jsonl` and `to_csv`: the formats of `vt-refs bulk`, as strings, lazily (streaming);
 - `to_stix`: a STIX 2.1 bundle (`stix2.Bundle`), and `write_stix` to write one of any
   size with bounded memory;
-- `to_misp`: a MISP event (`pymisp.MISPEvent`);
+- `to_misp`: a MISP event (`pymisp.MISPEvent`), and `write_misp` to write it as MISP
+  imports it;
 - `to_dataframe`: a pandas DataFrame, one row per (indicator, reference).
 
 The same input always gives the same output, byte for byte: ids are derived from the
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from ._frame import to_dataframe
 from ._lines import CSV_COLUMNS, to_csv, to_jsonl
-from ._misp import to_misp
+from ._misp import to_misp, write_misp
 from ._stix import to_stix, write_stix
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "to_jsonl",
     "to_misp",
     "to_stix",
+    "write_misp",
     "write_stix",
 ]

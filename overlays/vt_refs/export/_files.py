@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import IO
 
@@ -16,9 +15,9 @@ Destination = str | os.PathLike[str] | IO[bytes]
 
 @contextlib.contextmanager
 def atomic_output(out: Destination) -> Iterator[IO[bytes]]:
-    """A binary stream onto `out`. For a path: a temporary file in its folder, renamed
-    over it when the block ends well, removed when it fails, so a reader (or a rerun
-    after a kill) never finds half a document there."""
+    """A binary stream onto `out`. For a path: a temporary file beside it (`.NAME.part`),
+    renamed over it when the block ends well, removed when it fails, so a reader (or a
+    rerun after a kill) never finds half a document there."""
     if not isinstance(out, str | os.PathLike):
         if not hasattr(out, "write"):
             raise UsageError(f"out must be a path or a binary file, not {type(out).__name__}")
@@ -26,13 +25,16 @@ def atomic_output(out: Destination) -> Iterator[IO[bytes]]:
         out.flush()
         return
     path = os.fspath(out)
-    folder = os.path.dirname(os.path.abspath(path))
+    folder, name = os.path.split(os.path.abspath(path))
+    # One temporary name per output: a rerun after a kill mid-write reuses (truncates)
+    # the one the killed run left, rather than leaving a new one behind each time.
+    temporary = os.path.join(folder, f".{name}.part")
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=".vt-refs-", suffix=".part", dir=folder)
+        stream = open(temporary, "wb")  # noqa: SIM115  closed below, before the rename
     except OSError as error:
         raise UsageError(f"cannot write {path!r}: {error.strerror or error}") from None
     try:
-        with os.fdopen(descriptor, "wb") as stream:
+        with stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

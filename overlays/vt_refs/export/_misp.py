@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._bulk import IOCResult
 from ._extras import require
+from ._files import Destination, atomic_output
 from ._view import Article, article, entries
 
 if TYPE_CHECKING:
@@ -102,3 +103,14 @@ def to_misp(results: Iterable[IOCResult]) -> pymisp.MISPEvent:
 def misp_json(event: pymisp.MISPEvent) -> str:
     """The event as MISP imports it (`{"Event": {...}}`), keys sorted, indented."""
     return '{"Event": ' + event.to_json(sort_keys=True, indent=2) + "}\n"
+
+
+def write_misp(results: Iterable[IOCResult], out: Destination) -> int:
+    """Write `results` as one MISP event, `{"Event": {...}}` (JSON, UTF-8, keys sorted),
+    to `out`: a path (written whole or not at all, as `write_stix` does) or a binary
+    file object. Returns how many report objects it holds. MISP's "Import from MISP
+    JSON" and `pymisp.MISPEvent().load` read it."""
+    event = to_misp(results)
+    with atomic_output(out) as stream:
+        stream.write(misp_json(event).encode("utf-8"))
+    return len(event.objects)

@@ -12,12 +12,13 @@ runs it as a process.
 """
 
 from ._data import SEED_URL, SEED_URL_SHA256
-from ._fake import DEFAULT_API_KEY, FakeVirusTotal
+from ._fake import DEFAULT_API_KEY, DEFAULT_USER, FakeVirusTotal
 from ._faults import ChaosKind, DelayFault, DropFault, FailFault, Fault, MalformFault, RedirectFault
 from ._records import RecordedRequest
 
 __all__ = [
     "DEFAULT_API_KEY",
+    "DEFAULT_USER",
     "SEED_URL",
     "SEED_URL_SHA256",
     "ChaosKind",

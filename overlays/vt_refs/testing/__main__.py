@@ -13,7 +13,7 @@ import threading
 from types import FrameType
 
 from .._transport import Quota
-from . import DEFAULT_API_KEY, FakeVirusTotal
+from . import DEFAULT_API_KEY, DEFAULT_USER, FakeVirusTotal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +46,26 @@ def _parser() -> argparse.ArgumentParser:
         help="answer 429 QuotaExceededError past this quota per key, e.g. 4/min,500/day "
         "or public (default: none)",
     )
+    parser.add_argument(
+        "--quota-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="multiply every window of --quota by F: 0.0333 runs a minute in 2 s "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="add this delay to every response, as a distant API would (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--user",
+        default=DEFAULT_USER,
+        help="the key owner's user id, for /users/{id}/overall_quotas (default: %(default)s)",
+    )
     return parser
 
 
@@ -62,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
             default_count=args.count,
             record_requests=False,  # nothing could read them, and it may run for days
             quota=quota,
+            quota_scale=args.quota_scale,
+            latency=args.latency,
+            user=args.user,
         )
     except ValueError as error:
         parser.error(str(error))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from ._paging import Cursor, decode_cursor, page_body, parse_limit
@@ -9,6 +10,9 @@ from ._records import RecordedRequest
 from ._responses import ApiError, Response
 from ._routes import match, noun, object_key
 from ._store import ReferenceStore
+from ._users import user_route
+
+UserAnswer = Callable[[str], Response]
 
 # The page size of an operation whose spec declares no maximum: `limit` is an int32.
 _NO_MAXIMUM: Final = 2**31 - 1
@@ -25,9 +29,16 @@ class App:
     """
 
     def __init__(
-        self, *, api_key: str, origin: str, store: ReferenceStore, max_limit: int | None
+        self,
+        *,
+        api_key: str,
+        origin: str,
+        store: ReferenceStore,
+        max_limit: int | None,
+        users: UserAnswer,
     ) -> None:
         self._api_key = api_key
+        self._users = users
         self._origin = origin
         self._store = store
         self._max_limit = max_limit
@@ -48,6 +59,9 @@ class App:
             raise ApiError(401, "AuthenticationRequiredError", "X-Apikey header is missing")
         if sent_key != self._api_key:
             raise ApiError(401, "WrongCredentialsError", "Wrong API key")
+        user = user_route(request.path)
+        if user is not None:
+            return self._users(user)
         route = match(request.path)
         if route is None:
             raise ApiError(404, "NotFoundError", f"Resource not found: {request.path}")
@@ -60,11 +74,7 @@ class App:
             limit = min(entry.default_limit if cursor is None else cursor.limit, max_limit)
         page = Cursor(limit, 0 if cursor is None else cursor.offset)
         key = object_key(route.collection, route.object_id)
-        data = (
-            None
-            if key is None
-            else self._store.page(key, route.relationship, route.kind, page.offset, limit)
-        )
+        data = None if key is None else self._store.page(key, entry, page.offset, limit)
         if data is None:
             message = f'{noun(route.collection)} "{route.object_id}" not found'
             raise ApiError(404, "NotFoundError", message)

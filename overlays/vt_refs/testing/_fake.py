@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -12,7 +11,8 @@ from typing import Any, ClassVar, Final, NamedTuple, Self
 from .._checks import check_count, check_number
 from .._transport import Quota
 from ._app import App
-from ._data import JsonObject
+from ._arguments import check_header_value, reference_copies
+from ._arguments import seconds as wait_seconds
 from ._faults import (
     CHAOS_KINDS,
     ChaosKind,
@@ -26,13 +26,16 @@ from ._faults import (
 )
 from ._quota import QuotaEnforcer
 from ._records import RecordedRequest
-from ._responses import Response
+from ._responses import Response, asks_for_gzip, gzipped
 from ._routes import API_PREFIX, COLLECTIONS, PATH_TEMPLATES, ObjectKey, object_key
 from ._server import HttpServer
 from ._store import ReferenceStore
+from ._users import UserQuotas
 
 DEFAULT_API_KEY: Final = "fake-virustotal-api-key"
 """The key a `FakeVirusTotal` accepts unless given `api_key=`; any other gets a 401."""
+DEFAULT_USER: Final = "fake-user"
+"""The user id of the key's owner unless given `user=` (for `/users/{id}/overall_quotas`)."""
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE_KINDS: Final[tuple[ChaosKind, ...]] = ("fail", "drop", "delay")
 
@@ -41,21 +44,6 @@ class _Running(NamedTuple):
     server: HttpServer
     app: App
     origin: str
-
-
-def _seconds(name: str, value: object) -> float:
-    """A delay the fake sleeps for, under the SDK's rule for waits (a UsageError, so a
-    ValueError, naming the argument)."""
-    return float(check_number(name, value, minimum=0, allow_equal=True))
-
-
-def _check_header_value(name: str, value: object) -> str:
-    """A string that can travel as an HTTP header value unchanged."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty str")
-    if not (value.isascii() and value.isprintable()) or value != value.strip():
-        raise ValueError(f"{name} must be printable ASCII without surrounding spaces")
-    return value
 
 
 class FakeVirusTotal:
@@ -91,6 +79,8 @@ class FakeVirusTotal:
         record_requests: bool = True,
         quota: Quota | None = None,
         latency: float = 0.0,
+        quota_scale: float = 1.0,
+        user: str = DEFAULT_USER,
     ) -> None:
         """Configure a fake; nothing listens until start().
 
@@ -103,14 +93,19 @@ class FakeVirusTotal:
         `quota` (a `vt_refs.Quota`) makes it answer 429 QuotaExceededError past any of its
         windows, per API key, counting every request it receives on arrival (rejected ones
         too); `quota_rejected` says how many it rejected.
+        `quota_scale` multiplies every window's length: `quota=Quota.public(),
+        quota_scale=1/30` is 4 requests per 2 s (and 500 per 48 minutes).
         `latency` is seconds added to every response (faults included), as a distant API
         would: concurrency only pays off against it.
+        `user` is the key owner's id, for `/users/{user}/overall_quotas`.
+        Bodies are gzip-compressed only for a User-Agent containing "gzip" (and an
+        Accept-Encoding offering it), as VirusTotal's front end does.
         """
         if not isinstance(host, str) or not host:
             raise ValueError("host must be a non-empty str")
         self._host = host
         self._requested_port = check_count("port", port, 0, maximum=65535)
-        self._api_key = _check_header_value("api_key", api_key)
+        self._api_key = check_header_value("api_key", api_key)
         self._max_limit = check_count("max_limit", max_limit, 1, optional=True)
         self._store = ReferenceStore(check_count("default_count", default_count, 0))
         self._faults = FaultPlan()
@@ -119,8 +114,13 @@ class FakeVirusTotal:
         self._record = bool(record_requests)
         self._stopping = threading.Event()
         self._running: _Running | None = None
-        self._latency = _seconds("latency", latency)
-        self._quota = None if quota is None else QuotaEnforcer(quota, record=self._record)
+        self._latency = wait_seconds("latency", latency)
+        scale = check_number("quota_scale", quota_scale, minimum=0, allow_equal=False)
+        self._quota = (
+            None if quota is None else QuotaEnforcer(quota, record=self._record, scale=scale)
+        )
+        self._users = UserQuotas(check_header_value("user", user), self._api_key, self._quota)
+        self._bytes_sent = 0
 
     # Lifecycle
 
@@ -132,7 +132,11 @@ class FakeVirusTotal:
         origin = f"http://{self._bracketed_host}:{server.port}"
         self._store.rebase(origin + API_PREFIX)
         app = App(
-            api_key=self._api_key, origin=origin, store=self._store, max_limit=self._max_limit
+            api_key=self._api_key,
+            origin=origin,
+            store=self._store,
+            max_limit=self._max_limit,
+            users=self._users.answer,
         )
         self._stopping.clear()
         self._running = _Running(server, app, origin)
@@ -223,18 +227,7 @@ class FakeVirusTotal:
         it is copied, so later changes by the caller do not leak into responses.
         """
         key = self._key(object_id, collection)
-        copies: list[JsonObject] = []
-        for i, reference in enumerate(references):
-            if not isinstance(reference, Mapping):
-                raise ValueError(f"references[{i}] must be a mapping")
-            if not isinstance(reference.get("type"), str) or not isinstance(
-                reference.get("id"), str
-            ):
-                raise ValueError(f"references[{i}] needs str 'type' and 'id'")
-            try:
-                copies.append(json.loads(json.dumps(reference, allow_nan=False)))
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"references[{i}] is not JSON-serialisable: {error}") from None
+        copies = reference_copies(references)
         self._store.add(key, copies)
 
     def remove_object(self, object_id: str, *, collection: str = "urls") -> None:
@@ -263,7 +256,7 @@ class FakeVirusTotal:
         if code is not None and not (isinstance(code, str) and code):
             raise ValueError("code must be a non-empty str or None")
         if retry_after is not None:
-            _check_header_value("retry_after", retry_after)
+            check_header_value("retry_after", retry_after)
         text = message if message is not None else f"{code or status} injected by FakeVirusTotal"
         self._faults.queue(FailFault(status, code, text, retry_after), check_count("n", n, 1))
 
@@ -273,7 +266,7 @@ class FakeVirusTotal:
 
     def delay_next(self, n: int = 1, *, seconds: float) -> None:
         """Serve the next `n` requests normally, each after `seconds` (for timeouts)."""
-        self._faults.queue(DelayFault(_seconds("seconds", seconds)), check_count("n", n, 1))
+        self._faults.queue(DelayFault(wait_seconds("seconds", seconds)), check_count("n", n, 1))
 
     def malform_next(
         self,
@@ -287,7 +280,7 @@ class FakeVirusTotal:
         if not isinstance(body, bytes):
             raise ValueError("body must be bytes")
         check_count("status", status, 200, maximum=599)
-        fault = MalformFault(body, status, _check_header_value("content_type", content_type))
+        fault = MalformFault(body, status, check_header_value("content_type", content_type))
         self._faults.queue(fault, check_count("n", n, 1))
 
     def redirect_next(self, n: int = 1, *, location: str | None = None, status: int = 307) -> None:
@@ -298,7 +291,7 @@ class FakeVirusTotal:
         if status not in _REDIRECT_STATUSES:
             raise ValueError(f"status must be one of {sorted(_REDIRECT_STATUSES)}, got {status!r}")
         if location is not None:
-            _check_header_value("location", location)
+            check_header_value("location", location)
         self._faults.queue(RedirectFault(location, status), check_count("n", n, 1))
 
     def chaos(
@@ -330,7 +323,7 @@ class FakeVirusTotal:
         chosen = tuple(kinds)
         if not chosen or not set(chosen) <= CHAOS_KINDS:
             raise ValueError(f"kinds must be a non-empty choice of {sorted(CHAOS_KINDS)}")
-        self._faults.chaos(float(rate), seed, chosen, _seconds("delay", delay))
+        self._faults.chaos(float(rate), seed, chosen, wait_seconds("delay", delay))
 
     def clear_faults(self) -> None:
         """Drop every queued fault and turn chaos mode off."""
@@ -366,8 +359,24 @@ class FakeVirusTotal:
         with self._quota.lock:
             return list(self._quota.arrivals)
 
+    @property
+    def bytes_sent(self) -> int:
+        """Body bytes written so far (compressed ones as compressed), for measuring gzip."""
+        with self._log_lock:
+            return self._bytes_sent
+
     def _dispatch(self, request: RecordedRequest) -> Response | None:
-        if self._quota is not None:
+        response = self._answer(request)
+        if response is None:
+            return None
+        if asks_for_gzip(request.headers):
+            response = gzipped(response)
+        with self._log_lock:
+            self._bytes_sent += len(response.body)
+        return response
+
+    def _answer(self, request: RecordedRequest) -> Response | None:
+        if self._users.spends_quota(request) and self._quota is not None:
             rejected = self._quota.admit(request.headers.get("x-apikey", ""))
             if rejected is not None:
                 if self._record:

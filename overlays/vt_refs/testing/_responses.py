@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 
@@ -38,3 +39,23 @@ class ApiError(Exception):
     def response(self) -> Response:
         """The error as the API sends it."""
         return Response(self.status, error_body(self.code, self.message), JSON, self.headers)
+
+
+def asks_for_gzip(headers: dict[str, str]) -> bool:
+    """Whether VirusTotal's front end (Google App Engine) would compress for this client:
+    a User-Agent containing "gzip" and gzip in Accept-Encoding. Accept-Encoding alone is
+    not enough there, which is why VirusTotal's own clients end their User-Agent with
+    "; gzip"."""
+    agent = headers.get("user-agent", "").lower()
+    offered = headers.get("accept-encoding", "").lower().split(",")
+    offered = [part.split(";")[0].strip() for part in offered]
+    return "gzip" in agent and "gzip" in offered
+
+
+def gzipped(response: Response) -> Response:
+    """`response` with its body gzip-compressed (Content-Encoding: gzip)."""
+    if not response.body:
+        return response
+    body = gzip.compress(response.body, compresslevel=6, mtime=0)
+    headers = (*response.headers, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"))
+    return Response(response.status, body, response.content_type, headers)

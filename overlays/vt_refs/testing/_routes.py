@@ -150,7 +150,9 @@ _ROUTES: Final[Mapping[tuple[str, tuple[str, ...]], Entry]] = {
 COLLECTIONS: Final[frozenset[str]] = frozenset(collection for collection, _ in _ROUTES)
 """The collections with at least one operation the fake serves."""
 
-PATH_TEMPLATES: Final[frozenset[str]] = frozenset(e.path for e in _ROUTES.values())
+PATH_TEMPLATES: Final[frozenset[str]] = frozenset(e.path for e in _ROUTES.values()) | {
+    "/users/{id}/overall_quotas"
+}
 """Every path the fake serves, spelt like openapi.yaml's path templates."""
 
 

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from vt_refs._paging import DEFAULT_RELATIONSHIP
+from vt_refs._paging import DEFAULT_RELATIONSHIP, Entry
 
+from ._conform import conform
 from ._data import SEED_REFERENCES, SEED_URL_SHA256, JsonObject, descriptor, generated_reference
 from ._routes import Kind, ObjectKey
 
@@ -84,15 +85,16 @@ class ReferenceStore:
         with self._lock:
             self._change(key).removed = True
 
-    def page(
-        self, key: ObjectKey, relationship: str, kind: Kind, offset: int, limit: int
-    ) -> PageData | None:
-        """Up to `limit` references of `relationship` from `offset`, or None when the
-        object was removed.
+    def page(self, key: ObjectKey, entry: Entry, offset: int, limit: int) -> PageData | None:
+        """Up to `limit` items of `entry`'s operation from `offset`, or None when the
+        object was removed. Base items are completed to the operation's item model
+        (`conform`); the ones a test added are served exactly as given.
 
         An offset beyond the count gives an empty page, which is not cached: the caller
         turns it into an error.
         """
+        relationship = entry.relationship
+        kind: Kind = "descriptors" if entry.descriptors else "objects"
         with self._lock:
             changes = self._changes.get(key)
             if changes is not None and changes.removed:
@@ -110,11 +112,9 @@ class ReferenceStore:
             if data is None:
                 stop = min(offset + limit, count)
                 items = [
-                    self._base(key, relationship, i) if i < base else added[i - base]
+                    self._base(key, entry, i) if i < base else _as_listed(added[i - base], kind)
                     for i in range(offset, stop)
                 ]
-                if kind == "descriptors":
-                    items = [descriptor(item) for item in items]
                 data = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
                 self._pages[cache_key] = data
                 if len(self._pages) > _MAX_CACHED_PAGES:
@@ -123,11 +123,19 @@ class ReferenceStore:
                 self._pages.move_to_end(cache_key)
             return PageData(count, data)
 
-    def _base(self, key: ObjectKey, relationship: str, index: int) -> JsonObject:
+    def _base(self, key: ObjectKey, entry: Entry, index: int) -> JsonObject:
+        relationship = entry.relationship
         if relationship != DEFAULT_RELATIONSHIP:  # each relationship its own references
-            return generated_reference(
+            item = generated_reference(
                 f"{key.collection}/{relationship}", key.object_id, index, self._base_url
             )
-        if key == _SEED_KEY and index < len(SEED_REFERENCES):
-            return SEED_REFERENCES[index]
-        return generated_reference(key.collection, key.object_id, index, self._base_url)
+        elif key == _SEED_KEY and index < len(SEED_REFERENCES):
+            item = SEED_REFERENCES[index]
+        else:
+            item = generated_reference(key.collection, key.object_id, index, self._base_url)
+        return conform(descriptor(item) if entry.descriptors else item, entry.item_model)
+
+
+def _as_listed(item: JsonObject, kind: Kind) -> JsonObject:
+    """An added reference as the operation lists it: itself, or its descriptor."""
+    return descriptor(item) if kind == "descriptors" else item
