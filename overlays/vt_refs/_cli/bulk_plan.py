@@ -42,7 +42,7 @@ def lines(figures: Plan, name: str) -> list[str]:
                    "when the run would end")  # fmt: skip
         return out
     ends = figures.ends_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    day = "today" if not figures.days else f"{figures.days} days from today"
+    day = {0: "today", 1: "tomorrow"}.get(figures.days or 0, f"in {figures.days} days")
     out.append(
         f"at {figures.quota}: {duration(figures.seconds)} from an empty quota; it would end "
         f"{ends} ({day})"
