@@ -51,7 +51,18 @@ from ._errors import (
 from ._ids import url_id
 
 if TYPE_CHECKING:
-    from ._bulk import IOC, IOCResult, aenrich, classify, enrich
+    from ._bulk import (
+        IOC,
+        AsyncEnrichment,
+        Enrichment,
+        IOCResult,
+        Plan,
+        RunStats,
+        aenrich,
+        classify,
+        enrich,
+        plan,
+    )
     from ._client import DEFAULT_BASE_URL, connect, transport_stats
     from ._paging import (
         Page,
@@ -73,6 +84,11 @@ if TYPE_CHECKING:
 _LAZY = {
     "IOC": "._bulk",
     "IOCResult": "._bulk",
+    "AsyncEnrichment": "._bulk",
+    "Enrichment": "._bulk",
+    "RunStats": "._bulk",
+    "Plan": "._bulk",
+    "plan": "._bulk",
     "aenrich": "._bulk",
     "classify": "._bulk",
     "enrich": "._bulk",
@@ -117,10 +133,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AlreadyExistsError",
+    "AsyncEnrichment",
     "AuthenticationError",
     "AuthenticationRequiredError",
     "BadRequestError",
     "DeadlineExceededError",
+    "Enrichment",
     "FailedDependencyError",
     "ForbiddenError",
     "IOCResult",
@@ -130,12 +148,14 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PagingOperation",
+    "Plan",
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",
     "RateLimitError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RunStats",
     "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",
@@ -157,6 +177,7 @@ __all__ = [
     "iter_pages",
     "paginate",
     "parse",
+    "plan",
     "related_references",
     "transport_stats",
     "url_id",

@@ -36,7 +36,7 @@ from .._transport import (
     transport_error,
     unexpected_error,
 )
-from .catalog import page_model
+from .catalog import get_catalog, page_model
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
@@ -64,6 +64,20 @@ def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     params = inspect.signature(operation._get_kwargs).parameters.values()
     return tuple(p.name for p in params if p.kind in positional)
+
+
+def page_size_for(operation: ModuleType, page_size: int | None, default_limit: int) -> int:
+    """The `limit` a walk of `operation` sends: `page_size` when given (a `UsageError` over
+    the operation's maximum), else the largest page the API serves (the `maximum` of
+    `limit` in openapi.yaml, through the catalog), so each request of quota buys the most
+    items it can; the operation's default for one that declares no maximum."""
+    entry = get_catalog().of(operation)
+    if entry is not None:
+        entry.check_page_size(page_size)
+    if page_size is not None:
+        return page_size
+    largest = None if entry is None else entry.max_limit
+    return default_limit if largest is None else largest
 
 
 def _seen_key(cursor: str) -> bytes:
@@ -108,7 +122,10 @@ class Walk:
             if reserved in params:
                 raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
         self.model, default_limit = page_model(operation)
-        self.page_size = default_limit if page_size is None else page_size
+        self.page_size = page_size_for(operation, page_size, default_limit)
+        # How many items meta.count says are still to come; known for a walk from the start.
+        self.left: int | None = None
+        self._got = 0 if cursor is None else None  # items the server sent from the start
         self.operation = operation
         self.remaining = max_items
         self.cursor = cursor
@@ -152,6 +169,8 @@ class Walk:
         if self.done:
             return None
         limit = self.page_size
+        if self.left is not None and 0 < self.left < limit:
+            limit = self.left  # one page holds what meta.count says is left: ask for that
         if self.remaining is not None:
             # Asking for no more than is left keeps `meta.cursor` exact for resuming.
             limit = min(limit, self.remaining)
@@ -192,12 +211,16 @@ class Walk:
         self.pages += 1
         self.last = response
         data = page.data
+        meta = getattr(page, "meta", UNSET)
+        if self._got is not None:
+            self._got += len(data)
+            count = getattr(meta, "count", UNSET)
+            self.left = count - self._got if isinstance(count, int) else None
         if self.remaining is not None:
             self.cut = max(0, len(data) - self.remaining)
             if self.cut:
                 del data[self.remaining :]
             self.remaining -= len(data)
-        meta = getattr(page, "meta", UNSET)
         next_cursor = getattr(meta, "cursor", UNSET)
         if isinstance(next_cursor, Unset) or not next_cursor or self.remaining == 0:
             self.done = True

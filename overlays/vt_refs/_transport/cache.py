@@ -156,6 +156,11 @@ class CacheTransport(Layer):
             return None
         return self._hit(answer, request)
 
+    def peek(self, request: httpx.Request) -> httpx.Response | None:
+        """The fresh answer held for `request` (a GET), or None; never goes below."""
+        key = self._entry_key(request)
+        return None if key is None else self._lookup(key, request)
+
     def store(self, key: str, url: str, answer: _Answer) -> None:
         """Keep `answer` (called by a `_Pending`, or at once for a JSON object)."""
         if self.off is not None:
