@@ -159,7 +159,7 @@ def _run(options: WatchOptions, key: str, source: Source, state: WatchState,
 def _summary(report: Reporter, options: WatchOptions, seen: list[Seen], failed: list[IOCResult],
              fresh: bool, runs: list[Run], seconds: float) -> None:  # fmt: skip
     total = sum(len(item.new) for item in seen)
-    requests = runs[0].stats.requests if runs else 0
+    requests = runs[0].snapshot().requests if runs else 0
     note = ""
     if options.baseline:
         note = f" (baseline: {sum(len(i.result.references) for i in seen)} recorded)"

@@ -9,7 +9,13 @@ import argparse
 from typing import Any, Final, Literal, NamedTuple
 
 from .._env import API_KEY_ENV
-from .args import DEFAULT_PAGE_SIZE, _nonempty, _Parser, add_connection_options, connection_settings
+from .args import (
+    PAGE_SIZE_HELP,
+    _nonempty,
+    _Parser,
+    add_connection_options,
+    connection_settings,
+)
 from .bulk_args import DEFAULT_CONCURRENCY
 from .numbers import count
 
@@ -64,7 +70,7 @@ class WatchOptions(NamedTuple):
     fail_on_new: bool
     forget_after: float
     concurrency: int
-    page_size: int
+    page_size: int | None
     api_key: str | None
     connection: dict[str, Any]
 
@@ -103,8 +109,7 @@ def build_watch_parser() -> argparse.ArgumentParser:
                      "%(default)g)")  # fmt: skip
     run.add_argument("--concurrency", type=count(1), default=DEFAULT_CONCURRENCY, metavar="N",
                      help="requests in flight at most (default: %(default)s)")  # fmt: skip
-    run.add_argument("--page-size", type=count(1), default=DEFAULT_PAGE_SIZE, metavar="N",
-                     help="items per request, sent as `limit` (default: %(default)s)")  # fmt: skip
+    run.add_argument("--page-size", type=count(1), metavar="N", help=PAGE_SIZE_HELP)
     add_connection_options(parser)
     return parser
 
