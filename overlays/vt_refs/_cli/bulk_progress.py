@@ -75,7 +75,7 @@ class BulkProgress:
             leave=False,
             # No ioc/s: the figures say req/min, and 80 columns must hold a wait's note. With
             # a quota, the time left is the quota's pace (in the figures), not tqdm's guess.
-            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}"
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} ioc [{elapsed}"
             + ("{postfix}]" if quota is not None else "<{remaining}{postfix}]"),
         )
         threading.Thread(target=self._tick, name="vt-refs-progress", daemon=True).start()

@@ -94,6 +94,11 @@ class Walk:
     `$.meta.cursor`, and with `max_items` it sends at most `max_items` +
     `EMPTY_PAGES_ALLOWED` requests. `cut` is how many items of the last page were dropped
     because the server sent more than `max_items` left room for.
+
+    Each request buys as much as the quota allows: with no `page_size` it asks for the
+    largest page the operation serves (`page_size_for`), and once `meta.count` says one
+    page holds what is left (`left`, known for a walk from the start), for exactly that
+    many; never for more than `max_items` leaves.
     """
 
     def __init__(
