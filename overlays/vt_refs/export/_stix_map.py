@@ -15,6 +15,10 @@
   with what OpenCTI holds instead of duplicating it. Two references with one name and
   one publication time are, by that convention, one report: their fields are merged.
 
+A `vt_refs.Report` given on its own, with no indicator, names what it relates through
+instead (`via`, such as the malware family of a reference): each a `malware` family with
+pycti's id. A report with neither is left out: a STIX report must name something.
+
 Nothing reads the clock: a reference with no date at all is published at the Unix
 epoch, which says "unknown" without making the output change from run to run.
 """
@@ -62,6 +66,11 @@ def threat_actor_id(name: str, canonical: Canonical) -> str:
     return f"threat-actor--{uuid.uuid5(OPENCTI_NAMESPACE, canonical(data))}"
 
 
+def malware_id(name: str, canonical: Canonical) -> str:
+    """pycti's `Malware.generate_id`: uuid5 over the lower-cased, stripped name."""
+    return f"malware--{uuid.uuid5(OPENCTI_NAMESPACE, canonical({'name': name.lower().strip()}))}"
+
+
 def published(article: Article) -> datetime.datetime:
     """When the reference was published: its creation date, else its modification date,
     else the epoch (no wall-clock time ever)."""
@@ -97,8 +106,8 @@ def external_references(article: Article) -> list[dict[str, str]]:
         found.append({
             "source_name": _VIRUSTOTAL,
             "external_id": article.id,
-            "url": f"{DEFAULT_BASE_URL}/references/{article.id}",
-            "description": "the VirusTotal reference object",
+            "url": f"{DEFAULT_BASE_URL}/{article.collection}/{article.id}",
+            "description": f"the VirusTotal {article.collection[:-1]} object",
         })  # fmt: skip
     return found
 
