@@ -314,7 +314,8 @@ def test_the_relationship_is_the_catalogs(fake: FakeVirusTotal) -> None:
     """Any relationship of the catalog; one no collection has names those that exist."""
     known = ", ".join(get_catalog().relationships())
     with client(fake) as c:
-        with pytest.raises(UsageError, match=f"relationship must be auto or one of {known}, not 'x'"):
+        wanted = f"relationship must be auto or one of {known}, not 'x'"
+        with pytest.raises(UsageError, match=wanted):
             vt_refs.enrich(c, [sha(1)], relationship="x")
         (result,) = vt_refs.enrich(c, [sha(1)], relationship=DEFAULT_RELATIONSHIP)
     assert result.status == "ok" and len(result.references) == 25  # the fake's default

@@ -46,6 +46,7 @@ RANKS: dict[str, int] = {
     "_bulk": 6,
     "testing": 6,
     "_reports": 7,  # Report, reports, report_iocs, pivot: over bulk's classify
+    "_watch": 7,  # what is new since the last look (a state file), over bulk's engine
     "export": 8,  # the formats (jsonl, csv, STIX, MISP, DataFrame), over bulk's results
     "_cli": 9,
     "cli": 10,
@@ -53,7 +54,7 @@ RANKS: dict[str, int] = {
 }
 CORE = frozenset({"_errors", "_env", "_formats", "_checks", "_ids", "_spec", "_parsing",
                   "_transport", "_client", "_paging"})  # fmt: skip
-ABOVE_THE_CORE = frozenset({"_bulk", "_cli", "testing", "export", "_reports"})
+ABOVE_THE_CORE = frozenset({"_bulk", "_cli", "testing", "export", "_watch", "_reports"})
 
 
 class Module(NamedTuple):

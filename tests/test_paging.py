@@ -40,13 +40,15 @@ def test_items_across_pages_in_order() -> None:
     assert all(isinstance(i, Reference) for i in items)
     assert [int(i.id, 16) for i in items] == list(range(7))
     assert [q.get("cursor") for q in api.queries()] == [None, "c1", "c2"]
-    assert all(q["limit"] == "3" for q in api.queries())
+    # Full pages of 3, then the one meta.count says is left.
+    assert [q["limit"] for q in api.queries()] == ["3", "3", "1"]
 
 
-def test_default_limit_is_the_spec_default() -> None:
+def test_default_limit_is_the_specs_maximum() -> None:
+    """No page_size: the largest page the API serves (tests/test_paging_full_pages.py)."""
     api = ScriptedAPI(walk(hex_ids(2), 10, count=2))
     list(vt_refs.paginate(get_url_related_references, api.client(), id="x"))
-    assert api.queries() == [{"limit": "10"}]
+    assert api.queries() == [{"limit": "40"}]
 
 
 def test_iter_pages_yields_page_models_with_resumable_cursors() -> None:

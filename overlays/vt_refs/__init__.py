@@ -4,8 +4,10 @@ The hand-written layer over the generated client `vt_refs_api`: `connect()` give
 generated client with key safety, retries, a shared quota and an optional cache;
 `related_references`, `paginate` / `iter_pages` (and the async twins) walk any generated
 paging operation, typed by its page and item models (`PagingOperation`, `Page`); `parse`
-is the strict parser they use; `enrich` / `aenrich` run many indicators at once; every
-failure is a `VTError`. `vt_refs.testing` is a fake VirusTotal on loopback for your tests.
+is the strict parser they use; `enrich` / `aenrich` run many indicators at once, and
+`watch` finds what is new for them since the last look; every failure is a `VTError`.
+`vt_refs.export` writes results as JSON Lines, CSV, STIX 2.1, MISP or a DataFrame.
+`vt_refs.testing` is a fake VirusTotal on loopback for your tests.
 The guides in docs/ (rendered with this reference by `make docs`) show each task from
 start to end.
 
@@ -49,7 +51,18 @@ from ._errors import (
 from ._ids import url_id
 
 if TYPE_CHECKING:
-    from ._bulk import IOC, IOCResult, aenrich, classify, enrich
+    from ._bulk import (
+        IOC,
+        AsyncEnrichment,
+        Enrichment,
+        IOCResult,
+        Plan,
+        RunStats,
+        aenrich,
+        classify,
+        enrich,
+        plan,
+    )
     from ._client import DEFAULT_BASE_URL, connect, transport_stats
     from ._paging import (
         Page,
@@ -74,15 +87,22 @@ if TYPE_CHECKING:
         reports,
     )
     from ._transport import Quota, RetryPolicy, TransportStats, from_cache
+    from ._watch import watch
 
 # Each name's module, imported on first use. SchemaDriftWarning comes from its own module:
 # the parser's face would load the compiler for a warning class.
 _LAZY = {
     "IOC": "._bulk",
     "IOCResult": "._bulk",
+    "AsyncEnrichment": "._bulk",
+    "Enrichment": "._bulk",
+    "RunStats": "._bulk",
+    "Plan": "._bulk",
+    "plan": "._bulk",
     "aenrich": "._bulk",
     "classify": "._bulk",
     "enrich": "._bulk",
+    "watch": "._watch",
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
     "transport_stats": "._client",
@@ -131,10 +151,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AlreadyExistsError",
+    "AsyncEnrichment",
     "AuthenticationError",
     "AuthenticationRequiredError",
     "BadRequestError",
     "DeadlineExceededError",
+    "Enrichment",
     "FailedDependencyError",
     "ForbiddenError",
     "IOCResult",
@@ -145,6 +167,7 @@ __all__ = [
     "Page",
     "PagingOperation",
     "PivotEdge",
+    "Plan",
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",
@@ -153,6 +176,7 @@ __all__ = [
     "ReportsFallbackWarning",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RunStats",
     "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",
@@ -177,9 +201,11 @@ __all__ = [
     "paginate",
     "parse",
     "pivot",
+    "plan",
     "related_references",
     "report_iocs",
     "reports",
     "transport_stats",
     "url_id",
+    "watch",
 ]

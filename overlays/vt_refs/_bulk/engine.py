@@ -8,10 +8,8 @@ differs between threads and tasks: sending a request and waiting for it.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, Final
@@ -19,6 +17,7 @@ from typing import Any, Final
 import attrs
 
 from .._checks import check_count
+from .._client import ConnectedClient
 from .._errors import (
     APIConnectionError,
     APIError,
@@ -31,10 +30,13 @@ from .._errors import (
     VTError,
 )
 from .._paging import DEFAULT_RELATIONSHIP, AnyClient, Walk, get_catalog
+from .._transport import TransportStats
 from .checkpoint import Checkpoint, Skipper
 from .distinct import Distinct
+from .fallback import AUTO, SUCCESSOR, announce, refused
 from .ioc import IOC, Kind, Unreadable, classify
-from .results import STATUSES, IOCResult, Status
+from .results import IOCResult, Status
+from .stats import RunStats, Stats, snapshot
 
 END: Final = object()  # what a runner feeds when the input is over
 
@@ -51,15 +53,6 @@ def operation(
     return get_catalog().find(kind, relationship, descriptors=descriptors).module
 
 
-AUTO: Final = "auto"
-"""`relationship="auto"`: `related_references`, and `related_reports` once a 403 refuses it."""
-DEPRECATED_RELATIONSHIPS: Final = frozenset({"related_references", "references"})
-"""The relationships VirusTotal deprecated for Google Threat Intelligence's reports."""
-SUCCESSOR: Final = "related_reports"
-"""Where a walk of a deprecated relationship refused with a 403 goes, when it may."""
-_log = logging.getLogger("vt_refs.bulk")
-
-
 def check_relationship(relationship: object) -> str:
     """`relationship` (or "auto"), when some collection of the catalog has it; else a
     `UsageError`."""
@@ -70,6 +63,11 @@ def check_relationship(relationship: object) -> str:
         known_list = ", ".join(known)
         raise UsageError(f"relationship must be auto or one of {known_list}, not {relationship!r}")
     return relationship
+
+
+def _transport(client: AnyClient) -> TransportStats:
+    """The transport counts of a client `connect()` made; zeros for any other client."""
+    return client.stats if isinstance(client, ConnectedClient) else TransportStats()
 
 
 def is_fatal(error: VTError) -> bool:
@@ -105,20 +103,6 @@ class Job:
         self.references.extend(page.data)
 
 
-@attrs.define
-class Stats:
-    """Running totals of a run, for progress and the summary."""
-
-    started: float = attrs.field(factory=time.monotonic)
-    requests: int = 0
-    references: int = 0
-    statuses: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(STATUSES, 0))
-
-    @property
-    def done(self) -> int:
-        return sum(self.statuses.values())
-
-
 class Run:
     """The settings and the state of one bulk run, shared by its workers."""
 
@@ -150,6 +134,9 @@ class Run:
         self.requested = check_relationship(relationship)
         self.auto = self.requested == AUTO
         self.relationship = DEFAULT_RELATIONSHIP if self.auto else self.requested
+        for entry in get_catalog().entries:  # over the API's maximum: refused before any read
+            if (entry.relationship, entry.descriptors) == (self.relationship, descriptors):
+                entry.check_page_size(page_size)
         self.page_size = page_size
         self.record_results = record
         if not (checkpoint is None or isinstance(checkpoint, Checkpoint | str | os.PathLike)):
@@ -160,6 +147,8 @@ class Run:
         self._restart = restart
         self._skipper: Skipper | None = None
         self.stats = Stats()
+        self._transport_before = TransportStats()
+        self._final: RunStats | None = None  # the figures, frozen when the run ends
         self.stopping = threading.Event()
         # A stop asked for from outside (Ctrl-C): the runner is woken to notice it, calls
         # `on_stop` with the walks still in flight, and hands over what they finish.
@@ -179,6 +168,9 @@ class Run:
     def open(self) -> None:
         """Open the checkpoint: done when the run starts, not when it is set up, so an
         enrich() never iterated holds no lock on the file."""
+        self.stats = Stats()
+        self._transport_before = _transport(self.client)
+        self._final = None
         given = self._checkpoint_given
         if given is None:
             return
@@ -239,9 +231,7 @@ class Run:
         """With "auto": after a 403 on a deprecated relationship, point `job` at
         `related_reports` (and every later indicator; said once, as a warning of the
         `vt_refs.bulk` logger) and return True; else False."""
-        if not (self.auto and isinstance(error, ForbiddenError)):
-            return False
-        if job.relationship not in DEPRECATED_RELATIONSHIPS or job.pages:
+        if not refused(self.auto, job.relationship, job.pages, error):
             return False
         try:
             module = operation(job.ioc.kind, self.descriptors, SUCCESSOR)
@@ -250,12 +240,7 @@ class Run:
         with self._lock:
             first, self.relationship = self.relationship != SUCCESSOR, SUCCESSOR
         if first:
-            _log.warning(
-                "%s answered 403 ForbiddenError (deprecated; the key may lack the "
-                "Threat Landscape module): walking %s instead",
-                job.relationship,
-                SUCCESSOR,
-            )
+            announce(job.relationship)
         job.walk = Walk(
             module,
             self.client,
@@ -304,6 +289,12 @@ class Run:
             yield self.counted(duplicate)
             self.handed_over(duplicate)
 
+    def snapshot(self) -> RunStats:
+        """What the run did and spent so far (`RunStats`); once it ended, what it did."""
+        if self._final is not None:
+            return self._final
+        return snapshot(self.stats, _transport(self.client) - self._transport_before)
+
     def end(self) -> None:
         """Raise what ended the run early, if anything did."""
         if self.fatal_error is not None:
@@ -311,7 +302,7 @@ class Run:
 
     def count_request(self) -> None:
         with self._lock:
-            self.stats.requests += 1
+            self.stats.pages += 1
 
     def sending(self, delta: int) -> None:
         with self._lock:
@@ -394,6 +385,7 @@ class Run:
 
     def close(self) -> None:
         self.stopping.set()
+        self._final = self.snapshot()  # later use of the client is no longer this run's
         self.distinct.close()
         owned = not isinstance(self._checkpoint_given, Checkpoint)
         if owned and self.checkpoint is not None:

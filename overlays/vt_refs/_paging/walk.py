@@ -28,6 +28,7 @@ from .._parsing import DEFAULT_ON_DRIFT, OnDrift, parse_body
 from .._transport import (
     FROM_CACHE,
     KEEP_WHEN_PARSED,
+    SKIP_CACHE,
     api_error_from,
     body_excerpt,
     malformed_from,
@@ -35,13 +36,14 @@ from .._transport import (
     transport_error,
     unexpected_error,
 )
-from .catalog import page_model
+from .catalog import get_catalog, page_model
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
 # httpx refuses to send a URL longer than this (httpx._urlparse.MAX_URL_LENGTH).
 _MAX_URL_CHARS: Final = 65_536
 _KEEP_WHEN_PARSED: Final = MappingProxyType({KEEP_WHEN_PARSED: True})
+_SKIP_CACHE: Final = MappingProxyType({SKIP_CACHE: True})
 
 AnyClient = AuthenticatedClient | Client
 
@@ -64,6 +66,20 @@ def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind in positional)
 
 
+def page_size_for(operation: ModuleType, page_size: int | None, default_limit: int) -> int:
+    """The `limit` a walk of `operation` sends: `page_size` when given (a `UsageError` over
+    the operation's maximum), else the largest page the API serves (the `maximum` of
+    `limit` in openapi.yaml, through the catalog), so each request of quota buys the most
+    items it can; the operation's default for one that declares no maximum."""
+    entry = get_catalog().of(operation)
+    if entry is not None:
+        entry.check_page_size(page_size)
+    if page_size is not None:
+        return page_size
+    largest = None if entry is None else entry.max_limit
+    return default_limit if largest is None else largest
+
+
 def _seen_key(cursor: str) -> bytes:
     """What a walk remembers of a cursor it sent: 16 bytes, however long the cursor."""
     return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -78,6 +94,11 @@ class Walk:
     `$.meta.cursor`, and with `max_items` it sends at most `max_items` +
     `EMPTY_PAGES_ALLOWED` requests. `cut` is how many items of the last page were dropped
     because the server sent more than `max_items` left room for.
+
+    Each request buys as much as the quota allows: with no `page_size` it asks for the
+    largest page the operation serves (`page_size_for`), and once `meta.count` says one
+    page holds what is left (`left`, known for a walk from the start), for exactly that
+    many; never for more than `max_items` leaves.
     """
 
     def __init__(
@@ -106,7 +127,10 @@ class Walk:
             if reserved in params:
                 raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
         self.model, default_limit = page_model(operation)
-        self.page_size = default_limit if page_size is None else page_size
+        self.page_size = page_size_for(operation, page_size, default_limit)
+        # How many items meta.count says are still to come; known for a walk from the start.
+        self.left: int | None = None
+        self._got = 0 if cursor is None else None  # items the server sent from the start
         self.operation = operation
         self.remaining = max_items
         self.cursor = cursor
@@ -114,6 +138,7 @@ class Walk:
         self.done = max_items == 0
         self.on_drift = client_on_drift(client)
         self.cut = 0
+        self.skip_cache = False  # set: every request passes the cache by (fresh answers)
         self.pages = 0
         self.max_pages = None if max_items is None else max_items + EMPTY_PAGES_ALLOWED
         self.empty_run = 0
@@ -149,6 +174,8 @@ class Walk:
         if self.done:
             return None
         limit = self.page_size
+        if self.left is not None and 0 < self.left < limit:
+            limit = self.left  # one page holds what meta.count says is left: ask for that
         if self.remaining is not None:
             # Asking for no more than is left keeps `meta.cursor` exact for resuming.
             limit = min(limit, self.remaining)
@@ -163,7 +190,7 @@ class Walk:
             kwargs["url"] = f"{kwargs['url']}?{httpx.QueryParams(params)}"
             del kwargs["params"]
         # The cache keeps the answer only once the page loop says it parsed (`kept`).
-        kwargs["extensions"] = _KEEP_WHEN_PARSED
+        kwargs["extensions"] = _SKIP_CACHE if self.skip_cache else _KEEP_WHEN_PARSED
         return kwargs
 
     def take(self, response: httpx.Response) -> Any:
@@ -189,12 +216,16 @@ class Walk:
         self.pages += 1
         self.last = response
         data = page.data
+        meta = getattr(page, "meta", UNSET)
+        if self._got is not None:
+            self._got += len(data)
+            count = getattr(meta, "count", UNSET)
+            self.left = count - self._got if isinstance(count, int) else None
         if self.remaining is not None:
             self.cut = max(0, len(data) - self.remaining)
             if self.cut:
                 del data[self.remaining :]
             self.remaining -= len(data)
-        meta = getattr(page, "meta", UNSET)
         next_cursor = getattr(meta, "cursor", UNSET)
         if isinstance(next_cursor, Unset) or not next_cursor or self.remaining == 0:
             self.done = True

@@ -30,7 +30,7 @@ from ._records import RecordedRequest
 from ._responses import Response, asks_for_gzip, gzipped
 from ._routes import API_PREFIX, COLLECTIONS, PATH_TEMPLATES, ObjectKey, object_key
 from ._server import HttpServer
-from ._store import ReferenceStore
+from ._store import ReferenceStore, ReferenceUpdates
 from ._users import UserQuotas
 
 DEFAULT_API_KEY: Final = "fake-virustotal-api-key"
@@ -55,8 +55,9 @@ class FakeVirusTotal:
     in the API's shapes, errors included. Data is deterministic: the seed's two references
     for the seed URL (`SEED_URL_SHA256`, `url_id(SEED_URL)`), generated ones for any other
     id and relationship; for reports one dataset (a report per reference, the IOCs each
-    names). Tests change objects with `set_count`, `add_references`, `remove_object`,
-    inject faults (`*_next`, `chaos`) and read what clients sent in `requests`.
+    names). Tests change objects while it runs with `set_count`, `add_references`,
+    `update_reference`, `remove_object`, inject faults (`*_next`, `chaos`) and read what
+    clients sent in `requests`.
 
     Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
     stop(). The port is a free one unless `port` is given.
@@ -229,6 +230,8 @@ class FakeVirusTotal:
     def remove_object(self, object_id: str, *, collection: str = "urls") -> None:
         """Make the object unknown (404) until set_count or add_references changes it."""
         self._store.remove(self._key(object_id, collection))
+
+    update_reference = ReferenceUpdates.update_reference  # documented and tested here
 
     # Faults
 
