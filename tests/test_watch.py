@@ -229,3 +229,14 @@ def test_a_watch_neither_reads_nor_fills_the_cache(fake: FakeVirusTotal, tmp_pat
         assert len(fake.requests) == 3 and not vt_refs.from_cache(pages[0])
         again = list(vt_refs.iter_pages(operation, client, id="evil.example"))
         assert vt_refs.from_cache(again[0]) and len(fake.requests) == 3
+
+
+def test_a_watch_keeps_to_the_quota(tmp_path: Path) -> None:
+    lines = [sha(300 + i) for i in range(12)]
+    with FakeVirusTotal(api_key=KEY, quota=vt_refs.Quota(per_second=10), default_count=2) as fake:
+        source = write_input(tmp_path, lines)
+        done = run_cli("watch", str(source), "--state", str(tmp_path / "s.sqlite"),
+                       "--quota", "10/s", "--concurrency", "4", fake=fake)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert fake.quota_rejected <= 1  # the server's window is not ours to the millisecond
+    assert len(_ids(done.stdout)) == 24

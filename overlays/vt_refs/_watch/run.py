@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from vt_refs_api.models import Reference
+
 from .._bulk import IOC, IOCResult, Run, sync_results
 from .._checks import check_number
 from .._errors import UsageError
@@ -103,7 +105,7 @@ def watch(
     concurrency: int = 8,
     page_size: int | None = None,
     clock: Callable[[], float] = time.time,
-) -> Iterator[IOCResult]:
+) -> Iterator[IOCResult[Reference]]:
     """One `IOCResult` per indicator of `iocs`, as their walks finish, whose `references`
     are only the new ones: never seen for that indicator in `state` (a SQLite file), or
     seen with an earlier `last_modification_date`. Skip those with none
@@ -123,13 +125,16 @@ def watch(
     days = check_forget_after(forget_after)
     if isinstance(iocs, str | bytes | IOC):
         raise UsageError("iocs must be an iterable of indicators, not a single indicator")
-    return _watch(client, iocs, WatchState(state), baseline, days, concurrency, page_size,
-                  clock)  # fmt: skip
+    if not isinstance(state, str | os.PathLike):
+        raise UsageError(f"state must be a path, not {state!r}")
+    return _watch(client, iocs, state, baseline, days, concurrency, page_size, clock)
 
 
-def _watch(client: AnyClient, iocs: Iterable[object], state: WatchState, baseline: bool,
-           days: float | None, concurrency: int, page_size: int | None,
-           clock: Callable[[], float]) -> Iterator[IOCResult]:  # fmt: skip
+def _watch(client: AnyClient, iocs: Iterable[object], path: str | os.PathLike[str],
+           baseline: bool, days: float | None, concurrency: int, page_size: int | None,
+           clock: Callable[[], float]) -> Iterator[IOCResult[Reference]]:  # fmt: skip
+    # Opened when the watch starts, not when it is set up: one never iterated holds no lock.
+    state = WatchState(path)
     watched: list[str] = []
     try:
         for item in fetch(client, iocs, state, baseline=baseline, concurrency=concurrency,
