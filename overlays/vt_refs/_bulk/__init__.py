@@ -12,7 +12,7 @@ catalog's (`vt_refs._paging.get_catalog`): its collection, and the run's relatio
 
 from __future__ import annotations
 
-from .checkpoint import Checkpoint, Skipper
+from .checkpoint import Checkpoint, Skipper, connect_exclusive
 from .engine import Run, check_relationship, is_fatal, operation
 from .enrich import aenrich, enrich
 from .ioc import IOC, KINDS, Kind, Unreadable, classify, refang
@@ -42,6 +42,7 @@ __all__ = [
     "async_results",
     "check_relationship",
     "classify",
+    "connect_exclusive",
     "enrich",
     "is_fatal",
     "operation",

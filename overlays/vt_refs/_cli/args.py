@@ -70,6 +70,7 @@ exit status:
 examples:
   {API_KEY_ENV}=... vt-refs https://example.com/ --format table
   vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite   (see vt-refs bulk --help)
+  vt-refs watch case.txt --state case.sqlite --fail-on-new   (see vt-refs watch --help)
   vt-refs --object files --id 44d88612fea8a8f36de82e1278abb02f --descriptors
   vt-refs --object domains --id example.com --format table
   vt-refs --object ip_addresses --id 2001:db8::1

@@ -28,6 +28,7 @@ from .._parsing import DEFAULT_ON_DRIFT, OnDrift, parse_body
 from .._transport import (
     FROM_CACHE,
     KEEP_WHEN_PARSED,
+    SKIP_CACHE,
     api_error_from,
     body_excerpt,
     malformed_from,
@@ -42,6 +43,7 @@ EMPTY_PAGES_ALLOWED: Final = 5
 # httpx refuses to send a URL longer than this (httpx._urlparse.MAX_URL_LENGTH).
 _MAX_URL_CHARS: Final = 65_536
 _KEEP_WHEN_PARSED: Final = MappingProxyType({KEEP_WHEN_PARSED: True})
+_SKIP_CACHE: Final = MappingProxyType({SKIP_CACHE: True})
 
 AnyClient = AuthenticatedClient | Client
 
@@ -136,6 +138,7 @@ class Walk:
         self.done = max_items == 0
         self.on_drift = client_on_drift(client)
         self.cut = 0
+        self.skip_cache = False  # set: every request passes the cache by (fresh answers)
         self.pages = 0
         self.max_pages = None if max_items is None else max_items + EMPTY_PAGES_ALLOWED
         self.empty_run = 0
@@ -199,7 +202,7 @@ class Walk:
                 kwargs["url"] = self._absolute(base_url, kwargs["url"], query, relative)
             del kwargs["params"]
         # The cache keeps the answer only once the page loop says it parsed (`kept`).
-        kwargs["extensions"] = _KEEP_WHEN_PARSED
+        kwargs["extensions"] = _SKIP_CACHE if self.skip_cache else _KEEP_WHEN_PARSED
         return kwargs
 
     def _absolute(

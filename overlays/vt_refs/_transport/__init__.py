@@ -42,7 +42,15 @@ from .hosts import loopback
 from .key import KeyTransport, origin
 from .layer import Layer
 from .network import Network
-from .provenance import FROM_CACHE, KEEP_WHEN_PARSED, akept, from_cache, kept, mark_cached
+from .provenance import (
+    FROM_CACHE,
+    KEEP_WHEN_PARSED,
+    SKIP_CACHE,
+    akept,
+    from_cache,
+    kept,
+    mark_cached,
+)
 from .quota import Quota, Window
 from .redact import Redactor
 from .retry import RetryPolicy, RetryTransport
@@ -67,6 +75,7 @@ __all__ = [
     "KEEP_WHEN_PARSED",
     "KEY_HEADER",
     "RUN_STOPPING",
+    "SKIP_CACHE",
     "Counters",
     "KeyTransport",
     "Layer",
