@@ -8,6 +8,7 @@ import io
 import json
 import random
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,23 @@ def test_odd_data_still_makes_a_valid_bundle(fake: FakeVirusTotal) -> None:
     assert second.published.year == 1970 and second.modified.year == 1970
     event = assert_loads_in_pymisp(to_misp(found).to_json())
     assert len(event.attributes) == 3 and len(event.objects) == 3
+
+
+def test_a_gti_report_reads_as_a_report(fake: FakeVirusTotal) -> None:
+    name = "ICS Network Activity Report: March 15\u201321, 2021"  # a typographic dash
+    gti = {"type": "collection", "id": "report--21-00006507",
+           "attributes": {"name": name, "link": "https://intel.example/ics",
+                          "collection_type": "report", "executive_summary": "What was seen.",
+                          "creation_date": 1616371200}}  # fmt: skip
+    fake.set_count("evil.example", 0, collection="domains")
+    fake.add_references("evil.example", [gti], collection="domains")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a collection where a reference is documented
+        found = results(fake, ["evil.example"])
+    bundle = assert_valid_stix(_written(found).decode("utf-8"))
+    (report,) = [o for o in bundle.objects if o.type == "report"]
+    assert report.name == gti["attributes"]["name"] and report.description == "What was seen."
+    published = datetime.datetime.fromtimestamp(1616371200, datetime.UTC)
+    assert report.id == opencti_report_id(gti["attributes"]["name"], published)
+    virustotal = report.external_references[1]
+    assert virustotal.url.endswith("/collections/report--21-00006507")

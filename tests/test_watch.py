@@ -240,3 +240,16 @@ def test_a_watch_keeps_to_the_quota(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert fake.quota_rejected <= 1  # the server's window is not ours to the millisecond
     assert len(_ids(done.stdout)) == 24
+
+
+def test_any_request_can_pass_the_cache_by(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    cache = f"sqlite://{tmp_path / 'cache.db'}"
+    with vt_refs.connect(KEY, base_url=fake.base_url, cache=cache) as client:
+        http = client.get_httpx_client()
+        url = "/domains/evil.example/related_references"
+        assert http.get(url).status_code == 200
+        assert vt_refs.from_cache(http.get(url))  # kept, and answered by the cache
+        fake.clear_requests()
+        skipped = http.get(url, extensions={"vt_refs.cache.skip": True})
+        assert skipped.status_code == 200 and not vt_refs.from_cache(skipped)
+        assert len(fake.requests) == 1  # sent, within the retries and the quota

@@ -125,9 +125,19 @@ def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def loose(obj: object, name: str) -> Any:
+    """`get`, also reading what the model keeps among its `additional_properties` (a
+    report's `name` read through a reference's model, a field the parser set aside)."""
+    value = get(obj, name)
+    if value is None:
+        extra = getattr(obj, "additional_properties", None)
+        value = extra.get(name) if isinstance(extra, dict) else None
+    return None if isinstance(value, Unset) else value
+
+
 def _first(attributes: object, *names: str) -> str | None:
     for name in names:
-        found = _text(get(attributes, name))
+        found = _text(loose(attributes, name))
         if found is not None:
             return found
     return None
@@ -137,7 +147,7 @@ def article(reference: object) -> Article:
     """`reference` (a generated `Reference`, `Collection` or `ObjectDescriptor`) read as
     an `Article`."""
     attributes = get(reference, "attributes")
-    tags = get(attributes, "tags")
+    tags = loose(attributes, "tags")
     return Article(
         id=str(get(reference, "id") or ""),
         title=_first(attributes, "title", "name"),
@@ -150,5 +160,5 @@ def article(reference: object) -> Article:
         if isinstance(tags, list)
         else (),
         via=tuple(via_names(reference)),
-        collection="collections" if get(reference, "type_") == "collection" else "references",
+        collection="collections" if loose(reference, "type_") == "collection" else "references",
     )
