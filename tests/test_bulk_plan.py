@@ -117,3 +117,19 @@ def test_bulk_plan_sends_nothing_and_needs_no_key(
     monkeypatch.delenv("VT_API_KEY", raising=False)
     status, out, _ = in_process("bulk", str(source), "--plan", fake=fake, key=None)
     assert status == 0 and b"no quota given" in out and fake.requests == []
+
+
+def test_bulk_plan_reads_the_cache_of_an_earlier_run(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    source = tmp_path / "iocs.txt"
+    source.write_text("\n".join(IOCS[:5]) + "\n")
+    cache = f"sqlite:///{tmp_path / 'cache.db'}"
+    fake.set_count(SHAS[0], 95, collection="files")
+    status, _, err = in_process("bulk", str(source), "--cache", cache, fake=fake)
+    assert status == 0, err
+    source.write_text("\n".join(IOCS) + "\n")  # four more lines, two of them new indicators
+    fake.clear_requests()
+    status, out, err = in_process("bulk", str(source), "--plan", "--cache", cache, fake=fake)
+    assert status == 0 and fake.requests == [], err
+    text = out.decode()
+    assert "cache: 4 answered whole (cost 0); meta.count known for 4\n" in text
+    assert "requests: at least 2 (" in text and "expected 2 (" in text

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import vt_refs
+from vt_refs._paging import Walk
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import Reference, ReferenceCollection
 
@@ -98,6 +102,44 @@ def test_requests_match_what_the_generated_operation_sends(cursor: str) -> None:
     sent, expected = api.requests[1].url, api.requests[2].url
     assert (sent.raw_path, str(sent)) == (expected.raw_path, str(expected))
     assert dict(sent.params) == {"limit": "7", "cursor": cursor}
+
+
+@functools.cache
+def _clients(base_url: str) -> tuple[Any, tuple[httpx.Client, httpx.AsyncClient]]:
+    """A client and the two httpx clients for `base_url`, made once (connect() is slow)."""
+    https = (httpx.Client(base_url=base_url), httpx.AsyncClient(base_url=base_url))
+    return vt_refs.connect(KEY, base_url=base_url), https
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cursor=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40),
+    object_id=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20),
+    base_url=st.sampled_from(
+        [BASE_URL, BASE_URL + "/", "http://127.0.0.1:8080", "https://h.example:444/a%20b/c"]
+    ),
+)
+def test_the_absolute_url_is_the_one_httpx_merges(
+    cursor: str, object_id: str, base_url: str
+) -> None:
+    """The page loops give httpx an absolute URL, the path merged once per walk (it spares
+    httpx two URL parses per page): it must be exactly what httpx makes of the relative
+    one, sync and async, for every page."""
+    assume(object_id not in (".", "..") and cursor.strip())
+    client, https = _clients(base_url)
+    for http in https:
+        walk = Walk(get_url_related_references, client, max_items=None, page_size=7,
+                    cursor=cursor, params={"id": object_id})  # fmt: skip
+        for _ in range(2):  # the second reuses the merged path
+            absolute, relative = walk.next_request(http.base_url), walk.next_request()
+            assert absolute is not None and relative is not None
+            assert isinstance(absolute["url"], httpx.URL)
+            expected = http.build_request(**relative).url
+            assert (absolute["url"].raw_path, str(absolute["url"])) == (
+                expected.raw_path,
+                str(expected),
+            )
+            assert http.build_request(**absolute).url == expected
 
 
 def test_max_items_stops_without_fetching_pages_it_does_not_need() -> None:
