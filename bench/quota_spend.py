@@ -31,12 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import vt_refs
+from vt_refs._paging import get_catalog
 from vt_refs.testing import FakeVirusTotal
 
 HERE = Path(__file__).resolve()
 IOCS = 1000
 DUPLICATE_SHARE = 0.10
-PAGE_MAX = 40  # the figure the issue states the minimum with (openapi.yaml's maximum)
+# The largest page: openapi.yaml's maximum of `limit`, as the walks read it (the catalog).
+PAGE_MAX = get_catalog().find("files").max_limit or 1
 DEDUPE_LINES = 10_000_000
 SEED = 18
 

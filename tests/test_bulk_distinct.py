@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +16,10 @@ import pytest
 import vt_refs
 from vt_refs import IOCResult
 from vt_refs._bulk import distinct
-from vt_refs._cli.bulk import run_bulk
-from vt_refs._cli.bulk_args import build_bulk_parser, parse_bulk_options
 from vt_refs.testing import FakeVirusTotal
 
+from support.cli import in_process
 from support.fixtures import connected as client
-from support.keys import KEY
 
 SHA = hashlib.sha256(b"one file").hexdigest()
 # Eleven lines, five indicators: each spelling after the first names the same object.
@@ -171,12 +168,7 @@ def test_a_duplicate_is_not_recorded_before_its_first(fake: FakeVirusTotal, tmp_
 def bulk(tmp_path: Path, fake: FakeVirusTotal, *extra: str) -> tuple[int, bytes, str]:
     source = tmp_path / "iocs.txt"
     source.write_text("\n".join(SPELLINGS) + "\n")
-    argv = [str(source), "--base-url", fake.base_url, "--max-retries", "0", *extra]
-    options = parse_bulk_options(build_bulk_parser(), argv)
-    options = options._replace(api_key=KEY)
-    stdout, stderr = io.BytesIO(), io.StringIO()
-    status = run_bulk(options, stdin=io.BytesIO(), stdout=stdout, stderr=stderr)
-    return status, stdout.getvalue(), stderr.getvalue()
+    return in_process("bulk", str(source), "--max-retries", "0", *extra, fake=fake)
 
 
 def test_bulk_writes_one_line_per_duplicate(tmp_path: Path, fake: FakeVirusTotal) -> None:

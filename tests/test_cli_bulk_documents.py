@@ -8,7 +8,6 @@ import io
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ from support.exports import (
     TIMEOUT,
     assert_loads_in_pymisp,
     assert_valid_stix,
+    cli_argv,
+    many_files,
     prepared,
     results,
     run_cli,
@@ -96,22 +97,14 @@ def _library_of(fake: FakeVirusTotal, lines: list[str]) -> bytes:
     return buffer.getvalue()
 
 
-def _argv(*args: str, fake: FakeVirusTotal) -> list[str]:
-    return [sys.executable, "-m", "vt_refs.cli", "bulk", *args, "--base-url", fake.base_url,
-            "--max-retries", "1"]  # fmt: skip
-
-
 def _writing(folder: Path) -> bool:
     return any(path.name.endswith(".part") for path in folder.iterdir())
 
 
 @posix_only
 def test_kill_9_at_any_moment_then_reruns_give_the_clean_document(tmp_path: Path) -> None:
-    lines = [sha(100 + i) for i in range(40)]
     with FakeVirusTotal(api_key=KEY, latency=0.03) as fake:
-        for line in lines:
-            fake.set_count(line, 3, collection="files")
-        source = write_input(tmp_path, lines)
+        source = many_files(fake, tmp_path, first=100, n=40, refs=3)
         clean = tmp_path / "clean.json"
         started = time.monotonic()
         args = ("--format", "stix", "--concurrency", "2")
@@ -120,8 +113,8 @@ def test_kill_9_at_any_moment_then_reruns_give_the_clean_document(tmp_path: Path
         folder = tmp_path / "killed"
         folder.mkdir()
         out, checkpoint = folder / "bundle.json", tmp_path / "run.sqlite"
-        argv = _argv(str(source), *args, "--out", str(out), "--checkpoint", str(checkpoint),
-                     fake=fake)  # fmt: skip
+        argv = cli_argv("bulk", str(source), *args, "--out", str(out),
+                        "--checkpoint", str(checkpoint), fake=fake)  # fmt: skip
         rng = random.Random(20)
         kills = 0
         for attempt in range(10):

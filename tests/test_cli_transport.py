@@ -102,7 +102,7 @@ def test_timeout_bounds_a_slow_drip(where: str) -> None:
 
 def test_a_cut_or_stalled_body_is_retried() -> None:
     with HostileServer(script=[cut_body(), stall_body(1.3)]) as server:
-        code, ids, err, _ = run(server, "--timeout", "1", "--max-retries", "3")
+        code, ids, err, _ = run(server, "--timeout", "1", "--max-retries", "3", "--page-size", "10")
     assert (code, ids) == (0, IDS), err
     assert [seen.query.get("cursor") for seen in server.seen] == [None, None, None, "10", "20"]
 

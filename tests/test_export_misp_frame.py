@@ -4,20 +4,23 @@ extra says: an event pymisp loads back, deterministic; a typed DataFrame."""
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import attrs
 import pandas as pd
 import pytest
 
 import vt_refs
 from vt_refs import UsageError
-from vt_refs.export import to_dataframe, to_misp, to_stix, write_stix
+from vt_refs.export import to_dataframe, to_jsonl, to_misp, to_stix, write_stix
 from vt_refs.testing import FakeVirusTotal
 
-from support.exports import assert_loads_in_pymisp, prepared, results, sha
+from support.exports import assert_loads_in_pymisp, assert_valid_stix, prepared, results, sha
 from support.keys import KEY
 
 
@@ -109,3 +112,33 @@ def test_the_rich_formats_refuse_what_is_not_results() -> None:
     for call in (to_stix, to_misp, to_dataframe):
         with pytest.raises(UsageError):
             call([vt_refs.classify("evil.example")])  # type: ignore[list-item]
+
+
+@attrs.frozen
+class _ReportView:
+    """Stands for issue 19's `vt_refs.Report`: its `kind`, `id`, `url` and `raw` model."""
+
+    id: str
+    kind: str
+    url: str | None
+    raw: Any
+
+
+def test_reports_on_their_own_in_every_format(fake: FakeVirusTotal) -> None:
+    found = results(fake, ["evil.example"])
+    views = [_ReportView(ref.id, "reference", ref.attributes.url, ref)
+             for ref in found[0].references]  # fmt: skip
+    lines = [json.loads(line) for line in "".join(to_jsonl(views)).splitlines()]
+    assert [line["reference"]["id"] for line in lines] == [v.id for v in views]
+    assert [line["ioc"] for line in lines] == [v.url for v in views]
+    bundle = assert_valid_stix(to_stix(views).serialize())
+    reports = [o for o in bundle.objects if o.type == "report"]
+    families = {o.id: o.name for o in bundle.objects if o.type == "malware"}
+    assert len(reports) == 3 and families
+    assert all(set(r.object_refs) <= set(families) for r in reports)
+    event = assert_loads_in_pymisp(to_misp(views).to_json())
+    assert len(event.objects) == 3 and not event.attributes
+    assert len(to_dataframe(views)) == 3
+    # Inside a result, a Report is read through its model: the same bytes as the model.
+    wrapped = [attrs.evolve(found[0], references=views)]
+    assert to_stix(wrapped).serialize() == to_stix(found).serialize()

@@ -8,6 +8,7 @@ import io
 import json
 import random
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,17 @@ from typing import Any
 import pytest
 
 import vt_refs
-from vt_refs.export import to_stix, write_stix
+from vt_refs.export import to_misp, to_stix, write_stix
 from vt_refs.testing import FakeVirusTotal
 
-from support.exports import INDICATORS, assert_valid_stix, prepared, results, sha
+from support.exports import (
+    INDICATORS,
+    assert_loads_in_pymisp,
+    assert_valid_stix,
+    prepared,
+    results,
+    sha,
+)
 from support.keys import KEY
 
 NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1 SCOs; pycti too
@@ -159,3 +167,55 @@ def test_failed_and_unknown_indicators_are_left_out(fake: FakeVirusTotal) -> Non
     assert_valid_stix(to_stix(found).serialize())
     assert json.loads(_written(found))["objects"] == []
     assert_valid_stix(_written(found).decode("utf-8"))
+
+
+def test_odd_data_still_makes_a_valid_bundle(fake: FakeVirusTotal) -> None:
+    odd = [
+        {"type": "reference", "id": "1" * 64,
+         "attributes": {"title": "   ", "url": "not a url", "tags": ["", "ok", "ok"],
+                        "author": "Ann", "creation_date": 1700000000}},
+        {"type": "reference", "id": "2" * 64,
+         "attributes": {"url": "https://news.example/über uns", "last_modification_date": 5}},
+        {"type": "reference", "id": "3" * 64},
+    ]  # fmt: skip
+    for text in ("https://a.example/é", "_dmarc.example.com", "bücher.example"):
+        ioc = vt_refs.classify(text)
+        fake.set_count(ioc.id, 0, collection=ioc.kind)
+        fake.add_references(ioc.id, odd, collection=ioc.kind)
+    found = results(fake, ["https://a.example/é", "_dmarc.example.com", "bücher.example"])
+    assert [r.status for r in found] == ["ok", "ok", "ok"]
+    bundle = assert_valid_stix(_written(found).decode("utf-8"))
+    assert_valid_stix(to_stix(found).serialize())
+    values = {o.value for o in bundle.objects if o.type in ("url", "domain-name")}
+    assert values == {"https://a.example/%C3%A9", "xn--bcher-kva.example"}  # no _dmarc
+    names = sorted(o.name for o in bundle.objects if o.type == "report")
+    assert names == ["VirusTotal reference " + "3" * 64, "https://news.example/über uns",
+                     "not a url"]  # fmt: skip
+    first = next(o for o in bundle.objects if o.type == "report" and o.name == "not a url")
+    assert first.labels == ["ok"]
+    assert first.external_references[0].description == "not a url"
+    second = next(o for o in bundle.objects if o.type == "report" and "news" in o.name)
+    assert second.external_references[0].url == "https://news.example/%C3%BCber%20uns"
+    assert second.published.year == 1970 and second.modified.year == 1970
+    event = assert_loads_in_pymisp(to_misp(found).to_json())
+    assert len(event.attributes) == 3 and len(event.objects) == 3
+
+
+def test_a_gti_report_reads_as_a_report(fake: FakeVirusTotal) -> None:
+    name = "ICS Network Activity Report: March 15\u201321, 2021"  # a typographic dash
+    gti = {"type": "collection", "id": "report--21-00006507",
+           "attributes": {"name": name, "link": "https://intel.example/ics",
+                          "collection_type": "report", "executive_summary": "What was seen.",
+                          "creation_date": 1616371200}}  # fmt: skip
+    fake.set_count("evil.example", 0, collection="domains")
+    fake.add_references("evil.example", [gti], collection="domains")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a collection where a reference is documented
+        found = results(fake, ["evil.example"])
+    bundle = assert_valid_stix(_written(found).decode("utf-8"))
+    (report,) = [o for o in bundle.objects if o.type == "report"]
+    assert report.name == gti["attributes"]["name"] and report.description == "What was seen."
+    published = datetime.datetime.fromtimestamp(1616371200, datetime.UTC)
+    assert report.id == opencti_report_id(gti["attributes"]["name"], published)
+    virustotal = report.external_references[1]
+    assert virustotal.url.endswith("/collections/report--21-00006507")

@@ -46,13 +46,14 @@ RANKS: dict[str, int] = {
     "_bulk": 6,
     "testing": 6,
     "export": 7,  # the formats (jsonl, csv, STIX, MISP, DataFrame), over bulk's results
+    "_watch": 7,  # what is new since the last look (a state file), over bulk's engine
     "_cli": 9,
     "cli": 10,
     "__init__": 11,  # vt_refs itself: the public face over everything
 }
 CORE = frozenset({"_errors", "_env", "_formats", "_checks", "_ids", "_spec", "_parsing",
                   "_transport", "_client", "_paging"})  # fmt: skip
-ABOVE_THE_CORE = frozenset({"_bulk", "_cli", "testing", "export"})
+ABOVE_THE_CORE = frozenset({"_bulk", "_cli", "testing", "export", "_watch"})
 
 
 class Module(NamedTuple):

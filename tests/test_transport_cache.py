@@ -140,8 +140,9 @@ def test_errors_are_never_kept(cache_url: str) -> None:
 def test_items_of_a_cached_page_parse_like_fresh_ones(cache_url: str) -> None:
     with _fake(default_count=COUNT) as fake:
         with _connect(fake, cache_url) as client:
-            fresh = list(vt_refs.related_references(client, id=OBJECT, max_items=25))
-            cached = list(vt_refs.related_references(client, id=OBJECT, max_items=25))
+            walk = {"id": OBJECT, "max_items": 25, "page_size": 10}  # three pages, then cached
+            fresh = list(vt_refs.related_references(client, **walk))
+            cached = list(vt_refs.related_references(client, **walk))
         assert cached == fresh
         assert len(fake.requests) == 3
 

@@ -4,8 +4,10 @@ The hand-written layer over the generated client `vt_refs_api`: `connect()` give
 generated client with key safety, retries, a shared quota and an optional cache;
 `related_references`, `paginate` / `iter_pages` (and the async twins) walk any generated
 paging operation, typed by its page and item models (`PagingOperation`, `Page`); `parse`
-is the strict parser they use; `enrich` / `aenrich` run many indicators at once; every
-failure is a `VTError`. `vt_refs.testing` is a fake VirusTotal on loopback for your tests.
+is the strict parser they use; `enrich` / `aenrich` run many indicators at once, and
+`watch` finds what is new for them since the last look; every failure is a `VTError`.
+`vt_refs.export` writes results as JSON Lines, CSV, STIX 2.1, MISP or a DataFrame.
+`vt_refs.testing` is a fake VirusTotal on loopback for your tests.
 The guides in docs/ (rendered with this reference by `make docs`) show each task from
 start to end.
 
@@ -49,7 +51,18 @@ from ._errors import (
 from ._ids import url_id
 
 if TYPE_CHECKING:
-    from ._bulk import IOC, IOCResult, aenrich, classify, enrich
+    from ._bulk import (
+        IOC,
+        AsyncEnrichment,
+        Enrichment,
+        IOCResult,
+        Plan,
+        RunStats,
+        aenrich,
+        classify,
+        enrich,
+        plan,
+    )
     from ._client import DEFAULT_BASE_URL, connect, transport_stats
     from ._paging import (
         Page,
@@ -64,15 +77,22 @@ if TYPE_CHECKING:
     from ._parsing import parse
     from ._parsing.drift import SchemaDriftWarning
     from ._transport import Quota, RetryPolicy, TransportStats, from_cache
+    from ._watch import watch
 
 # Each name's module, imported on first use. SchemaDriftWarning comes from its own module:
 # the parser's face would load the compiler for a warning class.
 _LAZY = {
     "IOC": "._bulk",
     "IOCResult": "._bulk",
+    "AsyncEnrichment": "._bulk",
+    "Enrichment": "._bulk",
+    "RunStats": "._bulk",
+    "Plan": "._bulk",
+    "plan": "._bulk",
     "aenrich": "._bulk",
     "classify": "._bulk",
     "enrich": "._bulk",
+    "watch": "._watch",
     "DEFAULT_BASE_URL": "._client",
     "connect": "._client",
     "transport_stats": "._client",
@@ -113,10 +133,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AlreadyExistsError",
+    "AsyncEnrichment",
     "AuthenticationError",
     "AuthenticationRequiredError",
     "BadRequestError",
     "DeadlineExceededError",
+    "Enrichment",
     "FailedDependencyError",
     "ForbiddenError",
     "IOCResult",
@@ -126,12 +148,14 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PagingOperation",
+    "Plan",
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",
     "RateLimitError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RunStats",
     "SchemaDriftWarning",
     "TooManyRequestsError",
     "TransientError",
@@ -153,7 +177,9 @@ __all__ = [
     "iter_pages",
     "paginate",
     "parse",
+    "plan",
     "related_references",
     "transport_stats",
     "url_id",
+    "watch",
 ]

@@ -30,11 +30,19 @@ from ._transport import (
     Settings,
     TransportStats,
     build_stack,
+    peek,
     quota_of,
     retry_policy,
 )
 
-__all__ = ["DEFAULT_BASE_URL", "ConnectedClient", "client_for", "connect", "transport_stats"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ConnectedClient",
+    "cached_answer",
+    "client_for",
+    "connect",
+    "transport_stats",
+]
 
 # What the generated client's `token` holds: the real key lives only in the transport.
 _TOKEN_PLACEHOLDER: Final = "<redacted: held by the vt_refs transport>"
@@ -263,3 +271,11 @@ def transport_stats(client: AuthenticatedClient) -> TransportStats:
         name = type(client).__name__
         raise UsageError(f"transport_stats() needs a client made by vt_refs.connect(), not {name}")
     return client.stats
+
+
+def cached_answer(client: object, request: httpx.Request) -> httpx.Response | None:
+    """The answer the cache of a `connect()` client (`cache=`) holds for `request`, sending
+    nothing: None for another client, one with no cache, or when it holds none."""
+    if not isinstance(client, ConnectedClient) or client._stack is None:
+        return None
+    return peek(client._stack, request)

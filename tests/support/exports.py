@@ -110,3 +110,18 @@ def assert_loads_in_pymisp(text: str) -> Any:
     event.load(text)
     assert event.uuid and event.info
     return event
+
+
+def many_files(fake: FakeVirusTotal, tmp_path: Path, *, first: int, n: int, refs: int
+               ) -> Path:  # fmt: skip
+    """An input of `n` file hashes, each with `refs` references on `fake`."""
+    lines = [sha(first + i) for i in range(n)]
+    for line in lines:
+        fake.set_count(line, refs, collection="files")
+    return write_input(tmp_path, lines)
+
+
+def cli_argv(*args: str, fake: FakeVirusTotal) -> list[str]:
+    """The argv of `vt-refs ARGS` against `fake` (for a process a test kills)."""
+    return [sys.executable, "-m", "vt_refs.cli", *args, "--base-url", fake.base_url,
+            "--max-retries", "1"]  # fmt: skip

@@ -16,7 +16,10 @@ IOCS.append(vt_refs.IOC("domains", "example.com", "example.com"))
 
 def references(client: AuthenticatedClient) -> None:
     results = vt_refs.enrich(client, IOCS, concurrency=4, checkpoint="run.sqlite")
-    assert_type(results, Iterator[vt_refs.IOCResult[Reference]])
+    assert_type(results, vt_refs.Enrichment[vt_refs.IOCResult[Reference]])
+    # Still an iterator of results, as it always was.
+    as_before: Iterator[vt_refs.IOCResult[Reference]] = results
+    del as_before
     for result in results:
         assert_type(result.references, list[Reference])
         assert_type(result.count, int | None)
@@ -25,12 +28,16 @@ def references(client: AuthenticatedClient) -> None:
             if ref.attributes:
                 assert_type(ref.attributes.title, str | Unset)
     explicit = vt_refs.enrich(client, IOCS, descriptors=False)
-    assert_type(explicit, Iterator[vt_refs.IOCResult[Reference]])
+    assert_type(explicit, vt_refs.Enrichment[vt_refs.IOCResult[Reference]])
+    stats = explicit.stats
+    assert_type(stats, vt_refs.RunStats)
+    assert_type(stats.requests, int)
+    assert_type(stats.quota_wait_seconds, float)
 
 
 def descriptors(client: AuthenticatedClient) -> None:
     results = vt_refs.enrich(client, IOCS, descriptors=True, max_items_per_ioc=10)
-    assert_type(results, Iterator[vt_refs.IOCResult[ObjectDescriptor]])
+    assert_type(results, vt_refs.Enrichment[vt_refs.IOCResult[ObjectDescriptor]])
     for result in results:
         assert_type(result.references, list[ObjectDescriptor])
         print(result.references[0].attributes)  # type: ignore[attr-defined]
@@ -44,16 +51,18 @@ def decided_at_run_time(client: AuthenticatedClient, flag: bool) -> None:
 
 async def twins(client: AuthenticatedClient) -> None:
     results = vt_refs.aenrich(client, IOCS, concurrency=2)
-    assert_type(results, AsyncIterator[vt_refs.IOCResult[Reference]])
+    assert_type(results, vt_refs.AsyncEnrichment[vt_refs.IOCResult[Reference]])
     async for result in results:
         assert_type(result.references, list[Reference])
+        assert_type(result.duplicate_of, int | None)
+    assert_type(results.stats.duplicates, int)
 
     async def source() -> AsyncIterator[str]:
         yield "example.com"
 
     assert_type(
         vt_refs.aenrich(client, source(), descriptors=True),
-        AsyncIterator[vt_refs.IOCResult[ObjectDescriptor]],
+        vt_refs.AsyncEnrichment[vt_refs.IOCResult[ObjectDescriptor]],
     )
 
 

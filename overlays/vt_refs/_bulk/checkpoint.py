@@ -26,7 +26,9 @@ _SCHEMA_VERSION: Final = 1
 _CHUNK: Final = 4096  # finished positions read per query when skipping
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def connect_exclusive(path: str, what: str = "checkpoint") -> sqlite3.Connection:
+    """The SQLite file at `path` (a `what`: a checkpoint, a watch state), held by this
+    process alone; a `UsageError` when another holds it or it is no database."""
     try:
         connection = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=0.1
@@ -41,10 +43,10 @@ def _connect(path: str) -> sqlite3.Connection:
         connection.execute("COMMIT")
     except sqlite3.OperationalError as error:
         if "locked" in str(error):
-            raise UsageError(f"checkpoint {path!r} is in use by another run") from None
-        raise UsageError(f"cannot open checkpoint {path!r}: {error}") from None
+            raise UsageError(f"{what} {path!r} is in use by another run") from None
+        raise UsageError(f"cannot open {what} {path!r}: {error}") from None
     except sqlite3.DatabaseError as error:
-        raise UsageError(f"{path!r} is not a vt-refs checkpoint: {error}") from None
+        raise UsageError(f"{path!r} is not a vt-refs {what}: {error}") from None
     return connection
 
 
@@ -59,7 +61,7 @@ class Checkpoint:
                  restart: bool = False) -> None:  # fmt: skip
         self.path = os.fspath(path)
         self._settings = dict(settings, schema=_SCHEMA_VERSION)
-        self._db = _connect(self.path)
+        self._db = connect_exclusive(self.path)
         try:
             self._open(restart)
         except BaseException:

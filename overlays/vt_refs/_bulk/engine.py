@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, Final
@@ -18,6 +17,7 @@ from typing import Any, Final
 import attrs
 
 from .._checks import check_count
+from .._client import ConnectedClient
 from .._errors import (
     APIConnectionError,
     APIError,
@@ -30,10 +30,12 @@ from .._errors import (
     VTError,
 )
 from .._paging import DEFAULT_RELATIONSHIP, AnyClient, Walk, get_catalog
+from .._transport import TransportStats
 from .checkpoint import Checkpoint, Skipper
 from .distinct import Distinct
 from .ioc import IOC, Kind, Unreadable, classify
-from .results import STATUSES, IOCResult, Status
+from .results import IOCResult, Status
+from .stats import RunStats, Stats, snapshot
 
 END: Final = object()  # what a runner feeds when the input is over
 
@@ -56,6 +58,11 @@ def check_relationship(relationship: object) -> str:
     if not isinstance(relationship, str) or relationship not in known:
         raise UsageError(f"relationship must be one of {', '.join(known)}, not {relationship!r}")
     return relationship
+
+
+def _transport(client: AnyClient) -> TransportStats:
+    """The transport counts of a client `connect()` made; zeros for any other client."""
+    return client.stats if isinstance(client, ConnectedClient) else TransportStats()
 
 
 def is_fatal(error: VTError) -> bool:
@@ -90,20 +97,6 @@ class Job:
         self.references.extend(page.data)
 
 
-@attrs.define
-class Stats:
-    """Running totals of a run, for progress and the summary."""
-
-    started: float = attrs.field(factory=time.monotonic)
-    requests: int = 0
-    references: int = 0
-    statuses: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(STATUSES, 0))
-
-    @property
-    def done(self) -> int:
-        return sum(self.statuses.values())
-
-
 class Run:
     """The settings and the state of one bulk run, shared by its workers."""
 
@@ -133,6 +126,9 @@ class Run:
         self.max_items = max_items_per_ioc
         self.descriptors = descriptors
         self.relationship = check_relationship(relationship)
+        for entry in get_catalog().entries:  # over the API's maximum: refused before any read
+            if (entry.relationship, entry.descriptors) == (relationship, descriptors):
+                entry.check_page_size(page_size)
         self.page_size = page_size
         self.record_results = record
         if not (checkpoint is None or isinstance(checkpoint, Checkpoint | str | os.PathLike)):
@@ -143,6 +139,8 @@ class Run:
         self._restart = restart
         self._skipper: Skipper | None = None
         self.stats = Stats()
+        self._transport_before = TransportStats()
+        self._final: RunStats | None = None  # the figures, frozen when the run ends
         self.stopping = threading.Event()
         # A stop asked for from outside (Ctrl-C): the runner is woken to notice it, calls
         # `on_stop` with the walks still in flight, and hands over what they finish.
@@ -162,6 +160,9 @@ class Run:
     def open(self) -> None:
         """Open the checkpoint: done when the run starts, not when it is set up, so an
         enrich() never iterated holds no lock on the file."""
+        self.stats = Stats()
+        self._transport_before = _transport(self.client)
+        self._final = None
         given = self._checkpoint_given
         if given is None:
             return
@@ -255,6 +256,12 @@ class Run:
             yield self.counted(duplicate)
             self.handed_over(duplicate)
 
+    def snapshot(self) -> RunStats:
+        """What the run did and spent so far (`RunStats`); once it ended, what it did."""
+        if self._final is not None:
+            return self._final
+        return snapshot(self.stats, _transport(self.client) - self._transport_before)
+
     def end(self) -> None:
         """Raise what ended the run early, if anything did."""
         if self.fatal_error is not None:
@@ -262,7 +269,7 @@ class Run:
 
     def count_request(self) -> None:
         with self._lock:
-            self.stats.requests += 1
+            self.stats.pages += 1
 
     def sending(self, delta: int) -> None:
         with self._lock:
@@ -336,6 +343,7 @@ class Run:
 
     def close(self) -> None:
         self.stopping.set()
+        self._final = self.snapshot()  # later use of the client is no longer this run's
         self.distinct.close()
         owned = not isinstance(self._checkpoint_given, Checkpoint)
         if owned and self.checkpoint is not None:

@@ -8,7 +8,7 @@ result by the operation walked.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, Iterable
 from typing import Any, Literal, overload
 
 from vt_refs_api.models import ObjectDescriptor, Reference
@@ -17,6 +17,7 @@ from .._errors import UsageError
 from .._paging import DEFAULT_RELATIONSHIP, AnyClient
 from .engine import Run
 from .ioc import IOC
+from .iterators import AsyncEnrichment, Enrichment
 from .results import IOCResult
 from .runners import async_results, sync_results
 
@@ -41,7 +42,7 @@ def enrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: Literal["related_references"] = ...,
-) -> Iterator[IOCResult[Reference]]: ...
+) -> Enrichment[IOCResult[Reference]]: ...
 
 
 @overload
@@ -57,7 +58,7 @@ def enrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: Literal["related_references"] = ...,
-) -> Iterator[IOCResult[ObjectDescriptor]]: ...
+) -> Enrichment[IOCResult[ObjectDescriptor]]: ...
 
 
 @overload
@@ -73,7 +74,7 @@ def enrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: Literal["related_references"] = ...,
-) -> Iterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+) -> Enrichment[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
 
 
 @overload
@@ -89,7 +90,7 @@ def enrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: str,
-) -> Iterator[IOCResult[Any]]: ...
+) -> Enrichment[IOCResult[Any]]: ...
 
 
 def enrich(
@@ -104,7 +105,7 @@ def enrich(
     retry_errors: bool = False,
     restart: bool = False,
     relationship: str = DEFAULT_RELATIONSHIP,
-) -> Iterator[IOCResult[Any]]:
+) -> Enrichment[IOCResult[Any]]:
     """One `IOCResult` per indicator of `iocs`, as their walks finish.
 
     `iocs` (strings, classified with `classify`, or `IOC`s) is read lazily, a few items
@@ -115,7 +116,12 @@ def enrich(
     `restart=True`, which empties it first. Items appended to the input since are
     simply new: the run resumes and goes on with them.
     A refused key (401, 403) or a spent quota ends the run: the results handed over are
-    recorded, and the error is raised. `page_size` is sent as `limit`.
+    recorded, and the error is raised. Each distinct indicator is walked once: a later
+    item with the same `(kind, id)` is a `"duplicate"` result, after its first, at no
+    request. Pages are full (the API's maximum); `page_size` is sent as `limit` instead.
+
+    The iterator returned has `.stats`, the run's `RunStats` so far: requests sent,
+    answers from the cache, retries, 429s met and time waiting, duplicates skipped.
 
     Each result's `references` are `vt_refs_api.models.Reference` models
     (`IOCResult[Reference]`), or with `descriptors=True`, which walks the `_descriptors`
@@ -139,7 +145,7 @@ def enrich(
         items = iter(_iocs(iocs))  # type: ignore[call-overload]
     except TypeError:
         raise UsageError(f"iocs must be an iterable, not {type(iocs).__name__}") from None
-    return sync_results(run, items)
+    return Enrichment(sync_results(run, items), run.snapshot)
 
 
 @overload
@@ -155,7 +161,7 @@ def aenrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: Literal["related_references"] = ...,
-) -> AsyncIterator[IOCResult[Reference]]: ...
+) -> AsyncEnrichment[IOCResult[Reference]]: ...
 
 
 @overload
@@ -171,7 +177,7 @@ def aenrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: Literal["related_references"] = ...,
-) -> AsyncIterator[IOCResult[ObjectDescriptor]]: ...
+) -> AsyncEnrichment[IOCResult[ObjectDescriptor]]: ...
 
 
 @overload
@@ -187,7 +193,7 @@ def aenrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: Literal["related_references"] = ...,
-) -> AsyncIterator[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
+) -> AsyncEnrichment[IOCResult[Reference] | IOCResult[ObjectDescriptor]]: ...
 
 
 @overload
@@ -203,7 +209,7 @@ def aenrich(
     retry_errors: bool = ...,
     restart: bool = ...,
     relationship: str,
-) -> AsyncIterator[IOCResult[Any]]: ...
+) -> AsyncEnrichment[IOCResult[Any]]: ...
 
 
 def aenrich(
@@ -218,7 +224,7 @@ def aenrich(
     retry_errors: bool = False,
     restart: bool = False,
     relationship: str = DEFAULT_RELATIONSHIP,
-) -> AsyncIterator[IOCResult[Any]]:
+) -> AsyncEnrichment[IOCResult[Any]]:
     """The async twin of `enrich`: `iocs` may be an async iterable."""
     run = Run(
         client,
@@ -233,12 +239,12 @@ def aenrich(
     )
     source = _iocs(iocs)
     if isinstance(source, AsyncIterable):
-        return async_results(run, aiter(source))
+        return AsyncEnrichment(async_results(run, aiter(source)), run.snapshot)
     try:
         items = iter(source)  # type: ignore[call-overload]
     except TypeError:
         raise UsageError(f"iocs must be an iterable, not {type(iocs).__name__}") from None
-    return async_results(run, items)
+    return AsyncEnrichment(async_results(run, items), run.snapshot)
 
 
 __all__ = ["aenrich", "enrich"]

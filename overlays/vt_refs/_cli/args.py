@@ -19,8 +19,12 @@ from .store_options import add_options as add_store_options
 from .store_options import connect_settings
 
 FORMATS: Final = ("jsonl", "json", "table")
-# The API's own default `limit`; sent explicitly so a resumed cursor keeps the page size.
-DEFAULT_PAGE_SIZE: Final = 10
+# --page-size unset: the walk asks for the largest page the API serves (the `maximum` of
+# `limit` in openapi.yaml, read through the catalog once the run starts, not for --help).
+PAGE_SIZE_HELP: Final = (
+    "items per request, sent as `limit` (default: the largest page the API serves, the "
+    "maximum of `limit` in openapi.yaml; more is refused)"
+)
 
 Format = Literal["jsonl", "json", "table"]
 
@@ -66,6 +70,7 @@ exit status:
 examples:
   {API_KEY_ENV}=... vt-refs https://example.com/ --format table
   vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite   (see vt-refs bulk --help)
+  vt-refs watch case.txt --state case.sqlite --fail-on-new   (see vt-refs watch --help)
   vt-refs --object files --id 44d88612fea8a8f36de82e1278abb02f --descriptors
   vt-refs --object domains --id example.com --format table
   vt-refs --object ip_addresses --id 2001:db8::1
@@ -86,7 +91,7 @@ class Options(NamedTuple):
     id: str | None
     descriptors: bool
     max_items: int | None
-    page_size: int
+    page_size: int | None
     cursor: str | None
     format: Format
     api_key: str | None
@@ -291,9 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     paging.add_argument(
         "--page-size",
         type=count(1),
-        default=DEFAULT_PAGE_SIZE,
         metavar="N",
-        help="items per request, sent as `limit` (default: %(default)s; the API caps it)",
+        help=PAGE_SIZE_HELP,
     )
     paging.add_argument(
         "--cursor",

@@ -15,10 +15,11 @@ import signal
 import time
 from typing import BinaryIO, Final, TextIO
 
-from .._bulk import Checkpoint, IOCResult, Run, check_relationship, sync_results
+from .._bulk import Checkpoint, IOCResult, Run, RunStats, check_relationship, sync_results
 from .._client import connect
 from .._env import API_KEY_ENV
 from .._errors import VTError
+from .._transport import quota_of
 from .args import key_from
 from .bulk_args import DOCUMENT_FORMATS, BulkOptions
 from .bulk_command import command, retry_command
@@ -74,6 +75,10 @@ def run_bulk(options: BulkOptions, *, stdin: BinaryIO, stdout: BinaryIO, stderr:
     """Enrich what `options` names; returns the exit status."""
     key = key_from(options.api_key)
     report = Reporter(line_writer(stderr))
+    if options.plan:  # sends nothing, so it needs no key (only --cache's lookups use it)
+        from .bulk_plan import run_plan
+
+        return run_plan(options, key, report, stdin=stdin, stdout=stdout, stderr=stderr)
     if key is None:
         report.line(
             f"no VirusTotal API key: set the {API_KEY_ENV} environment variable "
@@ -120,8 +125,9 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
         before.pop("error", None)
     done_before = sum(before.values())
     shown = isatty(stderr)
+    quota = quota_of(options.connection.get("quota"), options.connection.get("requests_per_minute"))
     progress = BulkProgress(stderr, enabled=shown, total=source.count() if shown else None,
-                            done=done_before)  # fmt: skip
+                            done=done_before, quota=quota)  # fmt: skip
     tally = _Tally()
     status, message = OK, ""
     run: Run | None = None
@@ -159,9 +165,7 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
                             checkpoint.record(result, output_size=output.size,
                                               payload=output.payload)  # fmt: skip
                     tally.add(result)
-                    stats = run.stats
-                    progress.update(references=stats.references, requests=stats.requests,
-                                    errors=tally.failures)  # fmt: skip
+                    progress.update(run.snapshot(), errors=tally.failures)
         if stopper.signum is not None:
             status = _stopped_status(stopper.signum)
     except Abandoned as stop:
@@ -211,6 +215,20 @@ def _settings(options: BulkOptions, source: Source) -> dict[str, object]:
     }
 
 
+def summary(stats: RunStats, statuses: dict[str, int], seconds: float, resumed: str) -> str:
+    """The run's one summary line: what it did, then what it spent, each figure apart
+    (requests sent, answers from the cache, retries, 429s and waiting, duplicates)."""
+    counts = ", ".join(f"{statuses[name]} {name}" for name in statuses)
+    rate = stats.requests / max(seconds, 1e-9) * 60
+    return (
+        f"{stats.indicators} indicators{resumed}: {counts}; {stats.requests} requests sent "
+        f"({rate:.0f}/min) in {seconds:.1f} s; {stats.cache_hits} answers from the cache; "
+        f"{stats.retries} retries; {stats.rate_limited} 429s met, "
+        f"{stats.quota_wait_seconds:.1f} s waiting for quota; "
+        f"{stats.duplicates} duplicates skipped"
+    )
+
+
 def _failure(result: IOCResult, source: Source) -> str:
     """`invalid: line 3: not an indicator ...: 'URLs:'`: the text once, in the reason."""
     reason = str(result.error) if result.error is not None else "no reason given"
@@ -231,14 +249,8 @@ def _report_end(
     done_before: int,
 ) -> None:
     if run is not None:
-        stats = run.stats
-        counts = ", ".join(f"{stats.statuses[name]} {name}" for name in stats.statuses)
-        rate = stats.requests / max(seconds, 1e-9) * 60
         resumed = f" ({done_before} finished before)" if done_before else ""
-        report.line(
-            f"{stats.done} indicators{resumed}: {counts}; {stats.requests} requests "
-            f"({rate:.0f}/min) in {seconds:.1f} s"
-        )
+        report.line(summary(run.snapshot(), run.stats.statuses, seconds, resumed))
     for result in tally.failed:
         report.line(_failure(result, source))
     if tally.failures > len(tally.failed):

@@ -12,7 +12,7 @@ from typing import Any, Final, Literal, NamedTuple
 from .._env import API_KEY_ENV
 from .._spec import DEFAULT_RELATIONSHIP
 from .args import (
-    DEFAULT_PAGE_SIZE,
+    PAGE_SIZE_HELP,
     _nonempty,
     _Parser,
     add_connection_options,
@@ -79,7 +79,8 @@ exit status:
   lets those in flight finish (at most --timeout); a second abandons them.
 
 examples:
-  {API_KEY_ENV}=... vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite
+  vt-refs bulk iocs.txt --plan --quota public     # what it costs; sends nothing
+  {API_KEY_ENV}=... vt-refs bulk iocs.txt --out refs.jsonl --checkpoint run.sqlite --quota public
   grep -v '^$' feed.txt | vt-refs bulk - --format csv > refs.csv
 """
 
@@ -97,8 +98,9 @@ class BulkOptions(NamedTuple):
     force: bool
     concurrency: int
     max_items_per_ioc: int | None
-    page_size: int
+    page_size: int | None
     descriptors: bool
+    plan: bool
     relationship: str
     api_key: str | None
     connection: dict[str, Any]
@@ -164,9 +166,15 @@ def build_bulk_parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--page-size",
         type=count(1),
-        default=DEFAULT_PAGE_SIZE,
         metavar="N",
-        help="items per request, sent as `limit` (default: %(default)s)",
+        help=PAGE_SIZE_HELP,
+    )
+    run.add_argument(
+        "--plan",
+        action="store_true",
+        help="send nothing: read the input and print what the run would cost (distinct "
+        "indicators, duplicates, invalid lines, what --cache answers, the minimum and "
+        "expected requests, and at --quota when it would end)",
     )
     what.add_argument(
         "--descriptors",
@@ -210,6 +218,7 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         max_items_per_ioc=args.max_items_per_ioc,
         page_size=args.page_size,
         descriptors=args.descriptors,
+        plan=args.plan,
         relationship=args.relationship,
         api_key=args.api_key,
         connection=connection_settings(args, parser),

@@ -19,6 +19,7 @@ import stat
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from vt_refs_api import models
 from vt_refs_api.models import ObjectDescriptor, Reference
 
 from .._bulk import Checkpoint, IOCResult, classify
@@ -45,16 +46,25 @@ def payload(result: IOCResult) -> str:
     )
 
 
+def _model_of(item: dict[str, Any], descriptors: bool) -> Any:
+    """The generated model an item was parsed with: a descriptor, a GTI report's
+    `Collection` (when this client has it), or a `Reference`."""
+    if descriptors:
+        return ObjectDescriptor
+    if item.get("type") == "collection":
+        return getattr(models, "Collection", Reference)
+    return Reference
+
+
 def result_of(text: str, *, descriptors: bool) -> IOCResult:
     """The `IOCResult` a payload was made from (its error as a plain `VTError`)."""
     data: dict[str, Any] = json.loads(text)
-    model = ObjectDescriptor if descriptors else Reference
     ok = data["status"] == "ok"
     return IOCResult(
         index=data["index"],
         ioc=classify(data["text"]) if ok else data["text"],
         status=data["status"],
-        references=[model.from_dict(ref) for ref in data["references"]],
+        references=[_model_of(ref, descriptors).from_dict(ref) for ref in data["references"]],
         error=None if data["error"] is None else VTError(data["error"]),
         text=data["text"],
         duplicate_of=data["duplicate_of"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from .._env import API_KEY_ENV
 from .args import build_parser, parse_options
@@ -24,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         arguments = sys.argv[1:] if argv is None else argv
         if arguments[:1] == ["bulk"]:
             return _bulk(arguments[1:])
+        if arguments[:1] == ["watch"]:
+            return _watch(arguments[1:])
         try:
             options = parse_options(build_parser(), argv)
         except SystemExit as stop:  # --help, --version and usage errors: argparse exits
@@ -55,13 +59,36 @@ def _bulk(argv: list[str]) -> int:
     """`vt-refs bulk ...`: many indicators in one run (see `vt-refs bulk --help`)."""
     from .bulk_args import build_bulk_parser, parse_bulk_options
 
+    def run(options: Any) -> int:
+        from .bulk import run_bulk
+
+        return run_bulk(options, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer,
+                        stderr=sys.stderr)  # fmt: skip
+
+    return _command(lambda: parse_bulk_options(build_bulk_parser(), argv), run)
+
+
+def _watch(argv: list[str]) -> int:
+    """`vt-refs watch ...`: what is new for a case's indicators (see `vt-refs watch --help`)."""
+    from .watch_args import build_watch_parser, parse_watch_options
+
+    def run(options: Any) -> int:
+        from .watch import run_watch
+
+        return run_watch(options, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer,
+                         stderr=sys.stderr)  # fmt: skip
+
+    return _command(lambda: parse_watch_options(build_watch_parser(), argv), run)
+
+
+def _command(parse: Callable[[], Any], run: Callable[[Any], int]) -> int:
+    """Parse a command's options (argparse exits on --help and usage errors), then run
+    it: its module, and everything heavy with it, is imported only then."""
     try:
-        options = parse_bulk_options(build_bulk_parser(), argv)
+        options = parse()
     except SystemExit as stop:
         return _exit_status(stop.code)
-    from .bulk import run_bulk
-
-    return run_bulk(options, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer, stderr=sys.stderr)
+    return run(options)
 
 
 def _exit_status(code: object) -> int:

@@ -22,8 +22,9 @@ quota and cache:
   --quota public (4/min,500/day) or e.g. 4/min,500/day (units s, min, h, day, month) keeps
   every client of the key within it; with --quota-store sqlite:///path.db the processes
   of one host share it, with redis://host:port/db those of every host. --cache URL (the
-  same URL forms) answers repeated requests from the store, spending no quota; the last
-  stderr line says how many it answered. Defaults from ${QUOTA_ENV}, ${QUOTA_STORE_ENV},
+  same URL forms) answers repeated requests from the store, spending no quota; a line on
+  stderr at the end says how many it answered (bulk: the summary's "answers from the
+  cache"). Defaults from ${QUOTA_ENV}, ${QUOTA_STORE_ENV},
   ${CACHE_ENV}.
 """
 

@@ -44,7 +44,7 @@ def pages(
     client: AnyClient,
     *,
     object_id: str,
-    page_size: int,
+    page_size: int | None,
     cursor: str | None,
     max_items: int | None,
 ) -> Iterator[Page]:

@@ -23,7 +23,7 @@ from .pages import (
 )
 from .protocols import Page, PagingOperation
 from .relationships import arelated_references, related_references
-from .walk import EMPTY_PAGES_ALLOWED, AnyClient, Walk, client_on_drift
+from .walk import EMPTY_PAGES_ALLOWED, AnyClient, Walk, client_on_drift, page_size_for
 
 __all__ = [
     "DEFAULT_RELATIONSHIP",
@@ -42,6 +42,7 @@ __all__ = [
     "client_on_drift",
     "get_catalog",
     "iter_pages",
+    "page_size_for",
     "paginate",
     "related_references",
     "sync_pages",

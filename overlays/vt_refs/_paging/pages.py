@@ -32,11 +32,14 @@ def iter_pages(
     `vt_refs_api.models.ReferenceCollection` for the `*_related_references` operations,
     `vt_refs_api.models.DescriptorCollection` for the `*_descriptors` ones. Each page's
     `meta.cursor` resumes exactly after that page: pass it as `cursor=`. `page_size` is sent
-    as `limit`; `params` are the operation's own (e.g. `id=`).
+    as `limit`; unset, each request asks for the largest page the API serves (the maximum
+    of `limit` in openapi.yaml), and once `meta.count` says one page holds what is left,
+    for exactly that many. `params` are the operation's own (e.g. `id=`).
 
     Raises:
         UsageError: at the call, before anything is sent: `operation` does not page, a
-            parameter it does not take, a bad `page_size` or `cursor`.
+            parameter it does not take, a bad `page_size` (one over the API's maximum
+            names it) or `cursor`.
         VTError: while iterating, and nothing else: an `APIError` subclass for the API's
             error answers, `MalformedResponseError` for a page that breaks its model,
             `APIConnectionError` / `APITimeoutError` when retries did not get an answer.
@@ -62,8 +65,9 @@ def paginate(
     The items are the `data` of each page: `vt_refs_api.models.Reference` for the
     `*_related_references` operations, `vt_refs_api.models.ObjectDescriptor` for the
     `*_descriptors` ones, and a type checker infers which from `operation` itself (see
-    `PagingOperation`). With `max_items`, the last request asks only for what is left, so
-    its page's `meta.cursor` (see `iter_pages`) resumes exactly after the last item.
+    `PagingOperation`). Pages are full unless `page_size` says otherwise (see
+    `iter_pages`). With `max_items`, the last request asks only for what is left, so its
+    page's `meta.cursor` (see `iter_pages`) resumes exactly after the last item.
 
     Raises:
         UsageError: at the call, before anything is sent, as `iter_pages` does; also for a
@@ -109,7 +113,7 @@ def apaginate(
 
 def sync_pages(walk: Walk, client: AnyClient) -> Iterator[Any]:
     http = client.get_httpx_client()
-    while (request := walk.next_request()) is not None:
+    while (request := walk.next_request(http.base_url)) is not None:
         try:
             response = http.request(**request)
             page = walk.take(response)
@@ -124,7 +128,7 @@ def sync_pages(walk: Walk, client: AnyClient) -> Iterator[Any]:
 
 async def async_pages(walk: Walk, client: AnyClient) -> AsyncIterator[Any]:
     http = client.get_async_httpx_client()
-    while (request := walk.next_request()) is not None:
+    while (request := walk.next_request(http.base_url)) is not None:
         try:
             response = await http.request(**request)
             page = walk.take(response)

@@ -28,6 +28,7 @@ from .._parsing import DEFAULT_ON_DRIFT, OnDrift, parse_body
 from .._transport import (
     FROM_CACHE,
     KEEP_WHEN_PARSED,
+    SKIP_CACHE,
     api_error_from,
     body_excerpt,
     malformed_from,
@@ -35,13 +36,14 @@ from .._transport import (
     transport_error,
     unexpected_error,
 )
-from .catalog import page_model
+from .catalog import get_catalog, page_model
 
 # More pages than this in a row with no items, each with a cursor, end a walk.
 EMPTY_PAGES_ALLOWED: Final = 5
 # httpx refuses to send a URL longer than this (httpx._urlparse.MAX_URL_LENGTH).
 _MAX_URL_CHARS: Final = 65_536
 _KEEP_WHEN_PARSED: Final = MappingProxyType({KEEP_WHEN_PARSED: True})
+_SKIP_CACHE: Final = MappingProxyType({SKIP_CACHE: True})
 
 AnyClient = AuthenticatedClient | Client
 
@@ -64,6 +66,20 @@ def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
     return tuple(p.name for p in params if p.kind in positional)
 
 
+def page_size_for(operation: ModuleType, page_size: int | None, default_limit: int) -> int:
+    """The `limit` a walk of `operation` sends: `page_size` when given (a `UsageError` over
+    the operation's maximum), else the largest page the API serves (the `maximum` of
+    `limit` in openapi.yaml, through the catalog), so each request of quota buys the most
+    items it can; the operation's default for one that declares no maximum."""
+    entry = get_catalog().of(operation)
+    if entry is not None:
+        entry.check_page_size(page_size)
+    if page_size is not None:
+        return page_size
+    largest = None if entry is None else entry.max_limit
+    return default_limit if largest is None else largest
+
+
 def _seen_key(cursor: str) -> bytes:
     """What a walk remembers of a cursor it sent: 16 bytes, however long the cursor."""
     return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -78,6 +94,11 @@ class Walk:
     `$.meta.cursor`, and with `max_items` it sends at most `max_items` +
     `EMPTY_PAGES_ALLOWED` requests. `cut` is how many items of the last page were dropped
     because the server sent more than `max_items` left room for.
+
+    Each request buys as much as the quota allows: with no `page_size` it asks for the
+    largest page the operation serves (`page_size_for`), and once `meta.count` says one
+    page holds what is left (`left`, known for a walk from the start), for exactly that
+    many; never for more than `max_items` leaves.
     """
 
     def __init__(
@@ -106,7 +127,10 @@ class Walk:
             if reserved in params:
                 raise UsageError(f"pass {reserved!r} as page_size=/the client argument")
         self.model, default_limit = page_model(operation)
-        self.page_size = default_limit if page_size is None else page_size
+        self.page_size = page_size_for(operation, page_size, default_limit)
+        # How many items meta.count says are still to come; known for a walk from the start.
+        self.left: int | None = None
+        self._got = 0 if cursor is None else None  # items the server sent from the start
         self.operation = operation
         self.remaining = max_items
         self.cursor = cursor
@@ -114,11 +138,14 @@ class Walk:
         self.done = max_items == 0
         self.on_drift = client_on_drift(client)
         self.cut = 0
+        self.skip_cache = False  # set: every request passes the cache by (fresh answers)
         self.pages = 0
         self.max_pages = None if max_items is None else max_items + EMPTY_PAGES_ALLOWED
         self.empty_run = 0
         self.seen: set[bytes] = set() if cursor is None else {_seen_key(cursor)}
         self.last: httpx.Response | None = None
+        # (base_url, path, the two merged): what `_absolute` reuses for every page.
+        self._merged: tuple[httpx.URL, str, httpx.URL] | None = None
         try:  # bind the parameters now, so a bad name fails before any request
             inspect.signature(operation._get_kwargs).bind(**params, cursor=UNSET, limit=1)
         except TypeError as error:
@@ -144,11 +171,16 @@ class Walk:
                 f"characters long, over the {_MAX_URL_CHARS} httpx sends: is the id right?"
             )
 
-    def next_request(self) -> dict[str, Any] | None:
-        """The arguments of `httpx.Client.request` for the next page, or None when done."""
+    def next_request(self, base_url: httpx.URL | None = None) -> dict[str, Any] | None:
+        """The arguments of `httpx.Client.request` for the next page, or None when done.
+
+        Given the client's `base_url`, the URL is the absolute one httpx would build.
+        """
         if self.done:
             return None
         limit = self.page_size
+        if self.left is not None and 0 < self.left < limit:
+            limit = self.left  # one page holds what meta.count says is left: ask for that
         if self.remaining is not None:
             # Asking for no more than is left keeps `meta.cursor` exact for resuming.
             limit = min(limit, self.remaining)
@@ -158,13 +190,37 @@ class Walk:
         )
         params = kwargs.get("params")
         if params and "?" not in kwargs["url"]:
-            # The query encoded here exactly as httpx would encode it, so that httpx parses
-            # the URL twice per request rather than three times (it costs ~1% per page).
-            kwargs["url"] = f"{kwargs['url']}?{httpx.QueryParams(params)}"
+            # The query encoded here exactly as httpx would encode it, and the path merged
+            # with `base_url` once per walk as httpx merges it: each URL is then parsed
+            # once, here, where httpx would parse it three times (each parse is ~4% of
+            # the CPU the raw httpx loop spends on a page).
+            query = str(httpx.QueryParams(params))
+            relative = f"{kwargs['url']}?{query}"
+            if base_url is None:
+                kwargs["url"] = relative
+            else:
+                kwargs["url"] = self._absolute(base_url, kwargs["url"], query, relative)
             del kwargs["params"]
         # The cache keeps the answer only once the page loop says it parsed (`kept`).
-        kwargs["extensions"] = _KEEP_WHEN_PARSED
+        kwargs["extensions"] = _SKIP_CACHE if self.skip_cache else _KEEP_WHEN_PARSED
         return kwargs
+
+    def _absolute(
+        self, base_url: httpx.URL, path: str, query: str, relative: str
+    ) -> httpx.URL | str:
+        """`relative` merged with `base_url` as httpx merges it, the path part done once."""
+        if len(relative) > _MAX_URL_CHARS:
+            return relative  # httpx refuses it with the error it always gives
+        merged = self._merged
+        try:
+            if merged is None or merged[0] is not base_url or merged[1] != path:
+                # httpx's own merge (`Client._merge_url`): base path + path without its "/".
+                raw_path = base_url.raw_path + httpx.URL(path).raw_path.lstrip(b"/")
+                merged = (base_url, path, base_url.copy_with(raw_path=raw_path))
+                self._merged = merged
+            return merged[2].copy_with(query=query.encode("ascii"))
+        except httpx.InvalidURL:
+            return relative  # raised again by httpx, where the page loop types it
 
     def take(self, response: httpx.Response) -> Any:
         """The page in `response`, after which the walk moves on or ends."""
@@ -189,12 +245,16 @@ class Walk:
         self.pages += 1
         self.last = response
         data = page.data
+        meta = getattr(page, "meta", UNSET)
+        if self._got is not None:
+            self._got += len(data)
+            count = getattr(meta, "count", UNSET)
+            self.left = count - self._got if isinstance(count, int) else None
         if self.remaining is not None:
             self.cut = max(0, len(data) - self.remaining)
             if self.cut:
                 del data[self.remaining :]
             self.remaining -= len(data)
-        meta = getattr(page, "meta", UNSET)
         next_cursor = getattr(meta, "cursor", UNSET)
         if isinstance(next_cursor, Unset) or not next_cursor or self.remaining == 0:
             self.done = True

@@ -20,6 +20,9 @@ This package's face is what the rest of the SDK imports; its modules are its own
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 import httpx
 
 from .._errors import UsageError
@@ -39,7 +42,15 @@ from .hosts import loopback
 from .key import KeyTransport, origin
 from .layer import Layer
 from .network import Network
-from .provenance import FROM_CACHE, KEEP_WHEN_PARSED, akept, from_cache, kept, mark_cached
+from .provenance import (
+    FROM_CACHE,
+    KEEP_WHEN_PARSED,
+    SKIP_CACHE,
+    akept,
+    from_cache,
+    kept,
+    mark_cached,
+)
 from .quota import Quota, Window
 from .quota.notice import QuotaWait, quota_wait_of
 from .quota.transport import quota_layer
@@ -66,6 +77,7 @@ __all__ = [
     "KEEP_WHEN_PARSED",
     "KEY_HEADER",
     "RUN_STOPPING",
+    "SKIP_CACHE",
     "Counters",
     "KeyTransport",
     "Layer",
@@ -90,6 +102,7 @@ __all__ = [
     "mark_cached",
     "origin",
     "parse_store_url",
+    "peek",
     "quota_of",
     "quota_wait_of",
     "redactor_of",
@@ -136,9 +149,25 @@ def build_stack(settings: Settings) -> KeyTransport:
     )
     layer = quota_layer(layer, layer, settings, counters)
     layer = RetryTransport(layer, layer, settings.retry, counters)
+    cache: Any = None
     if settings.cache is not None:  # imported here: hishel loads only when used
         from .cache import cache_layer
 
-        layer = cache_layer(layer, layer, settings)
-    return KeyTransport(layer, layer, key=settings.key, header=KEY_HEADER,
-                        allowed_origin=origin(settings.base_url), counters=counters)  # fmt: skip
+        layer = cache = cache_layer(layer, layer, settings)
+    stack = KeyTransport(layer, layer, key=settings.key, header=KEY_HEADER,
+                         allowed_origin=origin(settings.base_url), counters=counters)  # fmt: skip
+    if cache is not None:
+        _CACHES[stack] = cache
+    return stack
+
+
+# Each stack's cache layer, for `peek` (a plan reads the cache without sending anything).
+_CACHES: weakref.WeakKeyDictionary[KeyTransport, Any] = weakref.WeakKeyDictionary()
+
+
+def peek(stack: KeyTransport, request: httpx.Request) -> httpx.Response | None:
+    """The answer `stack`'s cache holds for `request`, sending nothing at all: None when
+    the stack has no cache, the cache is off, or it holds no fresh answer."""
+    cache = _CACHES.get(stack)
+    found: httpx.Response | None = None if cache is None else cache.peek(request)
+    return found

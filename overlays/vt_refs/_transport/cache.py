@@ -7,6 +7,9 @@ dropped as new ones come) and the Redis layout are hishel's. The policy is ours,
 sends no caching headers to go by: a 2xx answer to a GET is kept for `ttl` seconds once it
 is known good, errors never.
 
+A request with the `SKIP_CACHE` extension passes by untouched: it is sent, and its
+answer is neither served from nor kept in the store (a watch wants the API's answer now).
+
 Known good: a page walk (iter_pages, paginate, enrich, the CLI) marks its requests
 `KEEP_WHEN_PARSED` and says when the page parsed (`provenance.kept`); a page that did not
 parse (a proxy's HTML page, a cut body) is never stored, so a retry after the server
@@ -40,7 +43,7 @@ import httpx
 from .cache_guard import StoreFailed, abounded, bounded, describe
 from .digest import key_digest
 from .layer import Layer
-from .provenance import FROM_CACHE, KEEP_WHEN_PARSED, PENDING
+from .provenance import FROM_CACHE, KEEP_WHEN_PARSED, PENDING, SKIP_CACHE
 from .redact import Redactor
 from .settings import Settings
 from .stores import StoreURL, open_error
@@ -86,8 +89,8 @@ class CacheTransport(Layer):
         self.off: str | None = None  # why the cache is off, once it is
 
     def _entry_key(self, request: httpx.Request) -> str | None:
-        if request.method != "GET" or self.off is not None:
-            return None
+        if request.method != "GET" or self.off is not None or request.extensions.get(SKIP_CACHE):
+            return None  # not for the cache: passed on untouched, neither read nor kept
         return hashlib.sha256(f"{self._partition} GET {request.url}".encode()).hexdigest()
 
     def _turn_off(self, reason: str) -> None:
@@ -152,6 +155,11 @@ class CacheTransport(Layer):
             self._turn_off(failure.reason)
             return None
         return self._hit(answer, request)
+
+    def peek(self, request: httpx.Request) -> httpx.Response | None:
+        """The fresh answer held for `request` (a GET), or None; never goes below."""
+        key = self._entry_key(request)
+        return None if key is None else self._lookup(key, request)
 
     def store(self, key: str, url: str, answer: _Answer) -> None:
         """Keep `answer` (called by a `_Pending`, or at once for a JSON object)."""

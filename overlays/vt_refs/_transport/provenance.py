@@ -24,6 +24,11 @@ FROM_CACHE: Final = "vt_refs.from_cache"
 KEEP_WHEN_PARSED: Final = "vt_refs.cache.keep_when_parsed"
 # A response extension: the `Keeper` that stores a fresh answer once it parsed.
 PENDING: Final = "vt_refs.cache.pending"
+# A request extension: this request passes the cache by, neither answered from the store
+# nor kept in it: for callers that need the API's answer now (`vt_refs.watch`). Set it
+# per request, e.g. `client.get_httpx_client().get(url, extensions={SKIP_CACHE: True})`;
+# a page walk sets it on every request of a `Walk` whose `skip_cache` is set.
+SKIP_CACHE: Final = "vt_refs.cache.skip"
 
 
 class Keeper(Protocol):

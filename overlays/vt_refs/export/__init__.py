@@ -1,6 +1,8 @@
 """Exports: references into the tools analysts use, from the library and the CLI alike.
 
-Each function takes an iterable of `vt_refs.IOCResult`s (what `vt_refs.enrich` yields):
+Each function takes an iterable of `vt_refs.IOCResult`s (what `vt_refs.enrich` yields),
+or of Report views (a reference or a Google Threat Intelligence report on its own, with
+no indicator: STIX then names the malware families it relates through):
 
 - `to_jsonl` and `to_csv`: the formats of `vt-refs bulk`, as strings, lazily (streaming);
 - `to_stix`: a STIX 2.1 bundle (`stix2.Bundle`), and `write_stix` to write one of any

@@ -5,7 +5,7 @@
   is not being malicious).
 - Each reference is one `report` object (MISP's template: `title`, `summary`, `link`,
   `type` "Report"), with a `mentions` reference to the attribute of every indicator it
-  was found for.
+  was found for (a `vt_refs.Report` given on its own mentions none).
 
 Deterministic: every uuid is a uuid5 of what the thing is (the event's, of the
 attributes it holds), attributes and objects are sorted, the event's date is that of
@@ -76,16 +76,22 @@ def to_misp(results: Iterable[IOCResult]) -> pymisp.MISPEvent:
     mentions: dict[str, set[str]] = {}  # reference id -> attribute uuids
     for entry in entries(results):
         kind = attribute_type(entry.kind, entry.value)
-        if entry.status != "ok" or kind is None or entry.value is None:
-            continue
-        ident = _uuid("attribute", kind, entry.value)
-        attributes[ident] = (kind, entry.value)
-        for reference in entry.references:
+        ident = None
+        if entry.status != "ok" or (kind is None and entry.kind is not None):
+            continue  # failed, or an indicator MISP has no attribute for
+        if kind is not None and entry.value is not None:
+            ident = _uuid("attribute", kind, entry.value)
+            attributes[ident] = (kind, entry.value)
+        for reference in entry.references:  # a Report on its own mentions nothing
             found = article(reference)
             articles.setdefault(found.id, found)
-            mentions.setdefault(found.id, set()).add(ident)
+            links = mentions.setdefault(found.id, set())
+            if ident is not None:
+                links.add(ident)
     event: pymisp.MISPEvent = pymisp_module.MISPEvent()
-    event.uuid = _uuid("event", *sorted(attributes))
+    # Named by its indicators (by its reports when it has none): a later export of the
+    # same case updates this event.
+    event.uuid = _uuid("event", *(sorted(attributes) or sorted(articles)))
     event.info = f"VirusTotal references of {len(attributes)} indicators (vt-refs)"
     dates = [found.created.date() for found in articles.values() if found.created is not None]
     event.date = max(dates, default=_EPOCH_DAY)

@@ -27,7 +27,14 @@ from .._bulk import IOCResult
 from .._formats import UNSAFE_IN_JSON
 from ._extras import require
 from ._files import Destination, atomic_output
-from ._stix_map import EPOCH, observable, report_id, report_properties, threat_actor_id
+from ._stix_map import (
+    EPOCH,
+    malware_id,
+    observable,
+    report_id,
+    report_properties,
+    threat_actor_id,
+)
 from ._view import Article, Entry, article, entries
 
 if TYPE_CHECKING:
@@ -114,21 +121,38 @@ class Spool:
         )
         return ident
 
+    def _families(self, found: Article) -> list[str]:
+        """The ids of the malware families a report relates through, added when new."""
+        idents = []
+        for name in dict.fromkeys(found.via):
+            ident = malware_id(name, _canonical)
+            family = self._stix2.Malware(id=ident, name=name, is_family=True, created=EPOCH,
+                                         modified=EPOCH)  # fmt: skip
+            self._db.execute(
+                "INSERT OR IGNORE INTO objects VALUES (?, ?)", (ident, _json(_plain(family)))
+            )
+            idents.append(ident)
+        return idents
+
     def add(self, entry: Entry) -> None:
-        """`entry`'s indicator and its references."""
+        """`entry`'s indicator and its references (a report on its own: what it names)."""
         if entry.status != "ok":
             return
         ident = self._indicator(entry)
-        if ident is None:
-            return
+        if ident is None and entry.kind is not None:
+            return  # an indicator STIX has no object for
         for reference in entry.references:
             found = article(reference)
+            named = [ident] if ident is not None else self._families(found)
+            if not named:
+                continue
             report = report_id(found, _canonical)
             self._db.execute(
                 "INSERT OR IGNORE INTO articles VALUES (?, ?, ?)",
                 (report, found.id, _article_json(found)),
             )
-            self._db.execute("INSERT OR IGNORE INTO mentions VALUES (?, ?)", (report, ident))
+            self._db.executemany("INSERT OR IGNORE INTO mentions VALUES (?, ?)",
+                                 [(report, named_id) for named_id in named])  # fmt: skip
 
     def ids(self) -> list[str]:
         """Every object id, sorted (what the bundle's id is derived from)."""

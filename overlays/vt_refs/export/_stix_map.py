@@ -1,7 +1,9 @@
 """How a result maps onto STIX 2.1, as plain data: no stix2 object is made here.
 
-- An indicator is its Cyber-observable: `url`, `domain-name`, `ipv4-addr` / `ipv6-addr`,
-  or `file` with its hash (MD5, SHA-1 or SHA-256 by its length). Their ids are the ones
+- An indicator is its Cyber-observable: `url` (percent-encoded where RFC 3986 asks),
+  `domain-name`, `ipv4-addr` / `ipv6-addr`, or `file` with its hash (MD5, SHA-1 or
+  SHA-256 by its length). A domain STIX cannot hold (a label with an underscore) is
+  left out, with its reports. Their ids are the ones
   STIX 2.1 defines (uuid5 over the id-contributing properties), which stix2 computes.
   A threat actor, which is no observable, is a `threat-actor` whose id follows pycti's
   convention for threat actor groups, so OpenCTI merges it with its own.
@@ -15,6 +17,10 @@
   with what OpenCTI holds instead of duplicating it. Two references with one name and
   one publication time are, by that convention, one report: their fields are merged.
 
+A `vt_refs.Report` given on its own, with no indicator, names what it relates through
+instead (`via`, such as the malware family of a reference): each a `malware` family with
+pycti's id. A report with neither is left out: a STIX report must name something.
+
 Nothing reads the clock: a reference with no date at all is published at the Unix
 epoch, which says "unknown" without making the output change from run to run.
 """
@@ -26,7 +32,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .._client import DEFAULT_BASE_URL
 from ._view import Article
@@ -46,9 +52,10 @@ def observable(kind: str | None, value: str | None) -> tuple[str, dict[str, Any]
     if value is None:
         return None
     if kind == "urls":
-        return "url", {"value": value}
+        link = uri(value)
+        return None if link is None else ("url", {"value": link})
     if kind == "domains":
-        return "domain-name", {"value": value}
+        return ("domain-name", {"value": value}) if _hostname(value) else None
     if kind == "ip_addresses":
         return ("ipv6-addr" if ":" in value else "ipv4-addr"), {"value": value}
     if kind == "files" and len(value) in _HASHES:
@@ -56,10 +63,27 @@ def observable(kind: str | None, value: str | None) -> tuple[str, dict[str, Any]
     return None
 
 
+def _hostname(name: str) -> bool:
+    """Whether STIX can hold `name` as a `domain-name` (an IDNA host name: a label with an
+    underscore, such as `_dmarc`, is valid DNS but no host name)."""
+    import idna
+
+    try:
+        idna.encode(name.rstrip("."), uts46=False)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
+    return True
+
+
 def threat_actor_id(name: str, canonical: Canonical) -> str:
     """pycti's `ThreatActorGroup.generate_id`: uuid5 over name and OpenCTI's type."""
     data = {"name": name.lower().strip(), "opencti_type": "Threat-Actor-Group"}
     return f"threat-actor--{uuid.uuid5(OPENCTI_NAMESPACE, canonical(data))}"
+
+
+def malware_id(name: str, canonical: Canonical) -> str:
+    """pycti's `Malware.generate_id`: uuid5 over the lower-cased, stripped name."""
+    return f"malware--{uuid.uuid5(OPENCTI_NAMESPACE, canonical({'name': name.lower().strip()}))}"
 
 
 def published(article: Article) -> datetime.datetime:
@@ -81,6 +105,23 @@ def report_id(article: Article, canonical: Canonical) -> str:
     return f"report--{uuid.uuid5(OPENCTI_NAMESPACE, canonical(data))}"
 
 
+# What RFC 3986 allows as is; anything else (spaces, non-ASCII) is percent-encoded.
+_URI_SAFE: Final = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def uri(text: str) -> str | None:
+    """`text` as the URI STIX requires of a `url` (non-ASCII and unsafe characters
+    percent-encoded); None when it is no absolute URL with a host."""
+    encoded = quote(text.strip(), safe=_URI_SAFE)
+    try:
+        parts = urlsplit(encoded)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc or not parts.scheme.isascii():
+        return None
+    return encoded
+
+
 def _site(url: str) -> str:
     try:
         return urlsplit(url).hostname or url
@@ -92,13 +133,16 @@ def external_references(article: Article) -> list[dict[str, str]]:
     """The article (named by its author, else its site) and the VirusTotal object."""
     found = []
     if article.url is not None:
-        found.append({"source_name": article.author or _site(article.url), "url": article.url})
+        source, link = article.author or _site(article.url), uri(article.url)
+        # A link that is no URL stays, as text: STIX's `url` must be a URI.
+        found.append({"source_name": source, "url": link} if link is not None
+                     else {"source_name": source, "description": article.url})  # fmt: skip
     if article.id:
         found.append({
             "source_name": _VIRUSTOTAL,
             "external_id": article.id,
-            "url": f"{DEFAULT_BASE_URL}/references/{article.id}",
-            "description": "the VirusTotal reference object",
+            "url": f"{DEFAULT_BASE_URL}/{article.collection}/{article.id}",
+            "description": f"the VirusTotal {article.collection[:-1]} object",
         })  # fmt: skip
     return found
 

@@ -29,7 +29,7 @@ from ._records import RecordedRequest
 from ._responses import Response, asks_for_gzip, gzipped
 from ._routes import API_PREFIX, COLLECTIONS, PATH_TEMPLATES, ObjectKey, object_key
 from ._server import HttpServer
-from ._store import ReferenceStore
+from ._store import ReferenceStore, ReferenceUpdates
 from ._users import UserQuotas
 
 DEFAULT_API_KEY: Final = "fake-virustotal-api-key"
@@ -56,10 +56,9 @@ class FakeVirusTotal:
     `meta.cursor` and `links`, the API's authentication and error bodies. Data is
     deterministic: the seed's two references for the seed URL's `related_references`
     (`SEED_URL_SHA256` or `url_id(SEED_URL)`), generated references for any other
-    well-formed id, different for each relationship. Tests change objects with
-    `set_count`, `add_references` and `remove_object` (in every relationship of the
-    object), inject faults with the `*_next` methods or `chaos`, and read what the client
-    sent in `requests`.
+    well-formed id, different for each relationship. Tests change objects while it runs
+    with `set_count`, `add_references`, `update_reference`, `remove_object` (in every
+    relationship), inject faults with `*_next` or `chaos`, read requests in `requests`.
 
     Use it as a context manager (`with FakeVirusTotal() as fake:`) or call start() and
     stop(). The port is a free one unless `port` is given.
@@ -233,6 +232,8 @@ class FakeVirusTotal:
     def remove_object(self, object_id: str, *, collection: str = "urls") -> None:
         """Make the object unknown (404) until set_count or add_references changes it."""
         self._store.remove(self._key(object_id, collection))
+
+    update_reference = ReferenceUpdates.update_reference  # documented and tested here
 
     # Faults
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from vt_refs._paging import DEFAULT_RELATIONSHIP, Entry
 
+from ._arguments import reference_copies
 from ._conform import conform
 from ._data import SEED_REFERENCES, SEED_URL_SHA256, JsonObject, descriptor, generated_reference
 from ._routes import Kind, ObjectKey
@@ -35,6 +36,8 @@ class _Changes:
     count: int | None = None
     added: list[JsonObject] = field(default_factory=list)
     removed: bool = False
+    # Reference id -> attributes merged over that reference's own (`update`).
+    updated: dict[str, JsonObject] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,13 @@ class ReferenceStore:
         with self._lock:
             self._change(key).added.extend(references)
 
+    def update(self, key: ObjectKey, reference_id: str, attributes: JsonObject) -> None:
+        """Merge `attributes` over those of the object's reference `reference_id`."""
+        with self._lock:
+            changes = self._change(key)
+            changes.updated[reference_id] = {**changes.updated.get(reference_id, {}),
+                                             **attributes}  # fmt: skip
+
     def remove(self, key: ObjectKey) -> None:
         """Make the object unknown: its endpoints answer 404 until it is changed again."""
         with self._lock:
@@ -115,6 +125,8 @@ class ReferenceStore:
                     self._base(key, entry, i) if i < base else _as_listed(added[i - base], kind)
                     for i in range(offset, stop)
                 ]
+                if changes is not None and changes.updated and kind != "descriptors":
+                    items = [_updated(item, changes.updated) for item in items]
                 data = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
                 self._pages[cache_key] = data
                 if len(self._pages) > _MAX_CACHED_PAGES:
@@ -136,6 +148,35 @@ class ReferenceStore:
         return conform(descriptor(item) if entry.descriptors else item, entry.item_model)
 
 
+class ReferenceUpdates:
+    """`FakeVirusTotal.update_reference`, apart from the fake's module (at its size limit)."""
+
+    _store: ReferenceStore
+
+    def _key(self, object_id: str, collection: str) -> ObjectKey:
+        raise NotImplementedError  # FakeVirusTotal's
+
+    def update_reference(self, object_id: str, reference_id: str, attributes: Mapping[str, Any],
+                         *, collection: str = "urls") -> None:  # fmt: skip
+        """Change one of the object's references (generated or added), also while the fake
+        runs: `attributes` are merged over its own (a later `last_modification_date`, a
+        new title) in every page served from then on."""
+        if not isinstance(reference_id, str) or not reference_id or not isinstance(
+                attributes, Mapping):  # fmt: skip
+            raise ValueError("reference_id must be a non-empty str, attributes a mapping")
+        (copied,) = reference_copies([{"type": "reference", "id": reference_id,
+                                       "attributes": dict(attributes)}])  # fmt: skip
+        self._store.update(self._key(object_id, collection), reference_id, copied["attributes"])
+
+
 def _as_listed(item: JsonObject, kind: Kind) -> JsonObject:
     """An added reference as the operation lists it: itself, or its descriptor."""
     return descriptor(item) if kind == "descriptors" else item
+
+
+def _updated(reference: JsonObject, updated: dict[str, JsonObject]) -> JsonObject:
+    """`reference` with the attributes a test changed merged in (a copy)."""
+    changes = updated.get(reference.get("id", ""))
+    if changes is None:
+        return reference
+    return {**reference, "attributes": {**reference.get("attributes", {}), **changes}}
