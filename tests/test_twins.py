@@ -57,6 +57,7 @@ NAMES: dict[str, str] = {
     "apause": "pause",
     "_agranted": "_granted",
     "_apermit": "_permit",
+    "aserver_quota": "server_quota",
 }
 # Calls rewritten whole: `asyncio.sleep(s)` -> `time.sleep(s)`, and the work an async twin
 # hands to a worker thread, `asyncio.to_thread(f, *args)` -> `f(*args)`.

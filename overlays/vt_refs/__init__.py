@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     )
     from ._parsing import parse
     from ._parsing.drift import SchemaDriftWarning
+    from ._quotas import QuotaUse, ServerQuota, aserver_quota, server_quota
     from ._transport import Quota, RetryPolicy, TransportStats, from_cache
     from ._watch import watch
 
@@ -106,6 +107,10 @@ _LAZY = {
     "paginate": "._paging",
     "related_references": "._paging",
     "parse": "._parsing",
+    "QuotaUse": "._quotas",
+    "ServerQuota": "._quotas",
+    "aserver_quota": "._quotas",
+    "server_quota": "._quotas",
     "Quota": "._transport",
     "RetryPolicy": "._transport",
     "TransportStats": "._transport",
@@ -152,11 +157,13 @@ __all__ = [
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",
+    "QuotaUse",
     "RateLimitError",
     "ResponseTooLargeError",
     "RetryPolicy",
     "RunStats",
     "SchemaDriftWarning",
+    "ServerQuota",
     "TooManyRequestsError",
     "TransientError",
     "TransportStats",
@@ -170,6 +177,7 @@ __all__ = [
     "aiter_pages",
     "apaginate",
     "arelated_references",
+    "aserver_quota",
     "classify",
     "connect",
     "enrich",
@@ -179,6 +187,7 @@ __all__ = [
     "parse",
     "plan",
     "related_references",
+    "server_quota",
     "transport_stats",
     "url_id",
     "watch",

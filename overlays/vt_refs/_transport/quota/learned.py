@@ -314,6 +314,11 @@ class Learner:
         return f"{window_label(self.hi)}, {self.limit} requests learned"
 
     @property
+    def learns(self) -> bool:
+        """Whether it learns the server's quota (and holds every request after a 429)."""
+        return self._learns
+
+    @property
     def holding(self) -> bool:
         """Whether requests are held after a 429 (a probe decides when they go)."""
         return self._probing

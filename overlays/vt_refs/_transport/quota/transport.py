@@ -112,6 +112,8 @@ class QuotaTransport(Layer):
                 request.method, request.url.path, header, self._max_wait,
             )  # fmt: skip
         if hold is not None and request.method in RETRY_METHODS:  # a 429 was not served
+            if self._learner.learns:
+                return 0.0  # its next turn comes after the hold: waited for, and said, there
             wait = max(hold.until - time.monotonic(), 0.0)
             notify(wait, hold.label, "server")
             self._counters.waited(wait)
@@ -175,7 +177,7 @@ class QuotaTransport(Layer):
                 return answer
             response.close()
             refused += 1
-            if not pause(answer):
+            if answer > 0 and not pause(answer):
                 raise _stopped()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -194,7 +196,7 @@ class QuotaTransport(Layer):
                 return answer
             await response.aclose()
             refused += 1
-            if not await apause(answer):
+            if answer > 0 and not await apause(answer):
                 raise _stopped()
 
 
