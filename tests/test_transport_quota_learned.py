@@ -158,3 +158,18 @@ def test_window_labels() -> None:
     assert window_label(86000.0) == "per-day window"
     assert window_label(2.06) == "2.06-s window"
     assert window_label(None) == "the server's window"
+
+
+def test_vt_refs_bulk_with_no_quota_says_it_waits_and_finishes() -> None:
+    from support.cli import in_process
+    from support.keys import KEY
+
+    fake = FakeVirusTotal(
+        api_key=KEY, quota=vt_refs.Quota.public(), quota_scale=SCALE, default_count=2
+    )
+    lines = "".join(f"{h}\n" for h in _hashes(12)).encode()
+    with fake:
+        status, out, err = in_process("bulk", "-", fake=fake, stdin=lines)
+    assert status == 0, err
+    assert len(out.splitlines()) == 12 * 2  # a line per reference, every indicator's
+    assert "vt-refs: waiting for quota until " in err and "the API answered 429" in err

@@ -1,7 +1,7 @@
 """Saying that a request waits for the quota, and until when: one log record per wait.
 
-Records go to the logger "vt_refs.quota": a wait after a server 429 of a second or more is
-a WARNING (shown even with no logging set up, and as a `vt-refs:` line by the CLI),
+Records go to the logger "vt_refs.quota": a wait after a server 429 of half a second or
+more is a WARNING (shown even with no logging set up, and as a `vt-refs:` line by the CLI),
 shorter ones and the pacing waits of a quota are INFO. Each record carries the wait as a
 `QuotaWait` in its `vt_refs_quota_wait` attribute (`quota_wait_of(record)`), so a progress
 display can show "waiting for quota until 12:04:31 (per-minute window)" without parsing
@@ -18,7 +18,7 @@ import attrs
 
 log: Final = logging.getLogger("vt_refs.quota")
 ATTRIBUTE: Final = "vt_refs_quota_wait"
-_LOUD_SECONDS: Final = 1.0
+_LOUD_SECONDS: Final = 0.5
 
 
 @attrs.frozen(kw_only=True)
