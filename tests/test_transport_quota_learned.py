@@ -153,6 +153,21 @@ def test_the_learner_finds_the_window_within_ten_percent() -> None:
     assert now < 200 / 4 * 2.0 * 1.15  # the time at the quota's pace, 15% over at most
 
 
+@pytest.mark.parametrize("learns", [True, False])
+def test_max_quota_wait_none_waits_as_long_as_it_takes(learns: bool) -> None:
+    learner, now = Learner(learns=learns), 0.0
+    gaps = []
+    for refused in range(14):
+        grant = learner.reserve(now)
+        assert grant is not None
+        now = max(now, grant.at)
+        hold = learner.rejected(grant, now, None, None, refused)
+        assert hold is not None, "never the fatal error"
+        gaps.append(hold.until - now)
+        now = hold.until
+    assert max(gaps) <= 600 and gaps[-1] >= 300  # probing at least every 10 minutes
+
+
 def test_window_labels() -> None:
     assert window_label(61.0) == "per-minute window"
     assert window_label(86000.0) == "per-day window"

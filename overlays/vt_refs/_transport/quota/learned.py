@@ -256,7 +256,7 @@ class Learner:
                 self._hold(now, retry_after, cap, grant)
                 return Hold(self._hold_until, self.label())
             if grant.probe:
-                if self._capped:
+                if self._capped and max_wait is not None:  # None: wait as long as it takes
                     self._hold_until = now  # the next request probes at once
                     return None
                 self._gap = min(self._gap * 2, cap)
@@ -334,7 +334,7 @@ def _own_wait(
         return None if retry_after > cap else Hold(now + retry_after, window_label(None))
     if cap <= 0:
         return None
-    if refused and min(_OWN_GAP * 2 ** (refused - 1), cap) >= cap:
+    if max_wait is not None and refused and min(_OWN_GAP * 2 ** (refused - 1), cap) >= cap:
         grant.probe = True  # it waited all it may: the fatal error
         return None
     gap = min(_OWN_GAP * 2**refused, cap)

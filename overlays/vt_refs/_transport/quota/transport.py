@@ -142,7 +142,12 @@ class QuotaTransport(Layer):
                 if not pause(POLL):
                     raise _stopped()
             wait = self._due(grant)
-            if wait > 0 and not pause(wait):
+            try:
+                waited = wait <= 0 or pause(wait)
+            except BaseException:  # Ctrl-C, a cancelled task: the turn is given back
+                self._learner.cancel(grant)
+                raise
+            if not waited:
                 self._learner.cancel(grant)
                 raise _stopped()
             if self._learner.current(grant):  # else a 429 since took it back: ask again
@@ -155,7 +160,12 @@ class QuotaTransport(Layer):
                 if not await apause(POLL):
                     raise _stopped()
             wait = self._due(grant)
-            if wait > 0 and not await apause(wait):
+            try:
+                waited = wait <= 0 or await apause(wait)
+            except BaseException:  # Ctrl-C, a cancelled task: the turn is given back
+                self._learner.cancel(grant)
+                raise
+            if not waited:
                 self._learner.cancel(grant)
                 raise _stopped()
             if self._learner.current(grant):  # else a 429 since took it back: ask again
