@@ -33,18 +33,28 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 pytest_plugins = ["support.fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _no_learned_quota() -> Iterator[None]:
+    """Each test starts with no learned quota: what a server's 429s taught the process (per
+    key and origin) must not pace the next test, whose mock server may share the origin."""
+    from vt_refs._transport.quota.learned import forget_learned
+
+    forget_learned()
+    yield
+
+
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The waits between retry attempts, recorded instead of slept."""
-    from vt_refs._transport import retry as _retry
+    """The waits between retry attempts and for the quota, recorded instead of slept."""
+    from vt_refs._transport import stopping as _stopping
 
     recorded: list[float] = []
 
     async def no_wait(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(_retry.time, "sleep", recorded.append)
-    monkeypatch.setattr(_retry.asyncio, "sleep", no_wait)
+    monkeypatch.setattr(_stopping.time, "sleep", recorded.append)
+    monkeypatch.setattr(_stopping.asyncio, "sleep", no_wait)
     return recorded
 
 

@@ -201,3 +201,20 @@ def test_bulk_csv_names_the_first_of_a_duplicate(tmp_path: Path, fake: FakeVirus
     assert rows[0].endswith(",error,duplicate_of,relationship,report_kind,origin")
     assert f"{SPELLINGS[3]},files,duplicate,,,,,,,,1,,," in rows
     assert f"{SPELLINGS[2]},domains,duplicate,,,,,,,,0,,," in rows
+
+
+def test_the_keys_kept_on_disk_agree_with_a_set() -> None:
+    """The dedupe's keys (16-byte digests in a temporary SQLite file) answer as a set of
+    (kind, id) would, first position included, over many keys and repeats."""
+    seen = distinct.Seen()
+    firsts: dict[tuple[str, str], int] = {}
+    try:
+        for position in range(20_000):
+            n = (position * 7919) % 15_000  # every key, a third of them again
+            ioc = vt_refs.IOC("domains" if n % 2 else "files", f"host-{n}", f"host-{n}")
+            expected = firsts.setdefault((ioc.kind, ioc.id), position)
+            got = seen.first(ioc, position)
+            assert got == (None if expected == position else expected)
+        assert seen.distinct == len(firsts) == 15_000
+    finally:
+        seen.close()

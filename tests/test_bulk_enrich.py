@@ -91,7 +91,8 @@ def test_fatal_errors_end_the_run_after_a_consistent_checkpoint(
     path = tmp_path / "run.sqlite"
     iocs = [sha(i) for i in range(10)]
     seen: list[IOCResult] = []
-    with client(fake) as c:
+    # A 429 is waited out within max_quota_wait: with none allowed, it is the end.
+    with client(fake, max_quota_wait=0) as c:
         results = vt_refs.enrich(c, iocs, concurrency=1, checkpoint=path)
         seen.append(next(results))
         seen.append(next(results))

@@ -13,11 +13,12 @@ import pytest
 
 import vt_refs
 from vt_refs._bulk import run_seconds
-from vt_refs.testing import FakeVirusTotal
+from vt_refs.testing import DEFAULT_USER, FakeVirusTotal
 from vt_refs_api.api.files import get_file_related_references
 
 from support.cli import in_process
 from support.fixtures import connected
+from support.keys import KEY
 
 SHAS = [hashlib.sha256(f"plan-{i}".encode()).hexdigest() for i in range(3)]
 IOCS = [
@@ -117,3 +118,52 @@ def test_bulk_plan_sends_nothing_and_needs_no_key(
     monkeypatch.delenv("VT_API_KEY", raising=False)
     status, out, _ = in_process("bulk", str(source), "--plan", fake=fake, key=None)
     assert status == 0 and b"no quota given" in out and fake.requests == []
+
+
+def test_bulk_plan_reads_the_cache_of_an_earlier_run(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    source = tmp_path / "iocs.txt"
+    source.write_text("\n".join(IOCS[:5]) + "\n")
+    cache = f"sqlite:///{tmp_path / 'cache.db'}"
+    fake.set_count(SHAS[0], 95, collection="files")
+    status, _, err = in_process("bulk", str(source), "--cache", cache, fake=fake)
+    assert status == 0, err
+    source.write_text("\n".join(IOCS) + "\n")  # four more lines, two of them new indicators
+    fake.clear_requests()
+    status, out, err = in_process("bulk", str(source), "--plan", "--cache", cache, fake=fake)
+    assert status == 0 and fake.requests == [], err
+    text = out.decode()
+    assert "cache: 4 answered whole (cost 0); meta.count known for 4\n" in text
+    assert "requests: at least 2 (" in text and "expected 2 (" in text
+
+
+def test_with_a_user_the_plan_says_whether_the_run_fits_today(tmp_path: Path) -> None:
+    """One request, to `/users/{user}/overall_quotas`: what is left of the day's quota."""
+    quota = vt_refs.Quota(per_minute=1000, per_day=10)
+    with FakeVirusTotal(api_key=KEY, quota=quota) as fake:
+        with connected(fake) as client:
+            list(vt_refs.enrich(client, SHAS))  # three of the day's ten spent
+            fake.clear_requests()
+            fits = vt_refs.plan(IOCS, client=client, user=DEFAULT_USER)
+            assert [r.path for r in fake.requests] == [
+                f"/api/v3/users/{DEFAULT_USER}/overall_quotas"
+            ]
+            many = [hashlib.sha256(f"more-{i}".encode()).hexdigest() for i in range(8)]
+            too_many = vt_refs.plan(many, client=client, user=DEFAULT_USER)
+        source = tmp_path / "iocs.txt"
+        source.write_text("\n".join(many) + "\n")
+        status, out, err = in_process("bulk", str(source), "--plan", "--user", DEFAULT_USER,
+                                      fake=fake)  # fmt: skip
+    assert (fits.left_today, fits.expected_requests, fits.fits_today) == (7, 6, True)
+    assert (too_many.left_today, too_many.fits_today) == (7, False)
+    assert status == 0, err
+    assert "today: 7 requests left of the daily quota (VirusTotal); 8 expected: it does not " \
+        "fit" in out.decode()  # fmt: skip
+    with pytest.raises(vt_refs.UsageError, match="needs client="):
+        vt_refs.plan(IOCS, user=DEFAULT_USER)
+
+
+def test_bulk_user_needs_plan(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    source = tmp_path / "iocs.txt"
+    source.write_text(f"{SHAS[0]}\n")
+    status, out, _ = in_process("bulk", str(source), "--user", DEFAULT_USER, fake=fake)
+    assert status == 2 and out == b"" and fake.requests == []

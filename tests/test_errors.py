@@ -35,7 +35,7 @@ DOCUMENTED = {
 
 
 def _first_page(api: ScriptedAPI) -> object:
-    client = api.client(max_retries=0)
+    client = api.client(max_retries=0, max_quota_wait=0)  # a 429 neither retried nor waited
     return next(vt_refs.iter_pages(get_url_related_references, client, id="abc"))
 
 

@@ -42,6 +42,7 @@ RANKS: dict[str, int] = {
     "_transport": 3,
     "_client": 4,
     "_paging": 5,
+    "_quotas": 5,  # server_quota: the server's view of a user's quota
     # Above the core: what is built on the helpers, and the fake beside them.
     "_bulk": 6,
     "testing": 6,
@@ -53,7 +54,7 @@ RANKS: dict[str, int] = {
     "__init__": 11,  # vt_refs itself: the public face over everything
 }
 CORE = frozenset({"_errors", "_env", "_formats", "_checks", "_ids", "_spec", "_parsing",
-                  "_transport", "_client", "_paging"})  # fmt: skip
+                  "_transport", "_client", "_paging", "_quotas"})  # fmt: skip
 ABOVE_THE_CORE = frozenset({"_bulk", "_cli", "testing", "export", "_watch", "_reports"})
 
 

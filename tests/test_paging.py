@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import vt_refs
+from vt_refs._paging import Walk
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import Reference, ReferenceCollection
 
 from support.keys import KEY
 from support.mock_api import BASE_URL, ScriptedAPI, ok
-from support.operations import operations
+from support.operations import paging_operations
 from support.pages import descriptor, hex_ids, page, walk
+from support.spec_strategies import load_spec
 
 
-def test_all_ten_operations_are_found() -> None:
-    assert len(operations()) == 10
+def test_every_paging_operation_of_the_spec_is_found() -> None:
+    """As many generated paging operations as the spec has operations taking limit and cursor."""
+    spec = load_spec()
+    names = {"#/components/parameters/Limit", "#/components/parameters/Cursor"}
+    paging = [
+        op
+        for path in spec["paths"].values()
+        for op in path.values()
+        if isinstance(op, dict)
+        and names <= {p.get("$ref") for p in op.get("parameters", []) + path.get("parameters", [])}
+    ]
+    assert paging and len(paging_operations()) == len(paging)
 
 
-@pytest.mark.parametrize("operation", operations(), ids=lambda m: m.__name__.rpartition(".")[2])
+@pytest.mark.parametrize(
+    "operation", paging_operations(), ids=lambda m: m.__name__.rpartition(".")[2]
+)
 def test_every_generated_operation_pages_with_no_overlay_change(operation: ModuleType) -> None:
     last = page([descriptor("2", "t")], meta=False)  # a page may come with no meta at all
     api = ScriptedAPI([page([descriptor("1", "t")], cursor="n1"), last])
@@ -85,6 +102,44 @@ def test_requests_match_what_the_generated_operation_sends(cursor: str) -> None:
     sent, expected = api.requests[1].url, api.requests[2].url
     assert (sent.raw_path, str(sent)) == (expected.raw_path, str(expected))
     assert dict(sent.params) == {"limit": "7", "cursor": cursor}
+
+
+@functools.cache
+def _clients(base_url: str) -> tuple[Any, tuple[httpx.Client, httpx.AsyncClient]]:
+    """A client and the two httpx clients for `base_url`, made once (connect() is slow)."""
+    https = (httpx.Client(base_url=base_url), httpx.AsyncClient(base_url=base_url))
+    return vt_refs.connect(KEY, base_url=base_url), https
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cursor=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40),
+    object_id=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20),
+    base_url=st.sampled_from(
+        [BASE_URL, BASE_URL + "/", "http://127.0.0.1:8080", "https://h.example:444/a%20b/c"]
+    ),
+)
+def test_the_absolute_url_is_the_one_httpx_merges(
+    cursor: str, object_id: str, base_url: str
+) -> None:
+    """The page loops give httpx an absolute URL, the path merged once per walk (it spares
+    httpx two URL parses per page): it must be exactly what httpx makes of the relative
+    one, sync and async, for every page."""
+    assume(object_id not in (".", "..") and cursor.strip())
+    client, https = _clients(base_url)
+    for http in https:
+        walk = Walk(get_url_related_references, client, max_items=None, page_size=7,
+                    cursor=cursor, params={"id": object_id})  # fmt: skip
+        for _ in range(2):  # the second reuses the merged path
+            absolute, relative = walk.next_request(http.base_url), walk.next_request()
+            assert absolute is not None and relative is not None
+            assert isinstance(absolute["url"], httpx.URL)
+            expected = http.build_request(**relative).url
+            assert (absolute["url"].raw_path, str(absolute["url"])) == (
+                expected.raw_path,
+                str(expected),
+            )
+            assert http.build_request(**absolute).url == expected
 
 
 def test_max_items_stops_without_fetching_pages_it_does_not_need() -> None:

@@ -6,7 +6,6 @@ generated package, so the two must agree on every operation the spec declares.
 
 from __future__ import annotations
 
-import inspect
 import re
 from importlib import resources
 from types import ModuleType
@@ -23,7 +22,7 @@ from vt_refs._paging.catalog import _entry
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
-from support.operations import operations
+from support.operations import paging_operations
 from support.paths import ROOT
 from support.spec_strategies import resolve_ref
 
@@ -73,12 +72,7 @@ def test_the_catalog_holds_every_paging_operation_of_the_spec(spec: dict[str, An
 
 
 def test_every_generated_module_that_pages_is_in_the_catalog() -> None:
-    paging = {
-        module
-        for module in operations()
-        if {"cursor", "limit"} <= set(inspect.signature(module.sync_detailed).parameters)
-    }
-    assert {entry.module for entry in get_catalog().entries} == paging
+    assert {entry.module for entry in get_catalog().entries} == set(paging_operations())
 
 
 def test_the_page_size_maximum_is_written_once_in_the_spec(spec: dict[str, Any]) -> None:

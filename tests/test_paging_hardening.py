@@ -23,7 +23,7 @@ from vt_refs_api.types import UNSET, Unset
 from support.hostile import serve_pages
 from support.keys import KEY
 from support.mock_api import ScriptedAPI, ok, replaying
-from support.operations import operations
+from support.operations import paging_operations
 from support.pages import cycling, fresh_cursors, hex_ids, page, walk
 
 Walker = Callable[..., list[Any]]
@@ -208,7 +208,9 @@ BAD_IDS = ["", ".", ".."]
 
 
 @pytest.mark.parametrize("walker", ALL_WALKERS, ids=lambda w: w.__name__)
-@pytest.mark.parametrize("operation", operations(), ids=lambda m: m.__name__.rpartition(".")[2])
+@pytest.mark.parametrize(
+    "operation", paging_operations(), ids=lambda m: m.__name__.rpartition(".")[2]
+)
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_empty_dot_and_dotdot_ids_are_refused_for_every_operation(
     walker: Walker, operation: types.ModuleType, bad: str

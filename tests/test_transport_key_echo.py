@@ -203,7 +203,9 @@ def _async_run(client: Any) -> None:
 def _caught(run: Runner, base_url: str) -> vt_refs.VTError:
     """The error `run` raises; caught here, so its traceback holds only this frame's
     locals and the library's (not the test's server, which saw the key)."""
-    client = vt_refs.connect(KEY, base_url=base_url, max_retries=1, backoff_factor=0)
+    client = vt_refs.connect(
+        KEY, base_url=base_url, max_retries=1, backoff_factor=0, max_quota_wait=0.2
+    )
     try:
         run(client)
     except vt_refs.VTError as error:
@@ -219,7 +221,7 @@ def test_no_log_record_of_any_level_holds_it(run: Runner, caplog: pytest.LogCapt
     with serve(_echoing) as server:
         caught = _caught(run, server.base_url)
     assert isinstance(caught, vt_refs.QuotaExceededError)
-    assert len(server.seen) == 4  # pages 0 and 1, then the 429 and its retry
+    assert len(server.seen) == 4  # pages 0 and 1, then the 429 and the probe after its wait
     assert all(r.headers["x-apikey"] == KEY for r in server.seen)
     messages = [record.getMessage() for record in caplog.records]
     assert any("<redacted>" in m for m in messages)  # the records were there, redacted

@@ -278,7 +278,7 @@ def test_the_fake_enforces_a_quota_per_key() -> None:
         assert fake.quota_rejected == 1
         assert [ok for _, ok in fake.quota_arrivals] == [True, True, False, True]
         with (
-            vt_refs.connect(fake.api_key, base_url=fake.base_url, max_retries=0) as client,
+            vt_refs.connect(fake.api_key, base_url=fake.base_url, max_quota_wait=0) as client,
             pytest.raises(vt_refs.QuotaExceededError),
         ):
             list(vt_refs.related_references(client, id="a" * 64))

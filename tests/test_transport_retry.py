@@ -39,10 +39,10 @@ def test_other_statuses_are_not_retried(status: int, sleeps: list[float]) -> Non
 
 
 def test_at_most_max_retries_then_the_typed_error(sleeps: list[float]) -> None:
-    api = ScriptedAPI(default=error(429, "QuotaExceededError"))
-    with pytest.raises(vt_refs.QuotaExceededError) as caught:
+    api = ScriptedAPI(default=error(503, "TransientError"))
+    with pytest.raises(vt_refs.TransientError) as caught:
         _ids(api, max_retries=3)
-    assert caught.value.status_code == 429
+    assert caught.value.status_code == 503
     assert len(api.requests) == 4 and len(sleeps) == 3
 
 
@@ -66,7 +66,7 @@ def test_backoff_is_jittered_exponential(sleeps: list[float]) -> None:
 def test_retry_after_seconds_is_honoured(sleeps: list[float]) -> None:
     api = ScriptedAPI([error(429, "QuotaExceededError", **{"retry-after": "7"}), ok(page(["a"]))])
     assert _ids(api, backoff_factor=0.01) == ["a"]
-    assert sleeps == [7.0]
+    assert sleeps == [pytest.approx(7.0, abs=0.05)]  # waited for by the quota layer
 
 
 def test_retry_after_http_date_is_honoured(sleeps: list[float]) -> None:

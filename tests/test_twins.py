@@ -56,6 +56,10 @@ NAMES: dict[str, str] = {
     "_alookup": "_lookup",
     "_apause": "_pause",
     "apaginate": "paginate",
+    "apause": "pause",
+    "_agranted": "_granted",
+    "_apermit": "_permit",
+    "aserver_quota": "server_quota",
 }
 # Calls rewritten whole: `asyncio.sleep(s)` -> `time.sleep(s)`, and the work an async twin
 # hands to a worker thread, `asyncio.to_thread(f, *args)` -> `f(*args)`.
@@ -73,7 +77,7 @@ DIFFERENT: dict[str, str] = {
     "_transport.layer:Layer.aclose": "`async with` closes the sync half below too",
     "_transport.quota.gate:QuotaGate.await_permit": "a store that blocks (SQLite, Redis) "
     "is asked from a worker thread, off the event loop",
-    "_transport.retry:_apause": "an event loop cannot block on the stop event: it sleeps "
+    "_transport.stopping:apause": "an event loop cannot block on the stop event: it sleeps "
     "in short steps and looks at the event between them",
     "_transport.cache_guard:abounded": "the store's call runs on a worker thread either way; "
     "the async side awaits its future with a timeout instead of blocking the loop",

@@ -63,8 +63,10 @@ def _add(fake: FakeVirusTotal, text: str, *refs: dict[str, Any]) -> None:
 def _new(fake: FakeVirusTotal, state: Path, **kwargs: Any) -> dict[str, list[str]]:
     with vt_refs.connect(KEY, base_url=fake.base_url, max_retries=0,
                          cache=f"sqlite://{state.parent / 'cache.db'}") as client:  # fmt: skip
-        return {r.text: sorted(x.id for x in r.references)
-                for r in vt_refs.watch(client, CASE, state=state, **kwargs)}  # fmt: skip
+        found = {r.text: sorted(x.id for x in r.references)
+                 for r in vt_refs.watch(client, CASE, state=state, **kwargs)}  # fmt: skip
+    assert all(found.values())  # only indicators with something new come
+    return {text: found.get(text, []) for text in CASE}
 
 
 def test_three_runs_report_only_what_is_new(fake: FakeVirusTotal, tmp_path: Path) -> None:
@@ -240,3 +242,27 @@ def test_a_watch_keeps_to_the_quota(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert fake.quota_rejected <= 1  # the server's window is not ours to the millisecond
     assert len(_ids(done.stdout)) == 24
+
+
+def test_any_request_can_pass_the_cache_by(fake: FakeVirusTotal, tmp_path: Path) -> None:
+    cache = f"sqlite://{tmp_path / 'cache.db'}"
+    with vt_refs.connect(KEY, base_url=fake.base_url, cache=cache) as client:
+        http = client.get_httpx_client()
+        url = "/domains/evil.example/related_references"
+        assert http.get(url).status_code == 200
+        assert vt_refs.from_cache(http.get(url))  # kept, and answered by the cache
+        fake.clear_requests()
+        skipped = http.get(url, extensions={"vt_refs.cache.skip": True})
+        assert skipped.status_code == 200 and not vt_refs.from_cache(skipped)
+        assert len(fake.requests) == 1  # sent, within the retries and the quota
+
+
+def test_nothing_new_is_nothing_handed_over_but_failures(
+    fake: FakeVirusTotal, tmp_path: Path
+) -> None:
+    state = tmp_path / "watch.sqlite"
+    with vt_refs.connect(KEY, base_url=fake.base_url, max_retries=0) as client:
+        assert len(list(vt_refs.watch(client, CASE, state=state))) == 2  # sha(7) has none
+        assert list(vt_refs.watch(client, CASE, state=state)) == []
+        failed = list(vt_refs.watch(client, [*CASE, "not an indicator"], state=state))
+    assert [(r.status, r.references) for r in failed] == [("invalid", [])]

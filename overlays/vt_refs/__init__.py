@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     )
     from ._parsing import parse
     from ._parsing.drift import SchemaDriftWarning
+    from ._quotas import QuotaUse, ServerQuota, aserver_quota, server_quota
     from ._reports import (
         PivotEdge,
         Report,
@@ -124,6 +125,10 @@ _LAZY = {
     "pivot": "._reports",
     "report_iocs": "._reports",
     "reports": "._reports",
+    "QuotaUse": "._quotas",
+    "ServerQuota": "._quotas",
+    "aserver_quota": "._quotas",
+    "server_quota": "._quotas",
     "Quota": "._transport",
     "RetryPolicy": "._transport",
     "TransportStats": "._transport",
@@ -171,6 +176,7 @@ __all__ = [
     "Quota",
     "QuotaExceededError",
     "QuotaExhaustedError",
+    "QuotaUse",
     "RateLimitError",
     "Report",
     "ReportsFallbackWarning",
@@ -178,6 +184,7 @@ __all__ = [
     "RetryPolicy",
     "RunStats",
     "SchemaDriftWarning",
+    "ServerQuota",
     "TooManyRequestsError",
     "TransientError",
     "TransportStats",
@@ -193,6 +200,7 @@ __all__ = [
     "arelated_references",
     "areport_iocs",
     "areports",
+    "aserver_quota",
     "classify",
     "connect",
     "enrich",
@@ -205,6 +213,7 @@ __all__ = [
     "related_references",
     "report_iocs",
     "reports",
+    "server_quota",
     "transport_stats",
     "url_id",
     "watch",

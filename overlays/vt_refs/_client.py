@@ -41,6 +41,7 @@ __all__ = [
     "cached_answer",
     "client_for",
     "connect",
+    "key_in",
     "transport_stats",
 ]
 
@@ -279,3 +280,10 @@ def cached_answer(client: object, request: httpx.Request) -> httpx.Response | No
     if not isinstance(client, ConnectedClient) or client._stack is None:
         return None
     return peek(client._stack, request)
+
+
+def key_in(client: AuthenticatedClient, text: str) -> bool:
+    """Whether `text` holds the API key of `client` (a client of `connect()`), so that a
+    helper can refuse to put it in a URL."""
+    stack = client._stack if isinstance(client, ConnectedClient) else None
+    return stack is not None and stack.holds_key(text)

@@ -193,7 +193,10 @@ class QuotaExceededError(RateLimitError):
     """429 from the server: a quota of the key (per minute, day or month) is spent.
 
     VirusTotal's own count, after the request was sent; not `QuotaExhaustedError`, the
-    client's own quota refusing to send.
+    client's own quota refusing to send. Raised only once waiting is over: a 429 is
+    waited out (each wait within `max_quota_wait`), so this is a Retry-After longer than
+    that, or 429s still after a full `max_quota_wait`, whose message says it looks like
+    the daily quota and when it resets (its retry_after: the seconds until 00:00 UTC).
     """
 
 

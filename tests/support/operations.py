@@ -4,6 +4,7 @@ added to openapi.yaml joins every test that loops over them, with no test edited
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from types import ModuleType
 
@@ -18,3 +19,13 @@ def operations() -> list[ModuleType]:
         for op in pkgutil.iter_modules(package.__path__):
             found.append(importlib.import_module(f"{package.__name__}.{op.name}"))
     return found
+
+
+def paging_operations() -> list[ModuleType]:
+    """The generated operations that page (take `cursor` and `limit`): what paginate walks.
+    Other operations (one object, a user's quotas) are no pages, so not in these loops."""
+    return [
+        module
+        for module in operations()
+        if {"cursor", "limit"} <= set(inspect.signature(module.sync_detailed).parameters)
+    ]

@@ -29,10 +29,13 @@ from typing import Any
 
 import attrs
 
+from vt_refs_api import AuthenticatedClient
+
 from .._checks import check_count
 from .._client import cached_answer
 from .._errors import UsageError, VTError
 from .._paging import DEFAULT_RELATIONSHIP, AnyClient, Walk, get_catalog, page_size_for
+from .._quotas import server_quota
 from .._transport import Quota
 from .distinct import Seen
 from .engine import check_relationship, operation
@@ -53,6 +56,8 @@ class Plan:
     - `quota`, `seconds`, `ends_at`, `days`: at that quota, from an empty one, how long
       the expected requests take, when the run would end (UTC) and how many UTC days
       after today that is (0: today). None without a quota.
+    - `left_today`, `fits_today`: with `user=`, the requests the server says are left of
+      the user's (or group's) daily quota, and whether the expected requests fit in them.
     """
 
     items: int
@@ -69,6 +74,8 @@ class Plan:
     seconds: float | None = None
     ends_at: datetime.datetime | None = None
     days: int | None = None
+    left_today: int | None = None
+    fits_today: bool | None = None
 
 
 def run_seconds(requests: int, quota: Quota) -> float:
@@ -117,6 +124,7 @@ def plan(
     max_items_per_ioc: int | None = None,
     page_size: int | None = None,
     relationship: str = DEFAULT_RELATIONSHIP,
+    user: str | None = None,
     now: datetime.datetime | None = None,
 ) -> Plan:
     """What `enrich(client, iocs, ...)` with these options would cost; sends nothing.
@@ -126,7 +134,9 @@ def plan(
     `connect(cache=...)`), its cache says which walks cost nothing and, where it holds a
     first page, how many pages are left. With `quota` (e.g. `vt_refs.Quota.public()`),
     the plan says how long the run takes at that quota and when it ends; `now` is when
-    it would start (default: now, UTC).
+    it would start (default: now, UTC). With `user` (a VirusTotal user id, never the key)
+    and `client`, the one request sent asks the server how much of the user's daily quota
+    is left (`vt_refs.server_quota`), and the plan says whether the run fits in it.
 
     Raises:
         UsageError: a bad argument (as `enrich` would refuse it), or an item that is
@@ -137,6 +147,8 @@ def plan(
     check_count("max_items_per_ioc", max_items_per_ioc, 0, optional=True)
     if client is not None and not isinstance(client, AnyClient):
         raise UsageError(f"client must come from vt_refs.connect(), not {client!r}")
+    if user is not None and not isinstance(client, AuthenticatedClient):
+        raise UsageError("plan(user=...) needs client=connect(...): the server is asked")
     if quota is not None and not isinstance(quota, Quota):
         raise UsageError(f"quota must be a vt_refs.Quota, not {quota!r}")
     started = datetime.datetime.now(datetime.UTC) if now is None else now
@@ -181,6 +193,9 @@ def plan(
         seen.close()
     distinct = sum(counts.values())
     expected = figures["expected"]
+    left = None
+    if user is not None and isinstance(client, AuthenticatedClient):  # last: the input was read
+        left = server_quota(client, user=user).daily.left
     seconds = None if quota is None else run_seconds(expected, quota)
     ends = None if seconds is None else started + datetime.timedelta(seconds=seconds)
     return Plan(
@@ -198,6 +213,8 @@ def plan(
         seconds=seconds,
         ends_at=ends,
         days=None if ends is None else (ends.date() - started.astimezone(datetime.UTC).date()).days,
+        left_today=left,
+        fits_today=None if left is None else expected <= left,
     )
 
 

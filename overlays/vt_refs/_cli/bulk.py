@@ -28,7 +28,7 @@ from .bulk_document import encode as keep
 from .bulk_input import Source
 from .bulk_io import Output
 from .bulk_output import Encode, encoder
-from .bulk_progress import BulkProgress
+from .bulk_progress import BulkProgress, waits_shown
 from .bulk_stop import Abandoned, Stopper
 from .drift import drift_warnings
 from .errors import (
@@ -140,6 +140,7 @@ def _run(options: BulkOptions, key: str, stopper: Stopper, report: Reporter, *,
     try:
         with (
             warnings_to(report),
+            waits_shown(progress),
             drift_warnings(report, progress.clear),
             connect(key, **options.connection) as client,
         ):

@@ -101,6 +101,7 @@ class BulkOptions(NamedTuple):
     page_size: int | None
     descriptors: bool
     plan: bool
+    user: str | None
     relationship: str
     api_key: str | None
     connection: dict[str, Any]
@@ -170,6 +171,13 @@ def build_bulk_parser() -> argparse.ArgumentParser:
         help=PAGE_SIZE_HELP,
     )
     run.add_argument(
+        "--user",
+        type=_nonempty,
+        metavar="NAME",
+        help="with --plan: also ask VirusTotal how many requests the user (a user id, never "
+        "the key) has left today, and say whether the run fits",
+    )
+    run.add_argument(
         "--plan",
         action="store_true",
         help="send nothing: read the input and print what the run would cost (distinct "
@@ -199,6 +207,8 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
     args = parser.parse_args(argv)
     if args.retry_errors and args.checkpoint is None:
         parser.error("--retry-errors needs --checkpoint")
+    if args.user is not None and not args.plan:
+        parser.error("--user needs --plan (vt-refs quota --user NAME shows the quota alone)")
     if args.restart and args.checkpoint is None:
         parser.error("--restart needs --checkpoint")
     if args.append and args.format in DOCUMENT_FORMATS:
@@ -220,6 +230,7 @@ def parse_bulk_options(parser: argparse.ArgumentParser, argv: list[str]) -> Bulk
         page_size=args.page_size,
         descriptors=args.descriptors,
         plan=args.plan,
+        user=args.user,
         relationship=args.relationship,
         api_key=args.api_key,
         connection=connection_settings(args, parser),

@@ -16,12 +16,13 @@ from typing import BinaryIO, TextIO, cast
 
 from .._bulk import Plan, plan
 from .._client import connect
+from .._env import API_KEY_ENV
 from .._errors import VTError
 from .._transport import quota_of
 from .bulk_args import BulkOptions
 from .bulk_input import Source
 from .bulk_progress import duration
-from .errors import OK, Reporter, describe
+from .errors import OK, USAGE, Reporter, describe
 
 
 def lines(figures: Plan, name: str) -> list[str]:
@@ -37,6 +38,16 @@ def lines(figures: Plan, name: str) -> list[str]:
         f"does not answer), expected {figures.expected_requests} (pages of "
         f"{figures.page_size}; one each where the count is unknown)",
     ]
+    if figures.left_today is not None:
+        verdict = (
+            "it fits"
+            if figures.fits_today
+            else "it does not fit: the rest waits for the quota to reset (00:00 UTC)"
+        )
+        out.append(
+            f"today: {figures.left_today} requests left of the daily quota (VirusTotal); "
+            f"{figures.expected_requests} expected: {verdict}"
+        )
     if figures.quota is None or figures.seconds is None or figures.ends_at is None:
         out.append("no quota given: with --quota (public for 4/min,500/day) the plan says "
                    "when the run would end")  # fmt: skip
@@ -58,7 +69,10 @@ def run_plan(options: BulkOptions, key: str | None, report: Reporter, *, stdin: 
         source = Source(options.source, stdin)
         with contextlib.ExitStack() as stack:
             client = None
-            if key is not None and "cache" in connection:  # the cache is per key
+            if options.user is not None and key is None:
+                report.line(f"--user needs an API key: set {API_KEY_ENV} (or pass --api-key)")
+                return USAGE
+            if key is not None and ("cache" in connection or options.user is not None):
                 client = stack.enter_context(connect(key, **connection))
             figures = plan(
                 # An overlong line (an Unreadable) counts as invalid, as in the run.
@@ -69,6 +83,7 @@ def run_plan(options: BulkOptions, key: str | None, report: Reporter, *, stdin: 
                 max_items_per_ioc=options.max_items_per_ioc,
                 page_size=options.page_size,
                 relationship=options.relationship,
+                user=options.user,
             )
     except VTError as error:
         status, message = describe(error)

@@ -4,21 +4,23 @@ It shows indicators done (of the total, when the input is a file), the reference
 found, the request rate, the errors, and the time left: at the current pace, or with a
 quota at the quota's pace (what a quota-bound run actually goes by). A ticker redraws it
 every second, so its clock runs while requests wait for the quota, and `waiting` puts
-the wait on the bar ("waiting for quota until 12:04:00 (per-minute window)").
+the wait on the bar ("waiting for quota until 12:04:00 (per-minute)").
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import math
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, Final, TextIO
 
 from .._bulk import RunStats, run_seconds
-from .._transport import Quota
+from .._transport import Quota, quota_wait_of
 
 _TICK: Final = 1.0  # seconds between redraws when nothing else redraws the bar
 
@@ -92,12 +94,19 @@ class BulkProgress:
         # While requests wait, the wait is what matters: it takes the figures' place.
         self._bar.set_postfix_str(self._waiting or self._figures, refresh=False)
 
+    @property
+    def shown(self) -> bool:
+        """Whether a bar is drawn (stderr is a terminal)."""
+        return self._bar is not None
+
     def waiting(self, until: datetime.datetime, window: str) -> None:
-        """Show that requests wait for the quota until `until` (local time on the bar)."""
+        """Show that requests wait for the quota until `until` (the local time a person at
+        the terminal reads), and for which window: short enough for 80 columns."""
         with self._lock:
             if self._bar is None:
                 return
-            self._waiting = f"waiting for quota until {until.astimezone():%H:%M:%S} ({window})"
+            short = window.removesuffix(" window")
+            self._waiting = f"waiting for quota until {until.astimezone():%H:%M:%S} ({short})"
             self._postfix()
             with contextlib.suppress(OSError, ValueError):
                 self._bar.refresh()
@@ -140,3 +149,40 @@ class BulkProgress:
                 with contextlib.suppress(OSError):
                     self._bar.close()
                 self._bar = None
+
+
+class _WaitsToBar(logging.Handler):
+    """Puts each wait the quota layer reports (`QuotaWait`) on the bar."""
+
+    def __init__(self, progress: BulkProgress) -> None:
+        super().__init__(logging.INFO)
+        self._progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        wait = quota_wait_of(record)
+        if wait is not None:
+            try:
+                self._progress.waiting(wait.until, wait.window)
+            except Exception:  # a logging handler must never raise into the request
+                self.handleError(record)
+
+
+@contextlib.contextmanager
+def waits_shown(progress: BulkProgress) -> Iterator[None]:
+    """While the run lasts, every wait for the quota (the client's pacing and the server's
+    429s alike, logged by the quota layer on "vt_refs.quota") is on the bar. Its INFO
+    records are let through to this handler only; the `vt-refs:` lines stay the warnings."""
+    if not progress.shown:
+        yield
+        return
+    logger = logging.getLogger("vt_refs.quota")
+    handler = _WaitsToBar(progress)
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
             return _reports(arguments[0], arguments[1:])
         if arguments[:1] == ["watch"]:
             return _watch(arguments[1:])
+        if arguments[:1] == ["quota"]:
+            from .quota import main_quota
+
+            return main_quota(arguments[1:])
         try:
             options = parse_options(build_parser(), argv)
         except SystemExit as stop:  # --help, --version and usage errors: argparse exits

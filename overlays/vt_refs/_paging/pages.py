@@ -113,7 +113,7 @@ def apaginate(
 
 def sync_pages(walk: Walk, client: AnyClient) -> Iterator[Any]:
     http = client.get_httpx_client()
-    while (request := walk.next_request()) is not None:
+    while (request := walk.next_request(http.base_url)) is not None:
         try:
             response = http.request(**request)
             page = walk.take(response)
@@ -128,7 +128,7 @@ def sync_pages(walk: Walk, client: AnyClient) -> Iterator[Any]:
 
 async def async_pages(walk: Walk, client: AnyClient) -> AsyncIterator[Any]:
     http = client.get_async_httpx_client()
-    while (request := walk.next_request()) is not None:
+    while (request := walk.next_request(http.base_url)) is not None:
         try:
             response = await http.request(**request)
             page = walk.take(response)

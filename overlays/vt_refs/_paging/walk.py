@@ -144,6 +144,8 @@ class Walk:
         self.empty_run = 0
         self.seen: set[bytes] = set() if cursor is None else {_seen_key(cursor)}
         self.last: httpx.Response | None = None
+        # (base_url, path, the two merged): what `_absolute` reuses for every page.
+        self._merged: tuple[httpx.URL, str, httpx.URL] | None = None
         try:  # bind the parameters now, so a bad name fails before any request
             inspect.signature(operation._get_kwargs).bind(**params, cursor=UNSET, limit=1)
         except TypeError as error:
@@ -169,8 +171,11 @@ class Walk:
                 f"characters long, over the {_MAX_URL_CHARS} httpx sends: is the id right?"
             )
 
-    def next_request(self) -> dict[str, Any] | None:
-        """The arguments of `httpx.Client.request` for the next page, or None when done."""
+    def next_request(self, base_url: httpx.URL | None = None) -> dict[str, Any] | None:
+        """The arguments of `httpx.Client.request` for the next page, or None when done.
+
+        Given the client's `base_url`, the URL is the absolute one httpx would build.
+        """
         if self.done:
             return None
         limit = self.page_size
@@ -185,13 +190,37 @@ class Walk:
         )
         params = kwargs.get("params")
         if params and "?" not in kwargs["url"]:
-            # The query encoded here exactly as httpx would encode it, so that httpx parses
-            # the URL twice per request rather than three times (it costs ~1% per page).
-            kwargs["url"] = f"{kwargs['url']}?{httpx.QueryParams(params)}"
+            # The query encoded here exactly as httpx would encode it, and the path merged
+            # with `base_url` once per walk as httpx merges it: each URL is then parsed
+            # once, here, where httpx would parse it three times (each parse is ~4% of
+            # the CPU the raw httpx loop spends on a page).
+            query = str(httpx.QueryParams(params))
+            relative = f"{kwargs['url']}?{query}"
+            if base_url is None:
+                kwargs["url"] = relative
+            else:
+                kwargs["url"] = self._absolute(base_url, kwargs["url"], query, relative)
             del kwargs["params"]
         # The cache keeps the answer only once the page loop says it parsed (`kept`).
         kwargs["extensions"] = _SKIP_CACHE if self.skip_cache else _KEEP_WHEN_PARSED
         return kwargs
+
+    def _absolute(
+        self, base_url: httpx.URL, path: str, query: str, relative: str
+    ) -> httpx.URL | str:
+        """`relative` merged with `base_url` as httpx merges it, the path part done once."""
+        if len(relative) > _MAX_URL_CHARS:
+            return relative  # httpx refuses it with the error it always gives
+        merged = self._merged
+        try:
+            if merged is None or merged[0] is not base_url or merged[1] != path:
+                # httpx's own merge (`Client._merge_url`): base path + path without its "/".
+                raw_path = base_url.raw_path + httpx.URL(path).raw_path.lstrip(b"/")
+                merged = (base_url, path, base_url.copy_with(raw_path=raw_path))
+                self._merged = merged
+            return merged[2].copy_with(query=query.encode("ascii"))
+        except httpx.InvalidURL:
+            return relative  # raised again by httpx, where the page loop types it
 
     def take(self, response: httpx.Response) -> Any:
         """The page in `response`, after which the walk moves on or ends."""

@@ -11,7 +11,7 @@ The stack, outermost first; `build_stack` below is the one place that orders it:
 | key     | `key`     | the key on a copy of each request, for the API's origin only |
 | cache   | `cache`   | a repeated GET answered from the store: no retry, no quota |
 | retry   | `retry`   | a `RetryPolicy`: jittered backoff, Retry-After within the budget |
-| quota   | `quota`   | a permit in every window before each attempt (`quota=`) |
+| quota   | `quota`   | each attempt's turn (learned from 429s; `quota=`); a 429 waited out |
 | body    | `body`    | the body read within the size limit and the attempt's deadline |
 | network | `network` | httpx's transports, proxies and TLS (or the `transport=` given) |
 
@@ -52,6 +52,8 @@ from .provenance import (
     mark_cached,
 )
 from .quota import Quota, Window
+from .quota.notice import QuotaWait, quota_wait_of
+from .quota.transport import quota_layer
 from .redact import Redactor
 from .retry import RetryPolicy, RetryTransport
 from .secret import Secret
@@ -80,6 +82,7 @@ __all__ = [
     "KeyTransport",
     "Layer",
     "Quota",
+    "QuotaWait",
     "Redactor",
     "RetryPolicy",
     "Secret",
@@ -101,6 +104,7 @@ __all__ = [
     "parse_store_url",
     "peek",
     "quota_of",
+    "quota_wait_of",
     "redactor_of",
     "retry_after",
     "retry_policy",
@@ -143,10 +147,7 @@ def build_stack(settings: Settings) -> KeyTransport:
     layer: Layer = BodyTransport(
         *_network(settings), limit=settings.max_response_bytes, counters=counters
     )
-    if settings.quota is not None:  # imported here: pyrate-limiter loads only when used
-        from .quota.gate import quota_layer
-
-        layer = quota_layer(layer, layer, settings, counters)
+    layer = quota_layer(layer, layer, settings, counters)
     layer = RetryTransport(layer, layer, settings.retry, counters)
     cache: Any = None
     if settings.cache is not None:  # imported here: hishel loads only when used

@@ -51,6 +51,10 @@ class KeyTransport(Layer):
         self._redact = Redactor(key.reveal())
         self.closed = False
 
+    def holds_key(self, text: str) -> bool:
+        """Whether `text` holds the key (to refuse it where it would leave in the clear)."""
+        return self._key.reveal() in text
+
     def __repr__(self) -> str:
         scheme, host, port = self._origin
         return f"<vt_refs key transport for {scheme}://{host}:{port}>"

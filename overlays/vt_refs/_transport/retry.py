@@ -13,11 +13,9 @@ Sync and async share `_Attempts`; only the waiting differs.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import random
-import time
 from collections.abc import Iterable
 from typing import Final
 
@@ -30,9 +28,11 @@ from .answers import retry_after
 from .hosts import local
 from .layer import Layer
 from .stats import Counters
-from .stopping import POLL_SECONDS, stop_event
+from .stopping import apause, pause
 
 RETRY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+# On a 429 the quota layer below is done with (it waits out the others): never retried.
+QUOTA_FINAL: Final = "vt_refs.quota_final"
 # A connection refused by this machine (nothing listening, e.g. a local fake or proxy not
 # started yet) is retried this many times, not `max_retries`.
 LOCAL_REFUSED_RETRIES: Final = 1
@@ -176,6 +176,8 @@ class _Attempts:
 
     def after_response(self, response: httpx.Response) -> float | None:
         policy = self._policy
+        if response.extensions.get(QUOTA_FINAL):
+            return None
         if response.status_code not in policy.statuses:
             if response.is_success or not policy.codes:
                 return None
@@ -244,11 +246,11 @@ class RetryTransport(Layer):
                 response = self._sync.handle_request(request)
             except RETRY_ERRORS as error:
                 wait = attempts.after_error(error)
-                if wait is None or not _pause(wait):  # a stopping run retries nothing
+                if wait is None or not pause(wait):  # a stopping run retries nothing
                     raise
                 continue
             wait = attempts.after_response(response)
-            if wait is None or not _pause(wait):
+            if wait is None or not pause(wait):
                 return response
             response.close()
 
@@ -261,34 +263,10 @@ class RetryTransport(Layer):
                 response = await self._async.handle_async_request(request)
             except RETRY_ERRORS as error:
                 wait = attempts.after_error(error)
-                if wait is None or not await _apause(wait):  # a stopping run retries nothing
+                if wait is None or not await apause(wait):  # a stopping run retries nothing
                     raise
                 continue
             wait = attempts.after_response(response)
-            if wait is None or not await _apause(wait):
+            if wait is None or not await apause(wait):
                 return response
             await response.aclose()
-
-
-def _pause(seconds: float) -> bool:
-    """Wait `seconds` before the next attempt; False (at once) when the run stops."""
-    event = stop_event()
-    if event is None:
-        time.sleep(seconds)
-        return True
-    return not event.wait(seconds)
-
-
-async def _apause(seconds: float) -> bool:
-    """The async twin of `_pause`: the event is looked at every few tens of ms."""
-    event = stop_event()
-    if event is None:
-        await asyncio.sleep(seconds)
-        return True
-    deadline = time.monotonic() + seconds
-    while not event.is_set():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return True
-        await asyncio.sleep(min(left, POLL_SECONDS))
-    return False

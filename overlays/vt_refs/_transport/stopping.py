@@ -9,7 +9,9 @@ sleeping blindly. Outside such a run nothing is set and they sleep as they alway
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from contextvars import ContextVar
 from typing import Final
 
@@ -28,3 +30,27 @@ def stopped() -> bool:
     """Whether the run this request belongs to was told to stop."""
     event = RUN_STOPPING.get()
     return event is not None and event.is_set()
+
+
+def pause(seconds: float) -> bool:
+    """Wait `seconds` before the next attempt; False (at once) when the run stops."""
+    event = stop_event()
+    if event is None:
+        time.sleep(seconds)
+        return True
+    return not event.wait(seconds)
+
+
+async def apause(seconds: float) -> bool:
+    """The async twin of `pause`: the event is looked at every few tens of ms."""
+    event = stop_event()
+    if event is None:
+        await asyncio.sleep(seconds)
+        return True
+    deadline = time.monotonic() + seconds
+    while not event.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        await asyncio.sleep(min(left, POLL_SECONDS))
+    return False

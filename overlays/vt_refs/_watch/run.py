@@ -106,10 +106,11 @@ def watch(
     page_size: int | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Iterator[IOCResult[Reference]]:
-    """One `IOCResult` per indicator of `iocs`, as their walks finish, whose `references`
-    are only the new ones: never seen for that indicator in `state` (a SQLite file), or
-    seen with an earlier `last_modification_date`. Skip those with none
-    (`if result.references`).
+    """The new references of `iocs`: an `IOCResult` for each indicator that has any, as
+    its walk finishes, whose `references` are only the new ones: never seen for that
+    indicator in `state` (a SQLite file), or seen with an earlier
+    `last_modification_date`. An indicator that failed (`"invalid"`, `"error"`) comes
+    too, so that nothing fails unseen; one with nothing new does not.
 
     Every request passes the client's cache by (the point is the API's answer now) and
     keeps to its quota. The first watch of a new state finds everything new;
@@ -139,7 +140,8 @@ def _watch(client: AnyClient, iocs: Iterable[object], path: str | os.PathLike[st
     try:
         for item in fetch(client, iocs, state, baseline=baseline, concurrency=concurrency,
                           page_size=page_size):  # fmt: skip
-            yield item.handed()
+            if item.new or item.result.status in ("invalid", "error"):
+                yield item.handed()
             if item.key is not None:
                 watched.append(item.key)
             state.record(answers([item]), now=clock(), forget_after=days)

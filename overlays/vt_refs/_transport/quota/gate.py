@@ -1,7 +1,7 @@
-"""The quota layer of the transport stack: wait for a permit in every window, then send.
+"""The client's own quota (`connect(quota=...)`): wait for a permit in every window.
 
-It sits directly under the retry layer, so every attempt, retries included, spends a
-permit, and above the network, so nothing is sent without one. Sync requests sleep and
+The quota layer (`transport`) asks it before every attempt, retries included, so each
+spends a permit and nothing is sent without one. Sync requests sleep and
 async requests await the same figure; when the wait would end later than `max_quota_wait`
 the request fails at once with QuotaExhaustedError instead of sleeping for hours.
 """
@@ -14,15 +14,12 @@ import time
 from sqlite3 import OperationalError
 from typing import Final
 
-import httpx
-
 from ..._errors import APIConnectionError, QuotaExhaustedError
 from ..digest import key_digest
-from ..layer import Layer
 from ..settings import Settings
-from ..stats import Counters
 from ..stopping import POLL_SECONDS, stop_event, stopped
 from ..stores import open_error
+from .notice import notify, window_words
 from .permits import Denial, Permits, permits
 
 _SLACK: Final = 0.01
@@ -51,6 +48,7 @@ class QuotaGate:
         due = time.monotonic() + denial.wait - denial.margin - _SLACK
         if deadline is not None and due > deadline:
             raise _exhausted(denial)
+        notify(denial.wait, window_words(denial.window.name), "quota")
         return denial.wait
 
     def observe(self, seconds: float) -> None:
@@ -111,47 +109,8 @@ def _exhausted(denial: Denial) -> QuotaExhaustedError:
     )
 
 
-class QuotaTransport(Layer):
-    """Spends one permit of the key's quota per request it passes on."""
-
-    def __init__(
-        self,
-        sync: httpx.BaseTransport,
-        async_: httpx.AsyncBaseTransport,
-        gate: QuotaGate,
-        counters: Counters,
-    ) -> None:
-        super().__init__(sync, async_)
-        self._gate = gate
-        self._counters = counters
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        asked = time.monotonic()
-        self._gate.wait()
-        sent = time.monotonic()
-        self._counters.waited(sent - asked)
-        response = self._sync.handle_request(request)
-        self._gate.observe(time.monotonic() - sent)
-        return response
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        asked = time.monotonic()
-        await self._gate.await_permit()
-        sent = time.monotonic()
-        self._counters.waited(sent - asked)
-        response = await self._async.handle_async_request(request)
-        self._gate.observe(time.monotonic() - sent)
-        return response
-
-
-def quota_layer(
-    sync: httpx.BaseTransport,
-    async_: httpx.AsyncBaseTransport,
-    settings: Settings,
-    counters: Counters,
-) -> QuotaTransport:
-    """The transports behind the shared quota of the key, in `settings.quota_store` (None:
-    this process)."""
+def own_gate(settings: Settings) -> QuotaGate:
+    """The gate of the key's shared quota, in `settings.quota_store` (None: this process)."""
     assert settings.quota is not None
     store = settings.quota_store
     try:
@@ -162,4 +121,4 @@ def quota_layer(
             # (the same error as the cache's for the same place).
             raise open_error("quota_store", store, f"{type(error).__name__}: {error}") from None
         raise store_error(error) from None
-    return QuotaTransport(sync, async_, QuotaGate(shared, settings.max_quota_wait), counters)
+    return QuotaGate(shared, settings.max_quota_wait)
