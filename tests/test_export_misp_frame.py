@@ -142,3 +142,13 @@ def test_reports_on_their_own_in_every_format(fake: FakeVirusTotal) -> None:
     # Inside a result, a Report is read through its model: the same bytes as the model.
     wrapped = [attrs.evolve(found[0], references=views)]
     assert to_stix(wrapped).serialize() == to_stix(found).serialize()
+
+
+def test_real_reports_on_their_own_and_in_results(fake: FakeVirusTotal) -> None:
+    found = results(fake, ["evil.example"])
+    reports = [vt_refs.Report.from_model(ref) for ref in found[0].references]
+    bundle = assert_valid_stix(to_stix(reports).serialize())
+    assert len([o for o in bundle.objects if o.type == "report"]) == 3
+    assert len(to_misp(reports).objects) == 3 and len(to_dataframe(reports)) == 3
+    wrapped = [attrs.evolve(found[0], references=reports)]
+    assert to_stix(wrapped).serialize() == to_stix(found).serialize()
