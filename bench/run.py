@@ -36,6 +36,7 @@ import bulk  # bench/bulk.py: the bulk-enrichment figures (issue 13)
 import httpx
 import quota_cache
 import quota_spend  # bench/quota_spend.py: full pages, each indicator once (issue 18)
+import wire  # bench/wire.py: gzip bytes on the wire, a learned quota under 429s (issue 18)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).with_name("_worker.py")
@@ -448,6 +449,7 @@ def main() -> int:
         results["quota_cache"] = quota_cache.run()
         results["bulk"] = bulk.bench(args.vt_py_python)
         results["quota_spend"] = quota_spend.run()
+        results["wire"] = wire.run()
     except (BenchError, bulk.BulkBenchError) as error:
         log(f"bench: {error}")
         return 1
@@ -456,6 +458,7 @@ def main() -> int:
         *targets(results),
         *bulk.targets(results["bulk"]),
         *quota_spend.targets(results["quota_spend"]),
+        *wire.targets(results["wire"]),
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -465,6 +468,7 @@ def main() -> int:
     print(quota_cache.table(results["quota_cache"]))
     print(bulk.table(results["bulk"]))
     print(quota_spend.table(results["quota_spend"]))
+    print(wire.table(results["wire"]))
     print(f"\n(written to {args.output})")
     return 0
 
