@@ -14,11 +14,18 @@ seconds (a fixed window makes the same bounds err on the safe side of some reque
   predecessor (admitted or rejected: a server may count both) at `s`, proves `W > r - s`:
   a lower bound `lo`. Both allow for the round trip, since the server counts arrivals.
 
-Requests are then paced at `limit` in any `W * 1.03` seconds, our own rejected requests
-counted too, with `W = hi` once `hi` is within 10% of `lo`, and before that a try between
-the two (their geometric mean, at most 20% below `hi`), made by one request while the
-others wait for its answer: a try below the true window costs one 429 and raises `lo`; a
-try that holds lowers `hi`. A few 429s narrow a 2x uncertainty to 10%.
+Requests are then paced at `limit` in any `W * 1.03` seconds (plus the recent round trip),
+our own rejected requests counted too, with `W = hi` once `hi` is within 10% of `lo`, and
+before that a try between the two (`lo**0.25 * hi**0.75`, nearer `hi` since a failed try
+costs a 429; `hi / 1.1` while no `lo` is known), made by one request while the others wait
+for its answer: a try below the true window costs one 429 and raises `lo`; a try that
+holds lowers `hi`. A few 429s narrow a 3x uncertainty to 10%. A request refused although
+paced at `hi` (a late arrival) paces by a guess 10% above `lo` until an admitted request
+bounds the window again; refused again soon, the limit is wrong too: learn anew.
+
+Before a limit is known, a slow start: four requests at once, then one, then twice as
+many with each round admitted (a run of 8 workers against 4 a minute loses one request
+to the first 429, not the four more a looser start would have in flight).
 
 A 429 that the model did not predict (another tool spending the key, a day's or month's
 quota spent) holds every request of the key and probes: one request after 1 s, then
@@ -45,7 +52,8 @@ _FIRST_GAP: Final = 1.0  # the first probe after an unexpected 429, in seconds
 _UNBOUNDED_GAP: Final = 600.0  # with max_quota_wait=None, probes at least this often
 _MARGIN: Final = 0.03  # a learned window is counted this much longer
 _TIGHT: Final = 1.1  # bounds this close: the window is known, exploring stops
-_STEP: Final = 1.25  # a try is at most this much shorter than `hi`
+_STEP: Final = 1.1  # a try is at most this much shorter than `hi`; a guess this much over `lo`
+_LEAN: Final = 0.25  # a try between the bounds, nearer hi: lo**_LEAN * hi**(1 - _LEAN)
 _KEEP: Final = 4096  # admitted send times kept (the longest window that can be learned)
 _KEEP_REJECTED: Final = 256
 _RTT_DECAY: Final = 0.9
@@ -100,6 +108,8 @@ class Learner:
         self._pending: dict[int, float] = {}
         self.limit: int | None = None
         self._limit_at: float | None = None  # the refusal the limit was counted before
+        self._admits = 0  # requests admitted, ever
+        self._surprise: int | None = None  # `_admits` at the last refusal while paced
         self.lo = 0.0
         self.hi: float | None = None
         self._rtt = 0.0
@@ -114,13 +124,24 @@ class Learner:
 
     # Turns
 
+    def _safe(self) -> float | None:
+        """The window pacing holds to: `hi`, or a guess above `lo` while no `hi` is known
+        (refused although paced at `hi`: a late arrival, or another tool spending the key)."""
+        if self.limit is None:
+            return None
+        if self.hi is None:
+            return self.lo * _STEP if self.lo > 0 else None
+        return self.hi
+
     def _tried(self) -> float | None:
         """The window pacing assumes now: `hi` once known closely, else between the bounds."""
         if self.limit is None or self.hi is None:
-            return None
-        if self.lo <= 0 or self.hi <= self.lo * _TIGHT:
+            return self._safe()
+        if self.hi <= self.lo * _TIGHT:
             return self.hi
-        return max(math.sqrt(self.lo * self.hi), self.hi / _STEP)
+        if self.lo <= 0:  # nothing refused yet bounds it from below: a step down
+            return self.hi / _STEP
+        return float(self.lo**_LEAN * self.hi ** (1 - _LEAN))  # between the two, nearer hi
 
     def reserve(self, now: float) -> Grant | None:
         """This request's turn, or None when it must ask again in `POLL` seconds (a probe
@@ -135,8 +156,8 @@ class Learner:
                 self._probe_out = True
                 return self._grant(Grant(at, probe=True))
             if self.limit is None and len(self._pending) >= self._started():
-                return None  # slow start: one more in flight per two admitted
-            tried, limit, hi = self._tried(), self.limit, self.hi
+                return None  # slow start: in flight doubling with each round admitted
+            tried, limit, hi = self._tried(), self.limit, self._safe()
             if tried is None or limit is None or hi is None:
                 return self._grant(Grant(at))
             safe = self._fit(at, hi * (1 + _MARGIN) + self._rtt, limit)
@@ -167,11 +188,12 @@ class Learner:
             self._explorer_out = False
 
     def _started(self) -> int:
-        """Before any limit is known, four requests may be in flight (a public key's minute),
-        and one more for every two admitted: a run starting with 8 workers against 4 a
-        minute is then refused two or three requests, not five."""
+        """How many may be in flight before any limit is known: four at first (a public
+        key's minute), then one, and twice as many with each round admitted (one more per
+        request admitted): a run starting with 8 workers against 4 a minute is refused the
+        one request sent after the first four, not the four more that would be in flight."""
         admitted = len(self._admitted) - bisect.bisect_left(self._admitted, self._run_start)
-        return _SLOW_START + admitted // 2
+        return max(_SLOW_START, 2 * admitted - _SLOW_START + 1) - admitted
 
     def _grant(self, grant: Grant) -> Grant:
         grant.generation = self._generation
@@ -215,6 +237,7 @@ class Learner:
         """The server answered, with anything but 429."""
         with self._lock:
             self._observe(grant, now)
+            self._admits += 1
             bisect.insort(self._admitted, grant.at)
             if len(self._admitted) > _KEEP:
                 del self._admitted[: len(self._admitted) - _KEEP]
@@ -267,14 +290,26 @@ class Learner:
                     return Hold(now, self.label())  # the shorter window failed: lo rose
                 if cap <= 0:
                     return None
-                if self.hi is not None:  # paced at what was known, and refused all the
-                    self._forget()  # same (another client of the key?): learn again
+                self._surprised()
                 self._hold(now, _FIRST_GAP, cap, grant)
             return Hold(self._hold_until, self.label())
+
+    def _surprised(self) -> None:
+        """Refused although paced at what was known: the window is longer than `hi` (a
+        late arrival at its edge, most often), so pacing goes by a guess above `lo` until
+        an admitted request bounds it again; refused again before `2 * limit` more are
+        admitted, the limit is wrong too (another tool spends the key): learn anew."""
+        if self.limit is None:
+            return
+        if self._surprise is not None and self._admits - self._surprise < 2 * self.limit:
+            self._forget()
+            return
+        self._surprise, self.hi = self._admits, None
 
     def _forget(self) -> None:
         self._generation += 1
         self.limit, self.lo, self.hi, self._limit_at = None, 0.0, None, None
+        self._surprise = None
         self._run_start = math.inf  # counting starts again when a probe gets through
 
     def _hold(self, now: float, wait: float, cap: float, grant: Grant) -> None:
