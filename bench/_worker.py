@@ -25,6 +25,11 @@ from collections.abc import Callable
 from typing import Any
 
 PATH = "/urls/{id}/related_references"
+# Every contender asks for the same bytes: VirusTotal (and the fake) compress only for a
+# User-Agent that says "gzip", as vt_refs' and vt-py's do, so the raw loops and the
+# generated client say it too. Without it a raw loop reads ~7x the bytes uncompressed
+# and skips the decompression that vt_refs pays (~13% of a raw page's CPU).
+GZIP_HEADERS = {"User-Agent": "bench-raw-loop (python-httpx); gzip"}
 
 
 # Set by --profile: then it profiles exactly what the clock times, the paging loop.
@@ -63,7 +68,7 @@ def page_raw(base_url: str, api_key: str, object_id: str, page_size: int) -> dic
     import httpx
 
     run, url = Run(), PATH.format(id=object_id)
-    with httpx.Client(base_url=base_url, headers={"x-apikey": api_key}) as http:
+    with httpx.Client(base_url=base_url, headers={"x-apikey": api_key, **GZIP_HEADERS}) as http:
         http.get(url, params={"limit": page_size})  # warm-up page
         run.start()
         params: dict[str, str | int] = {"limit": page_size}
@@ -82,7 +87,8 @@ def page_raw_async(base_url: str, api_key: str, object_id: str, page_size: int) 
 
     async def main() -> dict[str, Any]:
         run, url = Run(), PATH.format(id=object_id)
-        async with httpx.AsyncClient(base_url=base_url, headers={"x-apikey": api_key}) as http:
+        headers = {"x-apikey": api_key, **GZIP_HEADERS}
+        async with httpx.AsyncClient(base_url=base_url, headers=headers) as http:
             await http.get(url, params={"limit": page_size})  # warm-up page
             run.start()
             params: dict[str, str | int] = {"limit": page_size}
@@ -106,7 +112,11 @@ def page_generated(base_url: str, api_key: str, object_id: str, page_size: int) 
 
     run = Run()
     client = AuthenticatedClient(
-        base_url=base_url, token=api_key, prefix="", auth_header_name="x-apikey"
+        base_url=base_url,
+        token=api_key,
+        prefix="",
+        auth_header_name="x-apikey",
+        headers=GZIP_HEADERS,
     )
     with client:
         operation.sync(object_id, client=client, limit=page_size)  # warm-up page

@@ -120,8 +120,8 @@ class _Compiler:
         return self._list(kind, target, value, indent)
 
     def _list(self, kind: ListOf, target: str, value: str, indent: str) -> list[str]:
-        lines = [
-            f"{indent}if not isinstance({value}, list):",
+        lines = [  # the exact class first: a list subclass is rare, isinstance a call
+            f"{indent}if {value}.__class__ is not list and not isinstance({value}, list):",
             f"{indent}    raise _wrong('array', {value})",
         ]
         item = kind.item
@@ -130,12 +130,19 @@ class _Compiler:
         if isinstance(item, Scalar):
             # One C-level pass over the item types; the slow check only runs to find the
             # culprit (or to accept subclasses such as a str subclass).
-            allowed = self._global("types_", item.types)
+            # Strings (most lists: tags, names) are checked by joining them, which takes
+            # str and its subclasses only and allocates no set.
             check = self._global("is_", item.check)
+            slow = f"{indent}    _check_items({value}, {check}, {item.name!r})"
+            if item.types == frozenset({str}):
+                joined = [f"{indent}try:", f"{indent}    ''.join({value})"]
+                joined += [f"{indent}except TypeError:", f"    {slow}"]
+                return [*lines, *joined, f"{indent}{target} = {value}"]
+            allowed = self._global("types_", item.types)
             return [
                 *lines,
-                f"{indent}if {value} and not set(map(type, {value})) <= {allowed}:",
-                f"{indent}    _check_items({value}, {check}, {item.name!r})",
+                f"{indent}if {value} and not {allowed}.issuperset(map(type, {value})):",
+                slow,
                 f"{indent}{target} = {value}",
             ]
         convert_one = self._item_function(item)
@@ -230,7 +237,7 @@ class _Compiler:
         cls_name = self._global("cls_", cls)
         lines = [
             f"def {name}(d):",
-            "    if not isinstance(d, dict):",
+            "    if d.__class__ is not dict and not isinstance(d, dict):",
             "        raise _wrong('object', d)",
             f"    obj = _new({cls_name})",
         ]
