@@ -198,7 +198,7 @@ def test_bulk_csv_names_the_first_of_a_duplicate(tmp_path: Path, fake: FakeVirus
     status, out, err = bulk(tmp_path, fake, "--page-size", "40", "--format", "csv")
     assert status == 0, err
     rows = out.decode().splitlines()
-    assert rows[0].endswith(",error,duplicate_of,relationship,report_kind,origin")
+    assert rows[0].endswith(",error,duplicate_of,relationship,kind,origin")
     assert f"{SPELLINGS[3]},files,duplicate,,,,,,,,1,,," in rows
     assert f"{SPELLINGS[2]},domains,duplicate,,,,,,,,0,,," in rows
 

@@ -27,6 +27,7 @@ import pytest
 from vt_refs.testing import FakeVirusTotal
 
 from support.cli import cli_env
+from support.exports import csv_records
 from support.keys import KEY, WRONG_KEY
 from support.listener import closed_base_url
 from support.pages import drifting_references
@@ -101,7 +102,7 @@ def _csv_rows(text: str) -> Counter[tuple[str, str, str]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     assert reader.fieldnames == [
         "ioc", "kind", "status", "reference_id", "title", "author", "creation_date", "url", "via",
-        "error", "duplicate_of", "relationship", "report_kind", "origin",
+        "error", "duplicate_of", "relationship", "kind", "origin",
     ]  # fmt: skip
     return Counter((row["ioc"], row["status"], row["reference_id"]) for row in reader)
 
@@ -167,7 +168,7 @@ def test_csv_columns_and_injection_safe_cells(fake: FakeVirusTotal, tmp_path: Pa
     done = bulk(str(_input(tmp_path, [sha(1), INVALID])), "--format", "csv", "--out", str(out),
                 fake=fake)  # fmt: skip
     assert done.returncode == 6 and done.stdout == ""
-    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))
+    rows = csv_records(out.read_bytes().decode("utf-8"))
     rows.sort(key=lambda row: row["ioc"] == INVALID)  # results come as they finish
     assert rows[0] == {
         "ioc": sha(1),

@@ -3,15 +3,14 @@ no formula hides behind blanks, and an error row says why it failed."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from pathlib import Path
 
 from vt_refs.testing import FakeVirusTotal
 
 from support.cli import cli
+from support.exports import csv_records
 
 KEY = "bulk-output-key-51c2"
 # What a terminal acts on: ESC (CSI, OSC), BEL, CR, backspace, DEL, C1 (U+009B is CSI),
@@ -42,7 +41,7 @@ def _hostile_reference() -> dict[str, object]:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
+    return csv_records(path.read_bytes().decode("utf-8"))
 
 
 def test_csv_cells_hold_no_raw_control_character_and_no_formula_after_blanks(

@@ -13,6 +13,7 @@ import pytest
 from vt_refs.testing import FakeVirusTotal
 
 from support.cli import SCRIPT, TIMEOUT, check_clean, cli_env, one_line
+from support.exports import csv_records
 
 SEED_REPORT = "report--0082e68274dfccb553cd7e19047f0119d01661e7e96af6376743fc853c930a20"
 SEED_ARTICLE = "https://www.proofpoint.com/us/threat-insight/post/holiday-lull-not-so-much"
@@ -166,8 +167,8 @@ def test_bulk_lines_carry_the_relationship_and_the_report_fields(fake: FakeVirus
         "error",
         "duplicate_of",
     ]
-    assert rows[0] == [*header, "relationship", "report_kind", "origin"], "new ones at the end"
-    body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert rows[0] == [*header, "relationship", "kind", "origin"], "new ones at the end"
+    body = csv_records(done.stdout)
     assert len(body) == 4 and {row["relationship"] for row in body} == {"reports"}
     assert {row["report_kind"] for row in body} == {"report"}
     assert {row["origin"] for row in body} == {"Crowdsourced", "Google Threat Intelligence"}

@@ -15,7 +15,15 @@ from vt_refs import IOCResult, UsageError
 from vt_refs.export import CSV_COLUMNS, to_csv, to_jsonl
 from vt_refs.testing import FakeVirusTotal
 
-from support.exports import INDICATORS, prepared, results, run_cli, sha, write_input
+from support.exports import (
+    INDICATORS,
+    csv_records,
+    prepared,
+    results,
+    run_cli,
+    sha,
+    write_input,
+)
 from support.keys import KEY
 
 
@@ -56,8 +64,9 @@ def test_jsonl_records(fake: FakeVirusTotal) -> None:
 def test_csv_rows_and_header_off(fake: FakeVirusTotal) -> None:
     found = results(fake)
     text = "".join(to_csv(found))
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 17
+    assert tuple(next(csv.reader(io.StringIO(text, newline="")))) == CSV_COLUMNS
+    rows = csv_records(text)
+    assert len(rows) == 17
     assert all(row["creation_date"].endswith("Z") for row in rows if row["reference_id"])
     assert "".join(to_csv(found, header=False)) == text.split("\r\n", 1)[1]
 

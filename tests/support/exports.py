@@ -125,3 +125,16 @@ def cli_argv(*args: str, fake: FakeVirusTotal) -> list[str]:
     """The argv of `vt-refs ARGS` against `fake` (for a process a test kills)."""
     return [sys.executable, "-m", "vt_refs.cli", *args, "--base-url", fake.base_url,
             "--max-retries", "1"]  # fmt: skip
+
+
+def csv_records(text: str) -> list[dict[str, str]]:
+    """The rows of a bulk CSV by column name, the second `kind` (the report's, before
+    `origin`) as "report_kind": csv.DictReader would keep only the last of the two."""
+    import csv
+    import io
+
+    header, *rows = csv.reader(io.StringIO(text, newline=""))
+    at = len(header) - 1 - header[::-1].index("kind")
+    assert header.count("kind") == 2 and header[at + 1 :] == ["origin"], header
+    names = [*header[:at], "report_kind", *header[at + 1 :]]
+    return [dict(zip(names, row, strict=True)) for row in rows]

@@ -35,12 +35,15 @@ CSV_COLUMNS: Final = (
     "error",
     "duplicate_of",
     "relationship",
-    "report_kind",
+    "kind",
     "origin",
 )
 """The CSV header, in order. The last three came with Google Threat Intelligence's
-reports: the relationship walked, the `Report.kind` ("reference" or "report": `kind` is
-the indicator's already) and the report's `origin`; columns before them keep their order."""
+reports: the relationship walked, the `Report.kind` ("reference" or "report") and the
+report's `origin`; columns before them keep their order. So `kind` is there twice: the
+second column is the indicator's, the one before last the report's. Read by position
+(`csv.reader`), or by name where duplicates are kept apart: `csv.DictReader` keeps the
+last of two equal names (the report's), pandas names the second `kind.1`."""
 
 # What spreadsheet programs read as a formula (OWASP's list: = + - @, tab, CR), also after
 # leading blanks: a spreadsheet set to trim spaces turns "  =1+1" into a live formula.
