@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
 from .._bulk import IOC
@@ -25,32 +23,9 @@ from .drift import drift_warnings
 from .errors import INTERRUPTED, OK, OUTPUT_CLOSED, USAGE, Reporter, describe, describe_unexpected
 from .reports_args import IocsOptions, PivotOptions
 from .stdio import discard_stdout, line_writer
+from .warning_lines import warning_lines
 
 CSV_COLUMNS = ("kind", "id", "value")
-
-
-@contextmanager
-def _fallback_lines(report: Reporter) -> Iterator[None]:
-    """Within the block, a `ReportsFallbackWarning` is one `vt-refs:` line."""
-    with warnings.catch_warnings():
-        shown = warnings.showwarning
-
-        def show(
-            message: Warning | str,
-            category: type[Warning],
-            filename: str,
-            lineno: int,
-            file: TextIO | None = None,
-            line: str | None = None,
-        ) -> None:
-            if isinstance(message, ReportsFallbackWarning):
-                report.line(str(message))
-            else:
-                shown(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show
-        warnings.simplefilter("always", ReportsFallbackWarning)
-        yield
 
 
 def _run(
@@ -74,7 +49,10 @@ def _run(
         stdout.flush()
 
     try:
-        with _fallback_lines(report), drift_warnings(report, lambda: None):
+        with (
+            warning_lines(report, ReportsFallbackWarning, str),
+            drift_warnings(report, lambda: None),
+        ):
             body(key, write)
     except KeyboardInterrupt:
         report.line("interrupted")

@@ -18,7 +18,7 @@ from .._checks import check_count
 from .._paging import AnyClient
 from .iocs import IOC_KINDS, report_iocs
 from .report import Report
-from .walk import article_key, plan, walk_sync
+from .walk import article_key, plan_walk, walk_sync
 
 MENTIONS = "mentions"
 """The relationship of an edge from a report to an indicator it names."""
@@ -89,7 +89,7 @@ def pivot(
     for level in range(1, levels + 1):
         found: list[IOC] = []
         for source in frontier:
-            state = plan(source, relationships, max_reports, True, fallback)
+            state = plan_walk(source, relationships, max_reports, True, fallback)
             for relationship, report in walk_sync(state, client):
                 edges.append(PivotEdge(source, relationship, report, level))
                 key = _report_key(report)

@@ -77,7 +77,7 @@ def as_report(item: object) -> Report | None:
 
 
 @attrs.define
-class Plan:
+class ReportsWalk:
     """One call's checked arguments and its walk's state."""
 
     ioc: IOC
@@ -122,13 +122,13 @@ class Plan:
             self.relationships.append(SUCCESSOR)
 
 
-def plan(
+def plan_walk(
     ioc: str | IOC,
     relationships: Sequence[str] | str,
     max_items: int | None,
     dedupe: bool,
     fallback: bool,
-) -> Plan:
+) -> ReportsWalk:
     """The arguments checked, before anything is sent (`UsageError` otherwise)."""
     target = ioc if isinstance(ioc, IOC) else classify(ioc)
     if isinstance(relationships, str):
@@ -136,7 +136,7 @@ def plan(
     names = list(dict.fromkeys(relationships))
     if not names or not all(isinstance(name, str) for name in names):
         raise UsageError(f"relationships must be relationship names, not {relationships!r}")
-    found = Plan(
+    found = ReportsWalk(
         target,
         names,
         check_count("max_items", max_items, 0, optional=True),
@@ -175,7 +175,9 @@ def reports(
         VTError: while iterating, as `paginate` does (`ForbiddenError` too, unless
             `fallback` takes it).
     """
-    return _reports_sync(walk_sync(plan(ioc, relationships, max_items, dedupe, fallback), client))
+    return _reports_sync(
+        walk_sync(plan_walk(ioc, relationships, max_items, dedupe, fallback), client)
+    )
 
 
 def areports(
@@ -188,7 +190,7 @@ def areports(
     fallback: bool = False,
 ) -> AsyncIterator[Report]:
     """The async twin of `reports`: the same arguments, reports and errors."""
-    found = plan(ioc, relationships, max_items, dedupe, fallback)
+    found = plan_walk(ioc, relationships, max_items, dedupe, fallback)
     return _reports_async(walk_async(found, client))
 
 
@@ -202,7 +204,7 @@ async def _reports_async(pairs: AsyncIterator[tuple[str, Report]]) -> AsyncItera
         yield report
 
 
-def walk_sync(state: Plan, client: AnyClient) -> Iterator[tuple[str, Report]]:
+def walk_sync(state: ReportsWalk, client: AnyClient) -> Iterator[tuple[str, Report]]:
     """(relationship, report) for each report `state` yields: what `reports` walks."""
     position = 0
     while position < len(state.relationships) and state.remaining != 0:
@@ -222,7 +224,7 @@ def walk_sync(state: Plan, client: AnyClient) -> Iterator[tuple[str, Report]]:
             state.forbidden(relationship, error)
 
 
-async def walk_async(state: Plan, client: AnyClient) -> AsyncIterator[tuple[str, Report]]:
+async def walk_async(state: ReportsWalk, client: AnyClient) -> AsyncIterator[tuple[str, Report]]:
     """The async twin of `walk_sync`."""
     position = 0
     while position < len(state.relationships) and state.remaining != 0:
