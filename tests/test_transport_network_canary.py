@@ -11,8 +11,11 @@ it breaks, so the cause of a failed bump is in its message.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import importlib.abc
 import inspect
+import sys
 from typing import Any
 
 import httpcore
@@ -131,4 +134,44 @@ def test_the_pool_dials_through_the_wrapped_backend(monkeypatch: pytest.MonkeyPa
     assert [item.id for item in items] == ["a"]
     assert dialled == [("127.0.0.1", port)], _moved(
         "the pool's use of _network_backend (the wrapper was never dialled)", "deadline"
+    )
+
+
+class _ImportSpy(importlib.abc.MetaPathFinder):
+    """Records each import that reaches the finders: one not already in sys.modules."""
+
+    def __init__(self) -> None:
+        self.searched: list[str] = []
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        self.searched.append(fullname)
+
+
+def test_async_requests_search_for_no_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpcore 1.0 imports sniffio inside each async lock, event and semaphore it makes,
+    and Python does not remember a failed import: without sniffio installed (anyio >= 4.11
+    no longer brings it) every async request walks sys.path about ten times, 40% of
+    aenrich's CPU. pyproject.toml declares sniffio for that; once warm, a walk imports
+    nothing at all (encode/httpcore#1103 moves the import to the module)."""
+    spy = _ImportSpy()
+
+    async def walk(client: Any) -> list[str]:
+        pages = vt_refs.apaginate(get_url_related_references, client, id="x")
+        return [item.id async for item in pages]
+
+    async def main(base_url: str) -> tuple[list[str], list[str]]:
+        async with vt_refs.connect("k", base_url=base_url, trust_env=False) as client:
+            warm = await walk(client)  # first-time imports happen here, as they may
+            monkeypatch.setattr(sys, "meta_path", [spy, *sys.meta_path])
+            again = await walk(client)
+            monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if f is not spy])
+        return warm, again
+
+    with serve(lambda seen: ok(page(["a"]))) as server:
+        warm, again = asyncio.run(main(f"http://127.0.0.1:{server.port}/api/v3"))
+    assert warm == again == ["a"]
+    assert spy.searched == [], (
+        f"a warm async walk searched for modules {sorted(set(spy.searched))}: each failed "
+        "import walks sys.path on every request (is sniffio installed? pyproject.toml "
+        "declares it for httpcore's current_async_library)"
     )

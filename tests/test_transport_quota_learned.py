@@ -258,6 +258,25 @@ def test_max_quota_wait_none_waits_as_long_as_it_takes(learns: bool) -> None:
     assert max(gaps) <= 600 and gaps[-1] >= 300  # probing at least every 10 minutes
 
 
+def test_a_slow_start_asks_again_within_a_round_trip() -> None:
+    """A request the slow start turns away gets its turn with the next answer, so it asks
+    again eight times a round trip; after a 429 it waits for the probe at `POLL`."""
+    learner = Learner()
+    first = [learner.reserve(0.0) for _ in range(4)]
+    assert all(grant is not None for grant in first)
+    assert learner.reserve(0.0) is None
+    assert learner.retry_in() == pytest.approx(POLL / 8)  # no round trip known yet
+    grant = first[0]
+    assert grant is not None
+    learner.admitted(grant, 0.08)
+    assert learner.reserve(0.08) is None  # one admitted, three in flight: the most for now
+    assert learner.retry_in() == pytest.approx(0.01)
+    refused = first[1]
+    assert refused is not None
+    assert learner.rejected(refused, 0.09, None, 60.0) is not None
+    assert learner.retry_in() == POLL
+
+
 def test_window_labels() -> None:
     assert window_label(61.0) == "per-minute window"
     assert window_label(86000.0) == "per-day window"

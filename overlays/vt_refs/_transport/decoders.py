@@ -65,6 +65,8 @@ class _Zlib:
             raise DecodeError(str(error)) from None
 
     def flush(self) -> Iterator[bytes]:
+        if self._inflate.eof:  # the stream ended: all its output is out already
+            return  # (and a call into zlib lets go of the GIL: a wait among 16 threads)
         try:
             rest = self._inflate.flush()  # at most zlib's window: 32 KiB
         except zlib.error as error:  # pragma: no cover - flush after decompress rarely fails

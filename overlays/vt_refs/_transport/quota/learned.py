@@ -48,6 +48,8 @@ import random
 import threading
 from typing import Final
 
+from .turns import Grant, Hold, window_label
+
 _FIRST_GAP: Final = 1.0  # the first probe after an unexpected 429, in seconds
 _UNBOUNDED_GAP: Final = 600.0  # with max_quota_wait=None, probes at least this often
 _MARGIN: Final = 0.03  # a learned window is counted this much longer
@@ -60,38 +62,6 @@ _RTT_DECAY: Final = 0.9
 _SLOW_START: Final = 4  # requests in flight before any is admitted
 _OWN_GAP: Final = 0.25  # the first wait after a 429, for a client with a quota of its own
 POLL: Final = 0.05  # how often a request waiting for a probe's answer asks again
-
-
-class Grant:
-    """A request's turn: when it may be sent, whether it is the probe of a hold."""
-
-    __slots__ = ("at", "explore", "generation", "probe")
-
-    def __init__(self, at: float, *, probe: bool = False, explore: bool = False) -> None:
-        self.at = at
-        self.probe = probe  # the one request sent while others are held after a 429
-        self.explore = explore  # the one request testing a window shorter than `hi`
-        self.generation = 0
-
-
-class Hold:
-    """After a 429: ask for a turn again (it comes at `until`); `label` says what for."""
-
-    __slots__ = ("label", "until")
-
-    def __init__(self, until: float, label: str) -> None:
-        self.until = until
-        self.label = label
-
-
-def window_label(seconds: float | None) -> str:
-    """A learned window in words: "per-minute window" near a minute, "2.1-s window"."""
-    if seconds is None:
-        return "the server's window"
-    for name, length in (("minute", 60.0), ("hour", 3600.0), ("day", 86400.0)):
-        if abs(seconds - length) <= 0.15 * length:
-            return f"per-{name} window"
-    return f"{seconds:.3g}-s window"
 
 
 class Learner:
@@ -144,8 +114,8 @@ class Learner:
         return float(self.lo**_LEAN * self.hi ** (1 - _LEAN))  # between the two, nearer hi
 
     def reserve(self, now: float) -> Grant | None:
-        """This request's turn, or None when it must ask again in `POLL` seconds (a probe
-        is out and its answer decides, or the slow start allows no more in flight)."""
+        """This request's turn, or None when it must ask again in `retry_in()` seconds (a
+        probe is out and its answer decides, or the slow start allows no more in flight)."""
         with self._lock:
             if not self._learns:
                 return self._grant(Grant(now))
@@ -170,6 +140,15 @@ class Learner:
                 return None
             self._explorer_out = True
             return self._grant(Grant(sooner, explore=True))
+
+    def retry_in(self) -> float:
+        """How soon a request turned away asks again: `POLL` while a probe (or a try) may
+        be seconds away; in a slow start the next turn comes with the next answer, within
+        a round trip: eight asks a round trip (at 50 ms, 5% of a bulk run was lost waiting)."""
+        with self._lock:
+            if self._probing or self._explorer_out:
+                return POLL
+            return min(POLL, max((self._rtt or POLL) / 8, 0.002))
 
     def current(self, grant: Grant) -> bool:
         """Whether a turn reserved earlier still holds now that it has come: a 429 since

@@ -30,8 +30,9 @@ from ..retry import QUOTA_FINAL, RETRY_METHODS
 from ..settings import Settings
 from ..stats import Counters
 from ..stopping import apause, pause
-from .learned import POLL, Grant, Learner, learner_for
+from .learned import Learner, learner_for
 from .notice import log, notify
+from .turns import Grant
 
 if TYPE_CHECKING:  # the gate loads pyrate-limiter: only for a client with a quota
     from .gate import QuotaGate
@@ -139,7 +140,7 @@ class QuotaTransport(Layer):
         """This attempt's turn, once it has come (sync: sleeps)."""
         while True:
             while (grant := self._learner.reserve(time.monotonic())) is None:
-                if not pause(POLL):
+                if not pause(self._learner.retry_in()):
                     raise _stopped()
             wait = self._due(grant)
             try:
@@ -157,7 +158,7 @@ class QuotaTransport(Layer):
         """This attempt's turn, once it has come (async: awaits)."""
         while True:
             while (grant := self._learner.reserve(time.monotonic())) is None:
-                if not await apause(POLL):
+                if not await apause(self._learner.retry_in()):
                     raise _stopped()
             wait = self._due(grant)
             try:
