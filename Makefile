@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml tools/generator-requirements.txt
 	touch $(STAMP)
 
 # Bytecode for the editable sources, which nothing else writes when PYTHONDONTWRITEBYTECODE
-# is set (it is on the machines this was measured on): without it every process the tests and the
+# is set (it was on the machines measured): without it every process the tests and the
 # bench start compiles vt_refs and the generated package anew (~0.2 s each).
 bytecode: $(STAMP)
 	$(PY) -m compileall -q -j 0 overlays generated

@@ -3,7 +3,9 @@ the library's results over it, and `vt-refs bulk` / `vt-refs watch` run as proce
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -130,9 +132,6 @@ def cli_argv(*args: str, fake: FakeVirusTotal) -> list[str]:
 def csv_records(text: str) -> list[dict[str, str]]:
     """The rows of a bulk CSV by column name, the second `kind` (the report's, before
     `origin`) as "report_kind": csv.DictReader would keep only the last of the two."""
-    import csv
-    import io
-
     header, *rows = csv.reader(io.StringIO(text, newline=""))
     at = len(header) - 1 - header[::-1].index("kind")
     assert header.count("kind") == 2 and header[at + 1 :] == ["origin"], header

@@ -136,7 +136,7 @@ class _Compiler:
             slow = f"{indent}    _check_items({value}, {check}, {item.name!r})"
             if item.types == frozenset({str}):
                 joined = [f"{indent}try:", f"{indent}    ''.join({value})"]
-                joined += [f"{indent}except TypeError:", f"    {slow}"]
+                joined += [f"{indent}except TypeError:", slow]
                 return [*lines, *joined, f"{indent}{target} = {value}"]
             allowed = self._global("types_", item.types)
             return [

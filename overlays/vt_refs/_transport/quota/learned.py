@@ -103,12 +103,11 @@ class Learner:
             return self.lo * _STEP if self.lo > 0 else None
         return self.hi
 
-    def _tried(self) -> float | None:
-        """The window pacing assumes now: `hi` once known closely, else between the bounds."""
-        if self.limit is None or self.hi is None:
-            return self._safe()
-        if self.hi <= self.lo * _TIGHT:
-            return self.hi
+    def _tried(self, safe: float | None) -> float | None:
+        """The window pacing assumes now, given `_safe()`: `hi` once known closely (or the
+        guess while there is no `hi`), else between the bounds."""
+        if safe is None or self.hi is None or self.hi <= self.lo * _TIGHT:
+            return safe
         if self.lo <= 0:  # nothing refused yet bounds it from below: a step down
             return self.hi / _STEP
         return float(self.lo**_LEAN * self.hi ** (1 - _LEAN))  # between the two, nearer hi
@@ -127,7 +126,8 @@ class Learner:
                 return self._grant(Grant(at, probe=True))
             if self.limit is None and len(self._pending) >= self._started():
                 return None  # slow start: in flight doubling with each round admitted
-            tried, limit, hi = self._tried(), self.limit, self._safe()
+            limit, hi = self.limit, self._safe()
+            tried = self._tried(hi)
             if tried is None or limit is None or hi is None:
                 return self._grant(Grant(at))
             safe = self._fit(at, hi * (1 + _MARGIN) + self._rtt, limit)
