@@ -7,8 +7,9 @@ arrival. Utilisation is what the server admitted over the most its quota admits 
 same interval (20 x (whole seconds + 1) for 20/s); the steady rate is the rate after the
 first window's burst over the quota's rate. Targets: utilisation >= 0.95 and at most 1%
 rejected. The client counts each window longer than the server (the arrival margin,
-vt_refs/_quota_store.py: 5%, or the recent round trips when longer), which costs a
-per-second quota 5% of its rate, more while round trips are long (a loaded machine).
+vt_refs/_transport/quota/permits.py: 5%, or the longest round trip within the window
+when longer), which costs a per-second quota 5% of its rate, more while round trips are
+long (a loaded machine).
 
 Cache: the median cost of one GET answered by a SQLite or Redis cache against the same GET
 fetched from the fake on loopback (the cheapest fetch there is; the real API's round trip

@@ -364,6 +364,28 @@ def test_slow_round_trips_widen_the_margin(monkeypatch: pytest.MonkeyPatch) -> N
     assert 62.9 <= sent_at[2] - sent_at[0] <= 63.1
 
 
+def test_a_slow_answer_widens_the_margin_for_as_long_as_its_window_counts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slow request's entry is counted for a window after it was sent, so its delay is
+    remembered that long: quicker answers since do not narrow the margin before then."""
+    now = [5_000_000]
+    monkeypatch.setattr(_quota_store, "_monotonic_ms", lambda: now[0])
+    store = _quota_store.permits(vt_refs.Quota(per_second=1).windows(), None, own_key("slow"))
+    assert store.take() is None  # at 5000.0 s
+    now[0] += 400
+    store.observe(0.4)  # its answer took 400 ms
+    for _ in range(20):  # twenty quick answers since
+        now[0] += 10
+        store.observe(0.001)
+    now[0] = 5_001_100
+    denial = store.take()  # 1.1 s after the first: it may have reached the server at 0.4 s
+    assert denial is not None
+    assert denial.margin == pytest.approx(0.4, abs=0.011)
+    now[0] = 5_001_500  # the slow answer is a window old: back to the 5% margin
+    assert store.take() is None
+
+
 def test_the_limiter_and_the_cache_load_only_when_used() -> None:
     import subprocess
     import sys

@@ -184,3 +184,34 @@ def test_a_file_stamped_with_the_wall_clock_is_converted(tmp_path: Path) -> None
         with pytest.raises(vt_refs.QuotaExhaustedError):
             _get(client)
     assert max(_stamps(path)) <= quota_clock.host_ms()
+
+
+def test_redis_stamps_each_permit_itself_in_one_round_trip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The script stamps an entry with the server's clock as it admits it: the client
+    sends one command per permit and no TIME before it (a stamp taken one round trip
+    early frees its slot that early)."""
+    sent: list[str] = []
+    execute = redis.Redis.execute_command
+
+    def counted(self: redis.Redis, *args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]).upper())
+        return execute(self, *args, **options)
+
+    with own_redis() as server:
+        admin = redis.Redis.from_url(server.url)
+        client = _client(server.url, vt_refs.Quota(per_second=1000))
+        with client:
+            assert _get(client) == 200  # opens the store, loads the script
+            monkeypatch.setattr(redis.Redis, "execute_command", counted)
+            for _ in range(5):
+                assert _get(client) == 200
+            monkeypatch.undo()
+            seconds, micros = admin.time()
+            (key,) = admin.keys("vt-refs:quota:*")
+            stamps = [score for _, score in admin.zrange(key, 0, -1, withscores=True)]
+    assert sent == ["EVALSHA"] * 5
+    server_now = seconds * 1000 + micros // 1000
+    assert len(stamps) == 6
+    assert all(server_now - 60_000 < stamp <= server_now for stamp in stamps)

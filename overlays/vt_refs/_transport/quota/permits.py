@@ -3,12 +3,13 @@
 Built on pyrate-limiter's sliding-window-log buckets (one entry per request; a request is
 admitted when every window counted back from now has room), with two fixes its notes and
 our tests call for:
-- Redis counts with the Redis server's clock (hosts' clocks disagree) and counts entries
-  stamped after `now` too, so a request stamped a moment earlier than another host's cannot
-  miss it. SQLite already counts with no upper bound; its clock is the host's time since
-  boot, which wall-clock steps do not move (`clock`).
-- Every attempt is stamped when it is made, never with a stamp carried over from before
-  a sleep (pyrate-limiter's own wait loop does that, which let 21-22 through a 20/s window).
+- Redis stamps each request itself, with the Redis server's clock (hosts' clocks
+  disagree), as its script admits it, and counts entries stamped after `now` too
+  (`redis_bucket`). SQLite already counts with no upper bound; its clock is the host's
+  time since boot, which wall-clock steps do not move (`clock`).
+- Every attempt is stamped when it is admitted, never with a stamp carried over from
+  before a sleep (pyrate-limiter's own wait loop does that, which let 21-22 through a
+  20/s window) or before a round trip to the store.
 
 Buckets are shared by every client of one key in a process (per key digest, store and
 limits), so two clients of a key in one process never double their quota.
@@ -19,11 +20,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple
 
 from pyrate_limiter import AbstractBucket, InMemoryBucket, Rate, RateItem
-from pyrate_limiter.buckets.redis_bucket import LuaScript, RedisBucket
 from pyrate_limiter.buckets.sqlite_bucket import SQLiteBucket
 
 from ..stores import StoreURL
@@ -35,47 +36,41 @@ _LEAK_EVERY_MS: Final = 10_000  # drop entries older than the longest window thi
 # sending: a request delayed on its way (a busy host, a scheduler, a new connection) lands
 # in a later server window than ours, and the server then sees one more in a window than
 # we did. A request's delay is at most its round trip, so each window is counted longer
-# than it is by the larger of 5% (at most 2 s) and the recent round trips (a maximum that
-# decays by 10% a request; at most half the window). Measured: with a fixed 5% a server
-# rejected 1.6-4% of the requests of 4 processes on a loaded 2-core machine, nearly all
-# at the first window's edge (cold connections); with the round trips, 0-1.2%. The cost
-# is rate: 5% of a per-second quota on a quiet machine, 15-20% on a loaded one; 3% of a
+# than it is by the larger of 5% (at most 2 s) and the longest round trip answered within
+# that window's length (at most half the window): a request's delay matters for as long
+# as its entry is counted, so a slow one is remembered that long, no less. Measured: with
+# a fixed 5% a server rejected 1.6-4% of the requests of 4 processes on a loaded 2-core
+# machine, nearly all at the first window's edge (cold connections); with a maximum of
+# the round trips that decayed by 10% a request, 0.4% there still (the cold requests'
+# delay forgotten before their entries left the window); remembered for the window, 0.
+# The cost is rate: 5-8% of a per-second quota, more on a loaded machine; 3% of a
 # per-minute quota; nothing measurable of an hour's or a day's.
 _MARGIN: Final = 0.05
 _MAX_MARGIN_MS: Final = 2_000
-_RTT_FACTOR: Final = 1.0
-_RTT_DECAY: Final = 0.9  # per observed request
 _MAX_RTT_SHARE: Final = 0.5
 
 
 Span = tuple[Window, int]  # a window and how long we count it, in ms
 
 
-def counted(windows: tuple[Window, ...], slow_ms: int = 0) -> tuple[Span, ...]:
+def counted(windows: tuple[Window, ...], slow_ms: tuple[int, ...] = ()) -> tuple[Span, ...]:
     """How long we count each window: the window and the arrival margin, which is at least
-    `slow_ms` (the recent round trips) up to half the window.
+    the window's `slow_ms` (its recent round trips; none: 0) up to half the window.
 
     A longer window is counted longer still where the margins would give it a higher
     rate than a shorter one (pyrate-limiter requires falling rates); counting longer is
     only ever stricter.
     """
     spans: list[Span] = []
-    for window in windows:
+    for window, slow in zip(windows, slow_ms or (0,) * len(windows), strict=True):
         margin = min(int(window.interval_ms * _MARGIN), _MAX_MARGIN_MS)
-        margin = max(margin, min(slow_ms, int(window.interval_ms * _MAX_RTT_SHARE)))
+        margin = max(margin, min(slow, int(window.interval_ms * _MAX_RTT_SHARE)))
         span = window.interval_ms + margin
         if spans:
             shorter, shorter_span = spans[-1]
             span = max(span, -(-window.limit * shorter_span // shorter.limit))
         spans.append((window, span))
     return tuple(spans)
-
-
-_COUNT_UP_TO_NOW: Final = "redis.call('ZCOUNT', bucket, window_start, now)"
-_COUNT_ALL_AFTER: Final = "redis.call('ZCOUNT', bucket, window_start, '+inf')"
-if _COUNT_UP_TO_NOW not in LuaScript.PUT_ITEM:  # pragma: no cover - a pyrate-limiter change
-    raise ImportError("pyrate-limiter's Redis script changed: vt_refs needs updating")
-_PUT_SCRIPT: Final = LuaScript.PUT_ITEM.replace(_COUNT_UP_TO_NOW, _COUNT_ALL_AFTER)
 
 
 class Denial(NamedTuple):
@@ -85,6 +80,34 @@ class Denial(NamedTuple):
     wait: float
     window: Window
     margin: float
+
+
+class _Slowest:
+    """The longest round trip answered within the last `horizon_ms` (a sliding maximum:
+    the deque holds the answers that may still become the maximum, longest first)."""
+
+    __slots__ = ("_answers", "_horizon_ms")
+
+    def __init__(self, horizon_ms: int) -> None:
+        self._horizon_ms = horizon_ms
+        self._answers: deque[tuple[int, int]] = deque()  # (answered at, round trip), in ms
+
+    def add(self, at_ms: int, rtt_ms: int) -> None:
+        answers = self._answers
+        while answers and answers[-1][1] <= rtt_ms:
+            answers.pop()
+        answers.append((at_ms, rtt_ms))
+
+    def value(self, now_ms: int) -> int:
+        answers = self._answers
+        while answers and answers[0][0] <= now_ms - self._horizon_ms:
+            answers.popleft()
+        return answers[0][1] if answers else 0
+
+
+def _changed(wanted: tuple[int, ...], applied: tuple[int, ...]) -> bool:
+    """Whether the margins moved enough to count the windows again (a few ms are noise)."""
+    return any(abs(w - a) > max(5, a // 5) for w, a in zip(wanted, applied, strict=True))
 
 
 class Permits:
@@ -106,17 +129,17 @@ class Permits:
         self._bucket = bucket
         self._windows = windows
         self._by_rate: dict[tuple[int, int], Span] = {}
-        self._slow_ms = 0.0  # decaying maximum of the round trips
+        self._slowest = tuple(_Slowest(w.interval_ms) for w in windows)  # one per window
         self._slow_lock = threading.Lock()
-        self._applied_ms = -1
+        self._applied_ms = (-1,) * len(windows)
         self._clock = clock
         self._lock = threading.Lock()
         self._next_leak = 0
         self._on_leak = on_leak
         self.blocking = blocking
-        self._apply(0)
+        self._apply((0,) * len(windows))
 
-    def _apply(self, slow_ms: int) -> None:
+    def _apply(self, slow_ms: tuple[int, ...]) -> None:
         """Count the windows with this much margin for slow requests (under the lock)."""
         spans = counted(self._windows, slow_ms)
         self._bucket.rates = _rates(spans)
@@ -129,18 +152,22 @@ class Permits:
 
         Never waits on `take`'s lock, which may be held across a file lock or a socket.
         """
+        now, rtt = _monotonic_ms(), int(seconds * 1000)
         with self._slow_lock:
-            self._slow_ms = max(seconds * 1000, self._slow_ms * _RTT_DECAY)
+            for slowest in self._slowest:
+                slowest.add(now, rtt)
 
     def take(self) -> Denial | None:
         """Spend one permit (None), or say how long until one is free (nothing spent)."""
         with self._lock:
-            wanted = int(self._slow_ms * _RTT_FACTOR)
-            if abs(wanted - self._applied_ms) > max(5, self._applied_ms // 5):
+            now = _monotonic_ms()
+            with self._slow_lock:
+                wanted = tuple(slowest.value(now) for slowest in self._slowest)
+            if _changed(wanted, self._applied_ms):
                 self._apply(wanted)
-            now = self._clock()
-            item = RateItem("vt", now)
+            item = RateItem("vt", self._clock())
             decision: Any = self._bucket.put_decision(item)
+            now = item.timestamp  # the store's own stamp where it takes one (SQLite, Redis)
             if now >= self._next_leak:
                 self._next_leak = now + _LEAK_EVERY_MS
                 self._bucket.leak(now)
@@ -203,47 +230,30 @@ def _open(windows: tuple[Window, ...], store: StoreURL | None, digest: str) -> P
     return _redis_permits(rates, windows, store.location, digest)
 
 
-class _ReloadingRedisBucket(RedisBucket):
-    """Loads its script again when the server no longer has it, and tries once more.
-
-    A Redis that restarted, failed over to a replica or ran SCRIPT FLUSH answers NOSCRIPT
-    to the script loaded when the client started; pyrate-limiter's `evalsha` has no
-    fallback, so without this every request of a long-lived client (a task-queue worker)
-    would fail from then on.
-    """
-
-    def _check_and_insert(self, item: RateItem) -> Any:
-        from redis.exceptions import NoScriptError
-
-        try:
-            return super()._check_and_insert(item)
-        except NoScriptError:
-            self.script_hash = str(self.redis.script_load(_PUT_SCRIPT))
-            return super()._check_and_insert(item)
-
-
 def _redis_permits(
     rates: list[Rate], windows: tuple[Window, ...], url: str, digest: str
 ) -> Permits:
     import redis  # only when a Redis store is used
 
+    from .redis_bucket import ServerStampedBucket
+
     client = redis.Redis.from_url(url)
     key = f"vt-refs:quota:{digest}"
-    script_hash = client.script_load(_PUT_SCRIPT)
-    bucket = _ReloadingRedisBucket(rates, client, key, str(script_hash))
+    bucket = ServerStampedBucket(rates, client, key)
     # A key nobody uses disappears, but only once no window can count its entries: each
     # process renews the expiry when it leaks (every 10 s while it sends), so the expiry
     # stays beyond the longest counted window of the last request (a plain ZADD keeps it).
     keep_ms = 2 * max(w.interval_ms for w in windows) + 2 * _LEAK_EVERY_MS
 
-    def server_ms() -> int:
-        seconds, micros = client.time()
-        return int(seconds) * 1000 + int(micros) // 1000
-
     def expire() -> None:
         client.pexpire(key, keep_ms)
 
-    return Permits(bucket, windows, server_ms, blocking=True, on_leak=expire)
+    # The script stamps each request with the server's clock: nothing to stamp it with here.
+    return Permits(bucket, windows, _unstamped, blocking=True, on_leak=expire)
+
+
+def _unstamped() -> int:
+    return 0
 
 
 def _monotonic_ms() -> int:
