@@ -432,27 +432,43 @@ def main() -> int:
     results: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+    sections: dict[str, float] = {}  # name -> wall seconds: where the duration goes
+
+    @contextmanager
+    def section(name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        yield
+        sections[name] = time.perf_counter() - began
+
     try:
         results["machine"] = machine(args.vt_py_python)
         log(f"pagination ({PAGINATION_ITEMS:,} references, {args.rounds} rounds)...")
-        with fake_server(PAGINATION_ITEMS) as fake:
+        with section("pagination and parsing"), fake_server(PAGINATION_ITEMS) as fake:
             results["pagination"] = bench_pagination(fake, args.vt_py_python, args.rounds)
             log("parsing...")
             results["parsing"] = bench_parsing(fake)
         log("memory...")
-        results["memory"] = bench_memory()
+        with section("memory"):
+            results["memory"] = bench_memory()
         log("start-up...")
-        results["import_time"] = bench_imports(repeats=9)
+        with section("start-up"):
+            results["import_time"] = bench_imports(repeats=9)
         log("transport stack...")
-        results["transport"] = stack_cost.bench_stack_cost()
+        with section("transport stack"):
+            results["transport"] = stack_cost.bench_stack_cost()
         log("quota and cache...")
-        results["quota_cache"] = quota_cache.run()
-        results["bulk"] = bulk.bench(args.vt_py_python)
-        results["quota_spend"] = quota_spend.run()
-        results["wire"] = wire.run()
+        with section("quota and cache"):
+            results["quota_cache"] = quota_cache.run()
+        with section("bulk"):
+            results["bulk"] = bulk.bench(args.vt_py_python)
+        with section("quota spent"):
+            results["quota_spend"] = quota_spend.run()
+        with section("wire"):
+            results["wire"] = wire.run()
     except (BenchError, bulk.BulkBenchError) as error:
         log(f"bench: {error}")
         return 1
+    results["section_seconds"] = sections
     results["duration_seconds"] = time.perf_counter() - start
     results["targets"] = [
         *targets(results),
@@ -469,7 +485,9 @@ def main() -> int:
     print(bulk.table(results["bulk"]))
     print(quota_spend.table(results["quota_spend"]))
     print(wire.table(results["wire"]))
-    print(f"\n(written to {args.output})")
+    spent = ", ".join(f"{name} {seconds:.0f}" for name, seconds in sections.items())
+    print(f"\nWall seconds by section: {spent}")
+    print(f"(written to {args.output})")
     return 0
 
 

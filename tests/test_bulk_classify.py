@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import vt_refs
 from vt_refs import IOC, UsageError, classify, url_id
+from vt_refs._bulk import ioc as ioc_module
 
 SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
 SHA256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
@@ -177,3 +178,17 @@ def test_classify_returns_an_ioc_or_raises_usage_error(text: str) -> None:
         return
     assert ioc.kind in ("urls", "domains", "ip_addresses", "files", "threat_actors")
     assert ioc.value and ioc.id
+
+
+_DEFANG_PIECES = ["[.]", "(.)", "{.}", "[dot]", " (DOT) ", "{dot}", "[:]", "[://]", "hxxp", "hXXps",
+                  "://", ".", ":", "a", "0", "[", "(", "{", "x", " "]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_DEFANG_PIECES), max_size=8).map("".join) | st.text(max_size=30))
+def test_refang_skips_no_defanging(text: str) -> None:
+    """`refang` returns text with nothing to undo at once: that shortcut must never skip
+    a defanging the patterns would undo."""
+    slow = text
+    for pattern, replacement in ioc_module._DEFANGS:
+        slow = pattern.sub(replacement, slow)
+    assert ioc_module.refang(text) == slow

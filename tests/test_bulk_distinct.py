@@ -203,10 +203,20 @@ def test_bulk_csv_names_the_first_of_a_duplicate(tmp_path: Path, fake: FakeVirus
     assert f"{SPELLINGS[2]},domains,duplicate,,,,,,,,0,,," in rows
 
 
-def test_the_keys_kept_on_disk_agree_with_a_set() -> None:
-    """The dedupe's keys (16-byte digests in a temporary SQLite file) answer as a set of
-    (kind, id) would, first position included, over many keys and repeats."""
-    seen = distinct.Seen()
+@pytest.mark.parametrize(
+    ("batch", "bloom_bits"),
+    [
+        (distinct.BATCH, 27),  # every key in the batch: the database never opens
+        (1_000, 27),  # batches into the database, the filter nearly exact
+        (997, 10),  # a filter of 1,024 bits, full: nearly every new key is looked up
+        (1, 1),  # each key stored at once, every lookup goes to the database
+    ],
+)
+def test_the_keys_kept_on_disk_agree_with_a_set(batch: int, bloom_bits: int) -> None:
+    """The dedupe's keys (16-byte digests, in a batch in memory and in a temporary SQLite
+    file behind a Bloom filter) answer as a set of (kind, id) would, first position
+    included, over many keys and repeats, whatever the batch and the filter's size."""
+    seen = distinct.Seen(batch=batch, bloom_bits=bloom_bits)
     firsts: dict[tuple[str, str], int] = {}
     try:
         for position in range(20_000):
@@ -216,5 +226,12 @@ def test_the_keys_kept_on_disk_agree_with_a_set() -> None:
             got = seen.first(ioc, position)
             assert got == (None if expected == position else expected)
         assert seen.distinct == len(firsts) == 15_000
+        assert (seen._db is None) == (batch > 15_000)  # no database within one batch
     finally:
         seen.close()
+
+
+@pytest.mark.parametrize(("batch", "bloom_bits"), [(0, 27), (10, 0), (10, 43)])
+def test_a_dedupe_without_room_is_refused(batch: int, bloom_bits: int) -> None:
+    with pytest.raises(ValueError, match="no dedupe"):
+        distinct.Seen(batch=batch, bloom_bits=bloom_bits)

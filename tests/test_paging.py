@@ -122,15 +122,15 @@ def _clients(base_url: str) -> tuple[Any, tuple[httpx.Client, httpx.AsyncClient]
 def test_the_absolute_url_is_the_one_httpx_merges(
     cursor: str, object_id: str, base_url: str
 ) -> None:
-    """The page loops give httpx an absolute URL, the path merged once per walk (it spares
-    httpx two URL parses per page): it must be exactly what httpx makes of the relative
-    one, sync and async, for every page."""
+    """The page loops give httpx an absolute URL, parsed once (it spares httpx two URL
+    parses per page): it must be exactly what httpx makes of the relative one, sync and
+    async, for every page."""
     assume(object_id not in (".", "..") and cursor.strip())
     client, https = _clients(base_url)
     for http in https:
         walk = Walk(get_url_related_references, client, max_items=None, page_size=7,
                     cursor=cursor, params={"id": object_id})  # fmt: skip
-        for _ in range(2):  # the second reuses the merged path
+        for _ in range(2):
             absolute, relative = walk.next_request(http.base_url), walk.next_request()
             assert absolute is not None and relative is not None
             assert isinstance(absolute["url"], httpx.URL)

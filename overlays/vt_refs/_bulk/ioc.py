@@ -79,6 +79,8 @@ class Unreadable:
 
 def refang(text: str) -> str:
     """`text` with the defanging of reports undone (`hxxp://`, `[.]`, `(.)`, `[:]`, `[://]`)."""
+    if not ("[" in text or "(" in text or "{" in text or text[:4].lower() == "hxxp"):
+        return text  # every defanging below brackets something or starts with hxxp
     for pattern, replacement in _DEFANGS:
         text = pattern.sub(replacement, text)
     return text
@@ -102,6 +104,8 @@ def _url(text: str) -> IOC | None:
 
 def _ip(text: str) -> IOC | None:
     candidate = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if "." not in candidate and ":" not in candidate:
+        return None  # no address is written without either (a hash, a word: most input)
     if "%" in candidate:
         return None  # a scoped address (`fe80::1%eth0`) names no host on the Internet
     try:

@@ -54,6 +54,22 @@ def client_on_drift(client: object) -> OnDrift:
     return "error" if value == "error" else "warn"
 
 
+@functools.lru_cache(maxsize=64)
+def _prefix(base_url: httpx.URL) -> str:
+    """A client's `base_url` as the start of a page's URL: its origin and raw path (which
+    httpx ends with "/"; its text leaves out a path that is only "/")."""
+    bare = base_url.copy_with(query=None, fragment=None)
+    path = bare.raw_path.decode("ascii")
+    return str(bare).removesuffix(path) + path
+
+
+@functools.cache
+def _signature(operation: ModuleType) -> inspect.Signature:
+    """The operation's `_get_kwargs` signature, read once: a bulk run starts a walk per
+    indicator, and reading it costs more than the rest of starting one."""
+    return inspect.signature(operation._get_kwargs)
+
+
 @functools.cache
 def _path_parameters(operation: ModuleType) -> tuple[str, ...]:
     """The parameters of `operation` that go into its URL's path.
@@ -144,10 +160,8 @@ class Walk:
         self.empty_run = 0
         self.seen: set[bytes] = set() if cursor is None else {_seen_key(cursor)}
         self.last: httpx.Response | None = None
-        # (base_url, path, the two merged): what `_absolute` reuses for every page.
-        self._merged: tuple[httpx.URL, str, httpx.URL] | None = None
         try:  # bind the parameters now, so a bad name fails before any request
-            inspect.signature(operation._get_kwargs).bind(**params, cursor=UNSET, limit=1)
+            _signature(operation).bind(**params, cursor=UNSET, limit=1)
         except TypeError as error:
             raise UsageError(f"{operation.__name__}: {error}") from None
         for name in _path_parameters(operation):
@@ -190,10 +204,10 @@ class Walk:
         )
         params = kwargs.get("params")
         if params and "?" not in kwargs["url"]:
-            # The query encoded here exactly as httpx would encode it, and the path merged
-            # with `base_url` once per walk as httpx merges it: each URL is then parsed
-            # once, here, where httpx would parse it three times (each parse is ~4% of
-            # the CPU the raw httpx loop spends on a page).
+            # The query encoded here exactly as httpx would encode it, and merged with
+            # `base_url` as httpx merges it: each URL is then parsed once, here, where
+            # httpx would parse it three times (each parse is ~4% of the CPU the raw
+            # httpx loop spends on a page).
             query = str(httpx.QueryParams(params))
             relative = f"{kwargs['url']}?{query}"
             if base_url is None:
@@ -208,17 +222,13 @@ class Walk:
     def _absolute(
         self, base_url: httpx.URL, path: str, query: str, relative: str
     ) -> httpx.URL | str:
-        """`relative` merged with `base_url` as httpx merges it, the path part done once."""
+        """`relative` merged with `base_url` as httpx merges it (base path + path without
+        its "/", `Client._merge_url`), in one parse of the whole URL: a bulk run's walks
+        are a page or two long, so merging the path once per walk saved nothing there."""
         if len(relative) > _MAX_URL_CHARS:
             return relative  # httpx refuses it with the error it always gives
-        merged = self._merged
         try:
-            if merged is None or merged[0] is not base_url or merged[1] != path:
-                # httpx's own merge (`Client._merge_url`): base path + path without its "/".
-                raw_path = base_url.raw_path + httpx.URL(path).raw_path.lstrip(b"/")
-                merged = (base_url, path, base_url.copy_with(raw_path=raw_path))
-                self._merged = merged
-            return merged[2].copy_with(query=query.encode("ascii"))
+            return httpx.URL(f"{_prefix(base_url)}{path.lstrip('/')}?{query}")
         except httpx.InvalidURL:
             return relative  # raised again by httpx, where the page loop types it
 
