@@ -129,8 +129,19 @@ def _quota_pace(results: dict[str, Any]) -> float:
     return float(quickest / run["seconds"])
 
 
-def bench(vt_py_python: str) -> dict[str, Any]:
-    """Every bulk measurement; the figures and each target's verdict."""
+def memory() -> dict[str, Any]:
+    """Peak RSS of `vt-refs bulk` over 1,000 and `MEMORY_LINES` indicators, each in a
+    process of its own (no fake: the network is an in-process transport), so it can run
+    beside another measurement of memory only (bench/run.py runs the dedupe's beside it)."""
+    _log(f"bulk: peak memory over {MEMORY_LINES:,} indicators...")
+    return {
+        "small": _work(sys.executable, "memory", None, "--lines", "1000"),
+        "large": _work(sys.executable, "memory", None, "--lines", str(MEMORY_LINES)),
+    }
+
+
+def bench(vt_py_python: str, *, with_memory: bool = True) -> dict[str, Any]:
+    """Every bulk measurement (the memory one left to the caller without `with_memory`)."""
     results: dict[str, Any] = {"iocs": IOCS, "latency": LATENCY, "concurrency": CONCURRENCY}
     _log(f"bulk: {IOCS} indicators, no quota, concurrency {CONCURRENCY}...")
     with _fake() as fake:
@@ -143,11 +154,8 @@ def bench(vt_py_python: str) -> dict[str, Any]:
         results["vt_refs_quota"] = _measured(sys.executable, "vt_refs", fake, "--quota", str(QUOTA))
         results["vt_py_quota"] = _measured(vt_py_python, "vt_py", fake)
     results["quota_pace"] = _quota_pace(results)
-    _log(f"bulk: peak memory over {MEMORY_LINES:,} indicators...")
-    results["memory"] = {
-        "small": _work(sys.executable, "memory", None, "--lines", "1000"),
-        "large": _work(sys.executable, "memory", None, "--lines", str(MEMORY_LINES)),
-    }
+    if with_memory:
+        results["memory"] = memory()
     return results
 
 

@@ -151,12 +151,16 @@ def dedupe_memory(lines: int) -> dict[str, Any]:
     return figures
 
 
-def run(dedupe_lines: int = DEDUPE_LINES) -> dict[str, Any]:
+def run(dedupe_lines: int = DEDUPE_LINES, *, dedupe: dict[str, Any] | None = None
+        ) -> dict[str, Any]:  # fmt: skip
+    """Both figures; `dedupe`: the dedupe's, measured already (bench/run.py)."""
     print("quota spending: requests over the minimum...", file=sys.stderr, flush=True)
     spend = requests_over_minimum()
-    print(f"quota spending: the dedupe over {dedupe_lines:,} lines...", file=sys.stderr,
-          flush=True)  # fmt: skip
-    return {"requests": spend, "dedupe": dedupe_memory(dedupe_lines)}
+    if dedupe is None:
+        print(f"quota spending: the dedupe over {dedupe_lines:,} lines...", file=sys.stderr,
+              flush=True)  # fmt: skip
+        dedupe = dedupe_memory(dedupe_lines)
+    return {"requests": spend, "dedupe": dedupe}
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:

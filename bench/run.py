@@ -14,6 +14,7 @@ Exits 1 if a contender fails or gets wrong data; missed targets are reported, no
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import hashlib
 import importlib.metadata
@@ -57,6 +58,8 @@ CONTENDERS = {
     "vt_refs_async": "vt_refs.apaginate",
     "vt_py": "vt-py client.iterator",
 }
+# The run order of a round: each pair compared runs back to back (see bench_pagination).
+_PAIRS = (("raw", "vt_refs"), ("raw_async", "vt_refs_async"), ("generated", "vt_py"))
 TARGETS = {  # name -> (what, limit): a figure passes when it is at most its limit
     "pagination": ("vt_refs.paginate / raw httpx loop, wall", 1.15),
     "pagination_cpu": ("vt_refs.paginate / raw httpx loop, client CPU", 1.15),
@@ -168,18 +171,27 @@ def cpu_seconds_of(pid: int) -> float:
 
 
 def bench_pagination(fake: Fake, vt_py_python: str, rounds: int) -> dict[str, Any]:
-    """Median seconds of each contender over interleaved rounds, in rotated order.
+    """Median seconds of each contender over interleaved rounds, and the median of each
+    round's ratios.
+
+    The ratios are those of one round (each contender against the raw loop run seconds
+    before it or after it), the median over the rounds: on the machines measured the
+    same walk's CPU time drifted by up to 2x within one run, so a ratio of medians
+    over the whole run said more about when each contender ran than about its cost.
+    Each round runs the pairs compared (raw and vt_refs, raw_async and vt_refs_async)
+    back to back, the pairs in rotated order and each pair's order flipped every round.
 
     Besides each contender's own wall and CPU time, the fake's CPU time during the run
     (where /proc tells it) says whether the server, not the client, sets the pace.
     """
     expected = reference_walk(fake)
-    names = list(CONTENDERS)
+    names = [name for pair in _PAIRS for name in pair]
     server_cpu = Path(f"/proc/{fake.pid}/stat").exists()
     measures = ("seconds", "cpu_seconds", *(("server_cpu_seconds",) if server_cpu else ()))
     runs: dict[str, dict[str, list[float]]] = {m: {name: [] for name in names} for m in measures}
     for round_ in range(rounds):
-        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        pairs = _PAIRS[round_ % len(_PAIRS) :] + _PAIRS[: round_ % len(_PAIRS)]
+        order = [name for pair in pairs for name in (pair[::-1] if round_ % 2 else pair)]
         for name in order:
             python = vt_py_python if name == "vt_py" else sys.executable
             server_before = cpu_seconds_of(fake.pid) if server_cpu else 0.0
@@ -201,9 +213,20 @@ def bench_pagination(fake: Fake, vt_py_python: str, rounds: int) -> dict[str, An
         "expected": expected,
         "runs": runs,
         "median": median,
-        "ratio_to_raw": {name: wall[name] / wall["raw"] for name in names},
-        "cpu_ratio_to_raw": {name: cpu[name] / cpu["raw"] for name in names},
-        "async_ratio_to_raw_async": wall["vt_refs_async"] / wall["raw_async"],
+        "ratio_to_raw": _round_ratios(runs["seconds"], "raw"),
+        "cpu_ratio_to_raw": _round_ratios(runs["cpu_seconds"], "raw"),
+        "async_ratio_to_raw_async": _round_ratios(runs["seconds"], "raw_async")["vt_refs_async"],
+        # The ratio of the run's medians, as the bench reported it before 2026-12-03.
+        "ratio_of_medians": {name: wall[name] / wall["raw"] for name in names},
+        "cpu_ratio_of_medians": {name: cpu[name] / cpu["raw"] for name in names},
+    }
+
+
+def _round_ratios(runs: dict[str, list[float]], base: str) -> dict[str, float]:
+    """Each contender's median over the rounds of its time / `base`'s in the same round."""
+    return {
+        name: statistics.median(a / b for a, b in zip(times, runs[base], strict=True))
+        for name, times in runs.items()
     }
 
 
@@ -337,7 +360,7 @@ def table(results: dict[str, Any]) -> str:
         "stretches wall times; client CPU times are steadier)",
         "",
         f"Pagination: {pag['items']:,} references in pages of {pag['page_size']}, "
-        f"median of {pag['rounds']} interleaved rounds",
+        f"median of {pag['rounds']} interleaved rounds (ratios: the median of each round's)",
         f"  {'':<30} {'wall':>7} {'vs raw':>7} {'client CPU':>11} {'vs raw':>7}",
     ]
     median = pag["median"]
@@ -347,6 +370,11 @@ def table(results: dict[str, Any]) -> str:
             f" {median['cpu_seconds'][name]:10.3f}s {pag['cpu_ratio_to_raw'][name]:6.2f}x"
         )
     lines.append(f"  vt_refs.apaginate / raw async loop: {pag['async_ratio_to_raw_async']:.2f}x")
+    lines.append(
+        f"  vt_refs.paginate / raw, ratio of the run's medians: "
+        f"{pag['ratio_of_medians']['vt_refs']:.2f}x wall, "
+        f"{pag['cpu_ratio_of_medians']['vt_refs']:.2f}x CPU"
+    )
     if "server_cpu_seconds" in median:
         server, floor = max(median["server_cpu_seconds"].values()), median["seconds"]["raw"]
         pace = "may set the pace" if server > 0.8 * floor else "does not set the pace"
@@ -460,9 +488,17 @@ def main() -> int:
         with section("quota and cache"):
             results["quota_cache"] = quota_cache.run()
         with section("bulk"):
-            results["bulk"] = bulk.bench(args.vt_py_python)
+            results["bulk"] = bulk.bench(args.vt_py_python, with_memory=False)
+        # Two measurements of peak memory only, each a process of its own: on two cores
+        # side by side, neither's figure moves, and the bench is shorter by the shorter.
+        log(f"the dedupe over {quota_spend.DEDUPE_LINES:,} lines, beside it...")
+        side_by_side = concurrent.futures.ThreadPoolExecutor(1)
+        with section("memory of bulk and the dedupe, side by side"), side_by_side as pool:
+            dedupe = pool.submit(quota_spend.dedupe_memory, quota_spend.DEDUPE_LINES)
+            results["bulk"]["memory"] = bulk.memory()
+            dedupe_figures = dedupe.result()
         with section("quota spent"):
-            results["quota_spend"] = quota_spend.run()
+            results["quota_spend"] = quota_spend.run(dedupe=dedupe_figures)
         with section("wire"):
             results["wire"] = wire.run()
     except (BenchError, bulk.BulkBenchError) as error:
