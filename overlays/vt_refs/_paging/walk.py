@@ -63,11 +63,16 @@ def _prefix(base_url: httpx.URL) -> str:
     return str(bare).removesuffix(path) + path
 
 
-@functools.cache
-def _signature(operation: ModuleType) -> inspect.Signature:
-    """The operation's `_get_kwargs` signature, read once: a bulk run starts a walk per
-    indicator, and reading it costs more than the rest of starting one."""
-    return inspect.signature(operation._get_kwargs)
+@functools.lru_cache(maxsize=256)
+def _refused_names(operation: ModuleType, names: tuple[str, ...]) -> str | None:
+    """Why `operation` takes no parameters by these names (None: it takes them). Binding
+    depends on the names alone, and a bulk run starts a walk per indicator with the same
+    ones: reading the signature and binding cost more than the rest of starting one."""
+    try:
+        inspect.signature(operation._get_kwargs).bind(**dict.fromkeys(names), cursor=UNSET, limit=1)
+    except TypeError as error:
+        return str(error)
+    return None
 
 
 @functools.cache
@@ -160,10 +165,9 @@ class Walk:
         self.empty_run = 0
         self.seen: set[bytes] = set() if cursor is None else {_seen_key(cursor)}
         self.last: httpx.Response | None = None
-        try:  # bind the parameters now, so a bad name fails before any request
-            _signature(operation).bind(**params, cursor=UNSET, limit=1)
-        except TypeError as error:
-            raise UsageError(f"{operation.__name__}: {error}") from None
+        refused = _refused_names(operation, tuple(sorted(params)))
+        if refused is not None:  # bound now, so a bad name fails before any request
+            raise UsageError(f"{operation.__name__}: {refused}")
         for name in _path_parameters(operation):
             if name in params:
                 check_path_value(name, params[name])
