@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import itertools
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -301,6 +302,40 @@ def test_a_redis_quota_outlives_its_longest_window(redis_url: str) -> None:
     assert server.zcard(name) == 1
     # Expiring sooner would forget requests still inside the window (it did, once).
     assert server.pttl(name) > 1100 + 10_000
+
+
+def _redis_first_window(redis_url: str, slow_elsewhere: bool) -> _quota_store.Denial | None:
+    """Process one spends a 5/s window; its answers take 400 ms when `slow_elsewhere`.
+    What process two (its own bucket, the same key) is told 1.2 s after the first permit:
+    past the 5% margin of its own, inside the 400 ms one saw."""
+    windows = vt_refs.Quota(per_second=5).windows()
+    digest = hashlib.sha256(own_key("slow-elsewhere").encode()).hexdigest()
+    rates = _quota_store._rates(_quota_store.counted(windows))
+    one = _quota_store._redis_permits(rates, windows, redis_url, digest)
+    two = _quota_store._redis_permits(rates, windows, redis_url, digest)
+    started = time.monotonic()
+    assert all(one.take() is None for _ in range(5))
+    if slow_elsewhere:
+        time.sleep(0.4)
+        for _ in range(5):
+            one.observe(0.4)
+    assert one.take() is not None  # the window is full: the ask reports the 400 ms
+    time.sleep(max(0.0, started + 1.2 - time.monotonic()))
+    return two.take()
+
+
+def test_a_slow_round_trip_one_process_saw_widens_every_process_margin(
+    redis_url: str,
+) -> None:
+    """A process whose own requests came back quickly counts the first window longer by
+    the round trips another process saw (arrivals that late land in a later server
+    window): shared through Redis, it waits instead of sending a request the server
+    would refuse at the window's edge."""
+    denial = _redis_first_window(redis_url, slow_elsewhere=True)
+    assert denial is not None
+    assert 0.1 < denial.wait <= 0.45  # until 1.4 s after the first permit, not 1.05 s
+    # Without the slow answers the same ask is granted: the margin came from the other.
+    assert _redis_first_window(redis_url, slow_elsewhere=False) is None
 
 
 def test_the_fake_as_a_process_takes_a_quota() -> None:

@@ -45,6 +45,7 @@ _LEAK_EVERY_MS: Final = 10_000  # drop entries older than the longest window thi
 # delay forgotten before their entries left the window); remembered for the window, 0.
 # The cost is rate: 5-8% of a per-second quota, more on a loaded machine; 3% of a
 # per-minute quota; nothing measurable of an hour's or a day's.
+# With Redis the slowest round trip any process reported counts for all (`redis_bucket`).
 _MARGIN: Final = 0.05
 _MAX_MARGIN_MS: Final = 2_000
 _MAX_RTT_SHARE: Final = 0.5
@@ -125,6 +126,7 @@ class Permits:
         *,
         blocking: bool,
         on_leak: Callable[[], None] | None = None,
+        on_take: Callable[[tuple[int, ...]], None] | None = None,
     ) -> None:
         self._bucket = bucket
         self._windows = windows
@@ -136,6 +138,7 @@ class Permits:
         self._lock = threading.Lock()
         self._next_leak = 0
         self._on_leak = on_leak
+        self._on_take = on_take  # told this process's slowest round trips before each take
         self.blocking = blocking
         self._apply((0,) * len(windows))
 
@@ -165,6 +168,8 @@ class Permits:
                 wanted = tuple(slowest.value(now) for slowest in self._slowest)
             if _changed(wanted, self._applied_ms):
                 self._apply(wanted)
+            if self._on_take is not None:
+                self._on_take(wanted)
             item = RateItem("vt", self._clock())
             decision: Any = self._bucket.put_decision(item)
             now = item.timestamp  # the store's own stamp where it takes one (SQLite, Redis)
@@ -239,7 +244,10 @@ def _redis_permits(
 
     client = redis.Redis.from_url(url)
     key = f"vt-refs:quota:{digest}"
-    bucket = ServerStampedBucket(rates, client, key)
+    most = tuple(int(w.interval_ms * _MAX_RTT_SHARE) for w in windows)
+    bucket = ServerStampedBucket(
+        rates, client, key, tuple((w.interval_ms, m) for w, m in zip(windows, most, strict=True))
+    )
     # A key nobody uses disappears, but only once no window can count its entries: each
     # process renews the expiry when it leaks (every 10 s while it sends), so the expiry
     # stays beyond the longest counted window of the last request (a plain ZADD keeps it).
@@ -249,7 +257,8 @@ def _redis_permits(
         client.pexpire(key, keep_ms)
 
     # The script stamps each request with the server's clock: nothing to stamp it with here.
-    return Permits(bucket, windows, _unstamped, blocking=True, on_leak=expire)
+    return Permits(bucket, windows, _unstamped, blocking=True, on_leak=expire,
+                   on_take=bucket.report_slow)  # fmt: skip
 
 
 def _unstamped() -> int:
