@@ -21,6 +21,7 @@ from vt_refs import _transport
 from vt_refs._transport import digest as _digest
 from vt_refs._transport.quota import gate as _quota
 from vt_refs._transport.quota import permits as _quota_store
+from vt_refs._transport.stores import parse_store_url
 from vt_refs.testing import FakeVirusTotal
 from vt_refs_api.api.urls import get_url_related_references
 
@@ -304,15 +305,15 @@ def test_a_redis_quota_outlives_its_longest_window(redis_url: str) -> None:
     assert server.pttl(name) > 1100 + 10_000
 
 
-def _redis_first_window(redis_url: str, slow_elsewhere: bool) -> _quota_store.Denial | None:
+def _first_window(store: str, slow_elsewhere: bool) -> _quota_store.Denial | None:
     """Process one spends a 5/s window; its answers take 400 ms when `slow_elsewhere`.
-    What process two (its own bucket, the same key) is told 1.2 s after the first permit:
-    past the 5% margin of its own, inside the 400 ms one saw."""
+    What process two (its own bucket and connection, the same key and store) is told 1.2 s
+    after the first permit: past the 5% margin of its own, inside the 400 ms one saw."""
     windows = vt_refs.Quota(per_second=5).windows()
     digest = hashlib.sha256(own_key("slow-elsewhere").encode()).hexdigest()
-    rates = _quota_store._rates(_quota_store.counted(windows))
-    one = _quota_store._redis_permits(rates, windows, redis_url, digest)
-    two = _quota_store._redis_permits(rates, windows, redis_url, digest)
+    url = parse_store_url("quota_store", store)
+    one = _quota_store._open(windows, url, digest)
+    two = _quota_store._open(windows, url, digest)
     started = time.monotonic()
     assert all(one.take() is None for _ in range(5))
     if slow_elsewhere:
@@ -324,18 +325,20 @@ def _redis_first_window(redis_url: str, slow_elsewhere: bool) -> _quota_store.De
     return two.take()
 
 
+@pytest.mark.parametrize("kind", ["redis", "sqlite"])
 def test_a_slow_round_trip_one_process_saw_widens_every_process_margin(
-    redis_url: str,
+    kind: str, redis_url: str, tmp_path: Path
 ) -> None:
     """A process whose own requests came back quickly counts the first window longer by
     the round trips another process saw (arrivals that late land in a later server
-    window): shared through Redis, it waits instead of sending a request the server
+    window): shared through the store, it waits instead of sending a request the server
     would refuse at the window's edge."""
-    denial = _redis_first_window(redis_url, slow_elsewhere=True)
+    stores = iter([redis_url] * 2 if kind == "redis" else [f"sqlite:///{tmp_path}/q.db"] * 2)
+    denial = _first_window(next(stores), slow_elsewhere=True)
     assert denial is not None
     assert 0.1 < denial.wait <= 0.45  # until 1.4 s after the first permit, not 1.05 s
     # Without the slow answers the same ask is granted: the margin came from the other.
-    assert _redis_first_window(redis_url, slow_elsewhere=False) is None
+    assert _first_window(next(stores), slow_elsewhere=False) is None
 
 
 def test_the_fake_as_a_process_takes_a_quota() -> None:

@@ -5,6 +5,7 @@ steps forward or back (neither releases more than the windows allow nor locks th
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -16,6 +17,7 @@ import redis
 
 import vt_refs
 from vt_refs._transport.quota import clock as quota_clock
+from vt_refs._transport.quota.shared_slowest import SQLiteSlowest
 
 from support.redis_faults import own_redis
 
@@ -215,3 +217,18 @@ def test_redis_stamps_each_permit_itself_in_one_round_trip(
     server_now = seconds * 1000 + micros // 1000
     assert len(stamps) == 6
     assert all(server_now - 60_000 < stamp <= server_now for stamp in stamps)
+
+
+def test_the_shared_round_trips_ignore_rows_from_before_a_reboot(tmp_path: Path) -> None:
+    """A row whose end lies further off than a window was written on another boot's clock
+    (which starts at zero again): it must not widen this boot's margin for its uptime."""
+    windows = vt_refs.Quota(per_second=5).windows()
+    connection = sqlite3.connect(tmp_path / "quota.db")
+    shared = SQLiteSlowest(connection, threading.Lock(), "vt_slowest_test", windows)
+    insert = "INSERT OR REPLACE INTO vt_slowest_test VALUES (0, ?, ?)"
+    connection.execute(insert, (500, quota_clock.host_ms() + 10**9))
+    assert shared.exchange((0,)) == (0,)
+    connection.execute(insert, (300, quota_clock.host_ms() + 600))  # this boot, in its window
+    assert shared.exchange((0,)) == (300,)
+    assert shared.exchange((400,)) == (400,)  # a slower one is kept for the others
+    assert shared.exchange((0,)) == (400,)

@@ -29,6 +29,7 @@ from pyrate_limiter.buckets.sqlite_bucket import SQLiteBucket
 
 from ..stores import StoreURL
 from .clock import host_ms, rebase
+from .shared_slowest import SQLiteSlowest
 from .spec import Window
 
 _LEAK_EVERY_MS: Final = 10_000  # drop entries older than the longest window this often
@@ -45,7 +46,8 @@ _LEAK_EVERY_MS: Final = 10_000  # drop entries older than the longest window thi
 # delay forgotten before their entries left the window); remembered for the window, 0.
 # The cost is rate: 5-8% of a per-second quota, more on a loaded machine; 3% of a
 # per-minute quota; nothing measurable of an hour's or a day's.
-# With Redis the slowest round trip any process reported counts for all (`redis_bucket`).
+# With Redis or SQLite the slowest round trip any process reported counts for all
+# (`redis_bucket`, `shared_slowest`).
 _MARGIN: Final = 0.05
 _MAX_MARGIN_MS: Final = 2_000
 _MAX_RTT_SHARE: Final = 0.5
@@ -127,6 +129,7 @@ class Permits:
         blocking: bool,
         on_leak: Callable[[], None] | None = None,
         on_take: Callable[[tuple[int, ...]], None] | None = None,
+        shared: Callable[[tuple[int, ...]], tuple[int, ...]] | None = None,
     ) -> None:
         self._bucket = bucket
         self._windows = windows
@@ -139,6 +142,7 @@ class Permits:
         self._next_leak = 0
         self._on_leak = on_leak
         self._on_take = on_take  # told this process's slowest round trips before each take
+        self._shared = shared  # this process's slowest round trips -> every process's
         self.blocking = blocking
         self._apply((0,) * len(windows))
 
@@ -166,6 +170,8 @@ class Permits:
             now = _monotonic_ms()
             with self._slow_lock:
                 wanted = tuple(slowest.value(now) for slowest in self._slowest)
+            if self._shared is not None:
+                wanted = self._shared(wanted)
             if _changed(wanted, self._applied_ms):
                 self._apply(wanted)
             if self._on_take is not None:
@@ -227,11 +233,13 @@ def _open(windows: tuple[Window, ...], store: StoreURL | None, digest: str) -> P
         directory = os.path.dirname(store.location)
         if directory:
             os.makedirs(directory, exist_ok=True)
+        table = f"vt_quota_{digest[:32]}"
         bucket = _FreshSQLiteBucket.init_from_file(
-            rates, table=f"vt_quota_{digest[:32]}", db_path=store.location, use_file_lock=True
+            rates, table=table, db_path=store.location, use_file_lock=True
         )
         rebase(bucket.conn, bucket.lock)
-        return Permits(bucket, windows, host_ms, blocking=True)
+        slowest = SQLiteSlowest(bucket.conn, bucket.lock, f"vt_slowest_{digest[:32]}", windows)
+        return Permits(bucket, windows, host_ms, blocking=True, shared=slowest.exchange)
     return _redis_permits(rates, windows, store.location, digest)
 
 
