@@ -53,6 +53,11 @@ _MAX_MARGIN_MS: Final = 2_000
 _MAX_RTT_SHARE: Final = 0.5
 
 
+def most_rtt_margin(window: Window) -> int:
+    """The most a round trip may lengthen how long `window` is counted, in ms."""
+    return int(window.interval_ms * _MAX_RTT_SHARE)
+
+
 Span = tuple[Window, int]  # a window and how long we count it, in ms
 
 
@@ -67,7 +72,7 @@ def counted(windows: tuple[Window, ...], slow_ms: tuple[int, ...] = ()) -> tuple
     spans: list[Span] = []
     for window, slow in zip(windows, slow_ms or (0,) * len(windows), strict=True):
         margin = min(int(window.interval_ms * _MARGIN), _MAX_MARGIN_MS)
-        margin = max(margin, min(slow, int(window.interval_ms * _MAX_RTT_SHARE)))
+        margin = max(margin, min(slow, most_rtt_margin(window)))
         span = window.interval_ms + margin
         if spans:
             shorter, shorter_span = spans[-1]
@@ -128,7 +133,6 @@ class Permits:
         *,
         blocking: bool,
         on_leak: Callable[[], None] | None = None,
-        on_take: Callable[[tuple[int, ...]], None] | None = None,
         shared: Callable[[tuple[int, ...]], tuple[int, ...]] | None = None,
     ) -> None:
         self._bucket = bucket
@@ -141,8 +145,9 @@ class Permits:
         self._lock = threading.Lock()
         self._next_leak = 0
         self._on_leak = on_leak
-        self._on_take = on_take  # told this process's slowest round trips before each take
-        self._shared = shared  # this process's slowest round trips -> every process's
+        # The store's exchange of the slowest round trips: this process's in, the ones to
+        # count with out (SQLite: every process's; Redis: its script counts with those).
+        self._shared = shared
         self.blocking = blocking
         self._apply((0,) * len(windows))
 
@@ -174,8 +179,6 @@ class Permits:
                 wanted = self._shared(wanted)
             if _changed(wanted, self._applied_ms):
                 self._apply(wanted)
-            if self._on_take is not None:
-                self._on_take(wanted)
             item = RateItem("vt", self._clock())
             decision: Any = self._bucket.put_decision(item)
             now = item.timestamp  # the store's own stamp where it takes one (SQLite, Redis)
@@ -252,9 +255,12 @@ def _redis_permits(
 
     client = redis.Redis.from_url(url)
     key = f"vt-refs:quota:{digest}"
-    most = tuple(int(w.interval_ms * _MAX_RTT_SHARE) for w in windows)
     bucket = ServerStampedBucket(
-        rates, client, key, tuple((w.interval_ms, m) for w, m in zip(windows, most, strict=True))
+        rates,
+        client,
+        key,
+        tuple((w.interval_ms, most_rtt_margin(w)) for w in windows),
+        slow_key=f"vt-refs:quota-slow:{digest}",
     )
     # A key nobody uses disappears, but only once no window can count its entries: each
     # process renews the expiry when it leaks (every 10 s while it sends), so the expiry
@@ -266,7 +272,7 @@ def _redis_permits(
 
     # The script stamps each request with the server's clock: nothing to stamp it with here.
     return Permits(bucket, windows, _unstamped, blocking=True, on_leak=expire,
-                   on_take=bucket.report_slow)  # fmt: skip
+                   shared=bucket.report_slow)  # fmt: skip
 
 
 def _unstamped() -> int:

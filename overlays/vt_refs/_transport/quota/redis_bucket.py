@@ -85,20 +85,28 @@ class ServerStampedBucket(RedisBucket):
     each window counted longer by the slowest round trip any process reported."""
 
     def __init__(
-        self, rates: list[Rate], client: Redis, key: str, windows: tuple[tuple[int, int], ...]
+        self,
+        rates: list[Rate],
+        client: Redis,
+        key: str,
+        windows: tuple[tuple[int, int], ...],
+        *,
+        slow_key: str,
     ) -> None:
         """`windows`: each window's own length and the most margin a round trip may add
-        to it (ms), in the order of `rates`."""
+        to it (ms), in the order of `rates`; `slow_key`: the prefix of the keys holding
+        each window's slowest round trip."""
         super().__init__(rates, client, key, load_script(client))
         self._client = client  # `redis` is typed sync or async: this one is sync
         self._windows = windows
-        self._slow_keys = [f"vt-refs:quota-slow:{key.rpartition(':')[2]}:{i}"
-                           for i in range(len(windows))]  # fmt: skip
+        self._slow_keys = [f"{slow_key}:{i}" for i in range(len(windows))]
         self._own_slow: tuple[int, ...] = (0,) * len(windows)
 
-    def report_slow(self, slow_ms: tuple[int, ...]) -> None:
-        """This process's slowest round trip within each window, sent with each permit."""
+    def report_slow(self, slow_ms: tuple[int, ...]) -> tuple[int, ...]:
+        """This process's slowest round trip within each window, sent with each permit;
+        returned as it is, since the script itself counts with every process's."""
         self._own_slow = slow_ms
+        return slow_ms
 
     def _evaluate(self, args: list[str | int]) -> Any:
         from redis.exceptions import NoScriptError
