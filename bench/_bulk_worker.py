@@ -159,7 +159,10 @@ def main() -> None:
     parser.add_argument("--async", dest="use_async", action="store_true", help="aenrich")
     args = parser.parse_args()
     run = {"vt_refs": run_vt_refs, "vt_py": run_vt_py, "memory": run_memory}[args.mode]
-    print(json.dumps(run(args)))
+    cpu = time.process_time()
+    result = run(args)
+    result["cpu_seconds"] = time.process_time() - cpu  # the whole process's, set-up included
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

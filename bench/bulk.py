@@ -140,13 +140,21 @@ def memory() -> dict[str, Any]:
     }
 
 
-def bench(vt_py_python: str, *, with_memory: bool = True) -> dict[str, Any]:
-    """Every bulk measurement (the memory one left to the caller without `with_memory`)."""
+def free(vt_py_python: str) -> dict[str, Any]:
+    """The runs with no quota: the CPU sets their pace, so they want the machine to
+    themselves (bench/run.py runs nothing beside them)."""
     results: dict[str, Any] = {"iocs": IOCS, "latency": LATENCY, "concurrency": CONCURRENCY}
     _log(f"bulk: {IOCS} indicators, no quota, concurrency {CONCURRENCY}...")
     with _fake() as fake:
         results["vt_refs_free"] = _measured(sys.executable, "vt_refs", fake)
         results["vt_py_free"] = _measured(vt_py_python, "vt_py", fake)
+    return results
+
+
+def under_quota(vt_py_python: str, results: dict[str, Any]) -> None:
+    """The runs under a quota, added to `results` (`free`'s): the quota's windows set
+    their pace, at 20 requests a second, so a measurement on the other core moves them
+    little (bench/run.py runs the dedupe's beside them)."""
     quota_on_fake = _fake_has_quota()
     results["quota_on_fake"] = quota_on_fake
     _log(f"bulk: under a quota of {QUOTA}/min (about {2 * IOCS * 60 // QUOTA} s)...")
@@ -154,8 +162,13 @@ def bench(vt_py_python: str, *, with_memory: bool = True) -> dict[str, Any]:
         results["vt_refs_quota"] = _measured(sys.executable, "vt_refs", fake, "--quota", str(QUOTA))
         results["vt_py_quota"] = _measured(vt_py_python, "vt_py", fake)
     results["quota_pace"] = _quota_pace(results)
-    if with_memory:
-        results["memory"] = memory()
+
+
+def bench(vt_py_python: str) -> dict[str, Any]:
+    """Every bulk measurement, one after another (`bulk.py` on its own)."""
+    results = free(vt_py_python)
+    under_quota(vt_py_python, results)
+    results["memory"] = memory()
     return results
 
 
@@ -195,6 +208,8 @@ def table(results: dict[str, Any]) -> str:
         run = results[key]
         errors = run["statuses"].get("error", 0)
         extra = f", {run['quota_errors']} 429s met" if "quota_errors" in run else ""
+        if "cpu_seconds" in run:  # the client process's, over its requests
+            extra += f", {run['cpu_seconds'] / max(run['requests'], 1) * 1e3:.2f} ms CPU each"
         lines.append(
             f"  {label:<40} {run['requests_per_second']:7.1f} req/s  {run['seconds']:6.1f} s"
             f"  {run['requests']} requests, {run['rejected']} rejected, {errors} failed{extra}"

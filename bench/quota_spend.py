@@ -139,28 +139,38 @@ def _dedupe_worker(lines: int) -> None:
     }))  # fmt: skip
 
 
-def dedupe_memory(lines: int) -> dict[str, Any]:
-    """The dedupe's figures over `lines` lines, in a process of its own (a clean peak RSS)."""
-    done = subprocess.run(
-        [sys.executable, str(HERE), "--dedupe-worker", str(lines)],
-        capture_output=True, text=True, check=False, timeout=3600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"the dedupe worker failed: {done.stderr[-2000:]}")
-    figures: dict[str, Any] = json.loads(done.stdout)
+def start_dedupe(lines: int) -> subprocess.Popen[str]:
+    """The dedupe over `lines` lines, started in a process of its own (a clean peak RSS)."""
+    command = [sys.executable, str(HERE), "--dedupe-worker", str(lines)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def dedupe_figures(worker: subprocess.Popen[str], timeout: float = 3600) -> dict[str, Any]:
+    """What a `start_dedupe` worker measured, once it ends."""
+    try:
+        out, err = worker.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.communicate()
+        raise RuntimeError(f"the dedupe worker took over {timeout:.0f} s") from None
+    if worker.returncode != 0:
+        raise RuntimeError(f"the dedupe worker failed: {err[-2000:]}")
+    figures: dict[str, Any] = json.loads(out)
     return figures
 
 
-def run(dedupe_lines: int = DEDUPE_LINES, *, dedupe: dict[str, Any] | None = None
-        ) -> dict[str, Any]:  # fmt: skip
-    """Both figures; `dedupe`: the dedupe's, measured already (bench/run.py)."""
+def dedupe_memory(lines: int) -> dict[str, Any]:
+    """The dedupe's figures over `lines` lines, in a process of its own."""
+    return dedupe_figures(start_dedupe(lines))
+
+
+def run(dedupe_lines: int = DEDUPE_LINES) -> dict[str, Any]:
+    """Both figures, one after the other (bench/run.py runs the dedupe beside others)."""
     print("quota spending: requests over the minimum...", file=sys.stderr, flush=True)
     spend = requests_over_minimum()
-    if dedupe is None:
-        print(f"quota spending: the dedupe over {dedupe_lines:,} lines...", file=sys.stderr,
-              flush=True)  # fmt: skip
-        dedupe = dedupe_memory(dedupe_lines)
-    return {"requests": spend, "dedupe": dedupe}
+    print(f"quota spending: the dedupe over {dedupe_lines:,} lines...", file=sys.stderr,
+          flush=True)  # fmt: skip
+    return {"requests": spend, "dedupe": dedupe_memory(dedupe_lines)}
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
