@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 PAGE_SIZE = 10
+STEADY_AFTER = 1.0  # seconds: the start of a run that its steady rate leaves out
 
 
 def bench_ids(n: int) -> list[str]:
@@ -43,21 +44,38 @@ def run_vt_refs(args: argparse.Namespace) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     references = 0
     options: dict[str, Any] = {"concurrency": args.concurrency, "page_size": PAGE_SIZE}
+    marks: list[tuple[float, int]] = []  # per result: (seconds in, requests sent by then)
     with vt_refs.connect(args.api_key, **settings) as client:
         started = time.perf_counter()
+
+        def marked(result: Any) -> Any:
+            marks.append((time.perf_counter() - started, client.stats.requests))
+            return result
+
         if args.use_async:
 
             async def main() -> list[Any]:
-                return [r async for r in vt_refs.aenrich(client, bench_ids(args.iocs), **options)]
+                iocs = bench_ids(args.iocs)
+                return [marked(r) async for r in vt_refs.aenrich(client, iocs, **options)]
 
             results = asyncio.run(main())
         else:
-            results = list(vt_refs.enrich(client, bench_ids(args.iocs), **options))
+            results = [marked(r) for r in vt_refs.enrich(client, bench_ids(args.iocs), **options)]
         seconds = time.perf_counter() - started
     for result in results:
         statuses[result.status] = statuses.get(result.status, 0) + 1
         references += len(result.references)
-    return {"seconds": seconds, "statuses": statuses, "references": references}
+    return {"seconds": seconds, "statuses": statuses, "references": references,
+            "steady_requests_per_second": _steady(marks)}  # fmt: skip
+
+
+def _steady(marks: list[tuple[float, int]]) -> float | None:
+    """Requests a second from `STEADY_AFTER` seconds in to the end: the run without its
+    start (the catalog built, connections opened, the learned quota's slow start)."""
+    later = [mark for mark in marks if mark[0] >= STEADY_AFTER]
+    if len(later) < 2 or later[-1][0] <= later[0][0]:
+        return None
+    return (later[-1][1] - later[0][1]) / (later[-1][0] - later[0][0])
 
 
 def run_vt_py(args: argparse.Namespace) -> dict[str, Any]:

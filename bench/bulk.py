@@ -208,6 +208,8 @@ def table(results: dict[str, Any]) -> str:
         run = results[key]
         errors = run["statuses"].get("error", 0)
         extra = f", {run['quota_errors']} 429s met" if "quota_errors" in run else ""
+        if run.get("steady_requests_per_second"):
+            extra += f", {run['steady_requests_per_second']:.0f} req/s after its first second"
         if "cpu_seconds" in run:  # the client process's, over its requests
             extra += f", {run['cpu_seconds'] / max(run['requests'], 1) * 1e3:.2f} ms CPU each"
         lines.append(
