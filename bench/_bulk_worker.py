@@ -49,7 +49,9 @@ def run_vt_refs(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
 
         def marked(result: Any) -> Any:
-            marks.append((time.perf_counter() - started, client.stats.requests))
+            stats = getattr(client, "stats", None)  # None before clients counted requests
+            if stats is not None:
+                marks.append((time.perf_counter() - started, stats.requests))
             return result
 
         if args.use_async:
