@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import vt_refs
 from vt_refs._paging import Walk
+from vt_refs._transport import SKIP_CACHE
 from vt_refs_api.api.urls import get_url_related_references
 from vt_refs_api.models import Reference, ReferenceCollection
 
@@ -140,6 +141,39 @@ def test_the_absolute_url_is_the_one_httpx_merges(
                 str(expected),
             )
             assert http.build_request(**absolute).url == expected
+
+
+def test_the_first_request_is_built_once_and_still_follows_the_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The walk builds its first request when it is made (so a bad argument fails before
+    anything is sent) and sends that one: one build per page, not two. What is set on the
+    walk after it was made (`skip_cache`, as a watch sets it) still applies."""
+    built: list[dict[str, Any]] = []
+    real = get_url_related_references._get_kwargs
+
+    def counting(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        built.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(get_url_related_references, "_get_kwargs", counting)
+    api = ScriptedAPI(walk(hex_ids(6), 4, count=6))
+    items = list(vt_refs.paginate(get_url_related_references, api.client(), id="x", page_size=4))
+    assert len(items) == 6 and len(api.requests) == 2
+    assert [k["limit"] for k in built] == [4, 2]  # the second page asks for what is left
+    assert api.queries()[0] == {"limit": "4"}
+
+    client, (http, _) = _clients(BASE_URL)
+    fresh = Walk(get_url_related_references, client, max_items=None, page_size=4, cursor=None,
+                 params={"id": "x"})  # fmt: skip
+    fresh.skip_cache = True
+    request = fresh.next_request(http.base_url)
+    assert request is not None and request["extensions"].get(SKIP_CACHE) is True
+    again = Walk(get_url_related_references, client, max_items=None, page_size=4, cursor=None,
+                 params={"id": "x"})  # fmt: skip
+    first = again.next_request(http.base_url)
+    assert first is not None and SKIP_CACHE not in first["extensions"]
+    assert str(first["url"]) == str(request["url"])
 
 
 def test_max_items_stops_without_fetching_pages_it_does_not_need() -> None:
