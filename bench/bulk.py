@@ -131,8 +131,8 @@ def _quota_pace(results: dict[str, Any]) -> float:
 
 def memory() -> dict[str, Any]:
     """Peak RSS of `vt-refs bulk` over 1,000 and `MEMORY_LINES` indicators, each in a
-    process of its own (no fake: the network is an in-process transport), so it can run
-    beside another measurement of memory only (bench/run.py runs the dedupe's beside it)."""
+    process of its own (no fake: the network is an in-process transport): peak memory
+    only, so bench/run.py runs it beside the runs under a quota, with the dedupe."""
     _log(f"bulk: peak memory over {MEMORY_LINES:,} indicators...")
     return {
         "small": _work(sys.executable, "memory", None, "--lines", "1000"),
@@ -154,7 +154,7 @@ def free(vt_py_python: str) -> dict[str, Any]:
 def under_quota(vt_py_python: str, results: dict[str, Any]) -> None:
     """The runs under a quota, added to `results` (`free`'s): the quota's windows set
     their pace, at 20 requests a second, so a measurement on the other core moves them
-    little (bench/run.py runs the dedupe's beside them)."""
+    little (bench/run.py runs the dedupe and the memory runs beside them)."""
     quota_on_fake = _fake_has_quota()
     results["quota_on_fake"] = quota_on_fake
     _log(f"bulk: under a quota of {QUOTA}/min (about {2 * IOCS * 60 // QUOTA} s)...")
@@ -208,7 +208,9 @@ def table(results: dict[str, Any]) -> str:
         run = results[key]
         errors = run["statuses"].get("error", 0)
         extra = f", {run['quota_errors']} 429s met" if "quota_errors" in run else ""
-        if run.get("steady_requests_per_second"):
+        if key.endswith("_free") and run.get(
+            "steady_requests_per_second"
+        ):  # a quota paces the others
             extra += f", {run['steady_requests_per_second']:.0f} req/s after its first second"
         if "cpu_seconds" in run:  # the client process's, over its requests
             extra += f", {run['cpu_seconds'] / max(run['requests'], 1) * 1e3:.2f} ms CPU each"

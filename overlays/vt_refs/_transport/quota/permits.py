@@ -236,12 +236,12 @@ def _open(windows: tuple[Window, ...], store: StoreURL | None, digest: str) -> P
         directory = os.path.dirname(store.location)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        table = f"vt_quota_{digest[:32]}"
+        name = digest[:32]  # the tables of this key and origin in the quota's file
         bucket = _FreshSQLiteBucket.init_from_file(
-            rates, table=table, db_path=store.location, use_file_lock=True
+            rates, table=f"vt_quota_{name}", db_path=store.location, use_file_lock=True
         )
         rebase(bucket.conn, bucket.lock)
-        slowest = SQLiteSlowest(bucket.conn, bucket.lock, f"vt_slowest_{digest[:32]}", windows)
+        slowest = SQLiteSlowest(bucket.conn, bucket.lock, f"vt_slowest_{name}", windows)
         return Permits(bucket, windows, host_ms, blocking=True, shared=slowest.exchange)
     return _redis_permits(rates, windows, store.location, digest)
 
